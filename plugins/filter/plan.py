@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: plan
+author: wgforward.portforward contributors
+version_added: 0.1.0
+short_description: Plan one host's WireGuard interfaces, nftables table, sysctls, routes and rules
+description:
+  - Reads the whole inventory (the C(wgpf_) variables of the hosts in the groups C(wireguard_public),
+    C(wireguard_intermediate) and C(wireguard_private), and their gathered facts where variables are
+    not set), validates it, picks each forward's technique and returns what one host needs.
+  - Every problem found in the inventory is reported at once, each naming the forward or host and the
+    field, before any host is touched.
+  - Needs the Python library netaddr on the controller.
+options:
+  _input:
+    description: C(hostvars).
+    type: dict
+    required: true
+  groups:
+    description: C(groups).
+    type: dict
+    required: true
+  host:
+    description: The inventory host to plan for.
+    type: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Plan this host
+  ansible.builtin.set_fact:
+    wgpf_plan: "{{ hostvars | wgforward.portforward.plan(groups, inventory_hostname) }}"
+"""
+
+RETURN = r"""
+_value:
+  description:
+    - The plan, with C(host), C(role), C(state), C(interfaces) (each with C(name), C(addresses),
+      C(listen_port), C(table), C(key_file), C(rp_filter), C(rules) and C(peers) with C(host),
+      C(endpoint), C(keepalive) and C(allowed_ips)), C(nftables) (DNAT maps, masquerading, accepted
+      flows, connection marks and SAV), C(sysctls), C(routes), C(rules) and C(forwards) (the decision
+      for each forward that involves this host).
+  type: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wgforward.portforward.plugins.module_utils.addresses import HAS_NETADDR
+from ansible_collections.wgforward.portforward.plugins.module_utils.inventory import from_hostvars
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_cached
+from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
+
+
+def plan(hostvars, groups, host):
+    if not HAS_NETADDR:
+        raise AnsibleFilterError("wgforward.portforward.plan needs the Python library netaddr on the controller")
+    try:
+        plans = plan_cached(from_hostvars(hostvars, groups))
+    except PlanError as exc:
+        raise AnsibleFilterError(str(exc))
+    if host not in plans:
+        raise AnsibleFilterError("wgforward.portforward.plan: host '%s' is in none of the groups wireguard_public, "
+                                 "wireguard_intermediate, wireguard_private" % host)
+    return plans[host]
+
+
+class FilterModule:
+    def filters(self):
+        return {"plan": plan}

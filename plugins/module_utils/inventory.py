@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read what the planner needs out of Ansible's hostvars and groups, as plain data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible_collections.wgforward.portforward.plugins.module_utils.model import GROUPS
+
+FACT_VARS = ("ansible_default_ipv4", "ansible_default_ipv6", "ansible_interfaces")
+
+
+def plain(value):
+    """Tagged/lazy Ansible containers -> dict/list/str/int/bool, so the planner sees ordinary data."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return str(value)
+
+
+def host_vars(hv):
+    out = {}
+    for key in hv:
+        if key.startswith("wgpf_") or key in FACT_VARS or key == "ansible_facts":
+            out[key] = plain(hv[key])
+    for ifname in out.get("ansible_interfaces") or []:
+        key = "ansible_" + str(ifname).replace("-", "_")
+        if key in hv:
+            out[key] = plain(hv[key])
+    return out
+
+
+def from_hostvars(hostvars, groups):
+    """{'hosts': {...}, 'groups': {...}} for the hosts of the three wireguard_* groups."""
+    groups = {k: list(v) for k, v in (groups or {}).items()}
+    hosts = {}
+    for group in GROUPS:
+        for name in groups.get(group) or []:
+            if name not in hosts:
+                hosts[name] = host_vars(hostvars[name]) if name in hostvars else {}
+    return {"hosts": hosts, "groups": groups}
