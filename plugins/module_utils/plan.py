@@ -26,10 +26,11 @@ KEY_DIR = "/etc/wireguard/wgpf"
 
 
 class Peer:
-    __slots__ = ("host", "endpoint", "keepalive", "allowed")
+    __slots__ = ("host", "interface", "endpoint", "keepalive", "allowed")
 
-    def __init__(self, host, endpoint=None, keepalive=None):
-        self.host, self.endpoint, self.keepalive, self.allowed = host, endpoint, keepalive, []
+    def __init__(self, host, interface, endpoint=None, keepalive=None):
+        self.host, self.interface, self.endpoint, self.keepalive = host, interface, endpoint, keepalive
+        self.allowed = []
 
     def allow(self, net):
         net = A.netaddr.IPNetwork(net)
@@ -38,7 +39,7 @@ class Peer:
 
     def as_dict(self):
         nets = A.netaddr.cidr_merge(self.allowed)
-        return {"host": self.host, "endpoint": self.endpoint, "keepalive": self.keepalive,
+        return {"host": self.host, "interface": self.interface, "endpoint": self.endpoint, "keepalive": self.keepalive,
                 "allowed_ips": [str(n) for n in nets]}
 
 
@@ -53,9 +54,10 @@ class Iface:
         self.loose = False
         self.modes = {}  # mode -> [forward names]
 
-    def peer(self, host, endpoint=None, keepalive=None):
+    def peer(self, host, interface=None, endpoint=None, keepalive=None):
+        """The peer ``host`` (its side of the link is ``interface``), created on first use."""
         if host not in self.peers:
-            self.peers[host] = Peer(host, endpoint, keepalive)
+            self.peers[host] = Peer(host, interface, endpoint, keepalive)
         return self.peers[host]
 
     def versions(self):
@@ -193,10 +195,10 @@ class Planner:
             return None, None
         s_if = self.hostplan(private.name).iface(spec_s)
         p_if = self.hostplan(public.name).iface(spec_p)
-        peer = s_if.peer(public.name, self.public_endpoint(public), private.keepalive or None)
+        peer = s_if.peer(public.name, spec_p.name, self.public_endpoint(public), private.keepalive or None)
         for net in spec_p.addresses:
             peer.allow(A.host_net(net.ip))
-        back = p_if.peer(private.name)
+        back = p_if.peer(private.name, spec_s.name)
         for net in spec_s.addresses:
             back.allow(A.host_net(net.ip))
         return s_if, p_if
@@ -208,10 +210,10 @@ class Planner:
             return None, None
         i_if = self.hostplan(inter.name).iface(spec_i)
         p_if = self.hostplan(public.name).iface(spec_p)
-        peer = i_if.peer(public.name, self.public_endpoint(public), inter.keepalive or None)
+        peer = i_if.peer(public.name, spec_p.name, self.public_endpoint(public), inter.keepalive or None)
         for net in spec_p.addresses:
             peer.allow(A.host_net(net.ip))
-        back = p_if.peer(inter.name)
+        back = p_if.peer(inter.name, spec_i.name)
         for net in spec_i.addresses:
             back.allow(A.host_net(net.ip))
         return i_if, p_if
@@ -223,7 +225,7 @@ class Planner:
             return None, None
         s_if = self.hostplan(private.name).iface(spec_s)
         hub = self.hostplan(inter.name).iface(spec_i)
-        peer = s_if.peer(inter.name, self.hub_endpoint(inter, spec_i), private.keepalive or None)
+        peer = s_if.peer(inter.name, spec_i.name, self.hub_endpoint(inter, spec_i), private.keepalive or None)
         for net in spec_i.addresses:
             peer.allow(net.cidr)
         for public in publics:
@@ -231,7 +233,7 @@ class Planner:
                 for net in spec.addresses:
                     if not any(net.ip in n for n in peer.allowed):
                         peer.allow(A.host_net(net.ip))
-        back = hub.peer(private.name)
+        back = hub.peer(private.name, spec_s.name)
         for net in spec_s.addresses:
             back.allow(A.host_net(net.ip))
         return s_if, hub

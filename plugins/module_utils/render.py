@@ -61,8 +61,16 @@ def interface_section(plan, iface):
     return "\n".join(lines) + "\n"
 
 
+def peer_key(peer, keys):
+    """keys maps a host to its public key, or to {interface: public key} for hosts with several."""
+    key = keys.get(peer["host"])
+    if isinstance(key, dict):
+        key = key.get(peer["interface"])
+    return key or None
+
+
 def peer_section(peer, keys):
-    key = keys.get(peer["host"]) or key_placeholder(peer["host"])
+    key = peer_key(peer, keys) or key_placeholder(peer["host"])
     lines = ["[Peer]", "# %s" % peer["host"], "PublicKey = %s" % key]
     if peer["endpoint"]:
         lines.append("Endpoint = %s" % peer["endpoint"])
@@ -245,7 +253,7 @@ def render_files(plan, keys=None):
         content, digest = wireguard_config(plan, iface, keys)
         files.append({"path": "/etc/wireguard/%s.conf" % iface["name"], "mode": "0600", "kind": "wireguard",
                       "interface": iface["name"], "interface_digest": digest, "content": content,
-                      "missing_keys": sorted(p["host"] for p in iface["peers"] if not keys.get(p["host"]))})
+                      "missing_keys": sorted(p["host"] for p in iface["peers"] if not peer_key(p, keys))})
     for path, kind, mode, content in ((NFT_PATH, "nftables", "0644", nftables_table(plan)),
                                       (SYSCTL_PATH, "sysctl", "0644", sysctl_conf(plan)),
                                       (ROUTES_PATH, "routes", "0755", routes_script(plan))):
