@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+"""Rendered files: every nftables table passes `nft -c`, wg-quick configs carry no private key."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from builders import seed_direct, seed_hub, seed_lan, seed_two_publics
+
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+
+TECHNIQUES = ["masquerade", "static_routes", "default_route", "policy_routing", "connmark_private"]
+
+
+def inventory(topology, technique, **extra):
+    inv = {"lan": seed_lan, "hub": seed_hub, "direct": seed_direct}[topology]()
+    fwd = {"name": "web", "public": "public1", "port": "2000-2001", "to": "private1", "to_port": 8080,
+           "protocols": ["tcp", "udp"], "technique": technique}
+    if technique == "static_routes":
+        fwd["sources"] = ["198.51.100.87/32", "192.0.2.144/30"]
+    fwd.update(extra)
+    inv.forward(**fwd)
+    return inv.data()
+
+
+def cases():
+    for topology in ("lan", "hub", "direct"):
+        for technique in TECHNIQUES:
+            yield pytest.param(inventory(topology, technique), id="%s-%s" % (topology, technique))
+    gateway = inventory("lan", "connmark_intermediate")
+    gateway["hosts"]["private1"]["wgpf_gateway_is_intermediate"] = True
+    yield pytest.param(gateway, id="lan-connmark_intermediate")
+    yield pytest.param(seed_two_publics().data(), id="two-publics")
+    strict = inventory("lan", "connmark_private")
+    for host in strict["hosts"].values():
+        host["wgpf_sav"] = "strict"
+    yield pytest.param(strict, id="lan-connmark_private-strict-sav")
+
+
+def all_files(inv, keys=None):
+    return {(host, f["path"]): f for host, plan in plan_inventory(inv).items() for f in render_files(plan, keys)}
+
+
+@pytest.mark.parametrize("inv", cases())
+def test_every_rendered_table_passes_nft_check(inv, nft_check, tmp_path):
+    tables = [f for f in all_files(inv).values() if f["kind"] == "nftables"]
+    assert tables, "the public server always gets a table"
+    for table in tables:
+        assert "flush ruleset" not in table["content"]
+        assert re.search(r"^table inet wgpf\ndelete table inet wgpf\ntable inet wgpf \{", table["content"], re.M)
+        nft_check(table["content"], tmp_path)
+
+
+def test_connmark_intermediate_lan_requires_the_gateway():
+    inv = inventory("lan", "connmark_intermediate")
+    inv["hosts"]["private1"]["wgpf_gateway_is_intermediate"] = True
+    files = all_files(inv)
+    table = files[("inter1", "/etc/wgpf/wgpf.nft")]["content"]
+    assert 'iifname "wg0" ct state new ct mark set ct mark & 0xf0ffffff | 0x01000000' in table
+    assert 'iifname != "wg0" ct mark & 0x0f000000 == 0x01000000 meta mark set meta mark & 0xf0ffffff | 0x01000000' \
+        in table
+
+
+def test_wireguard_config_loads_the_key_from_a_file_and_lists_peers():
+    files = all_files(inventory("hub", "policy_routing"), keys={"inter1": "HUBKEY=", "public1": {"wg0": "PUBKEY="}})
+    conf = files[("private1", "/etc/wireguard/wg0.conf")]
+    assert conf["mode"] == "0600"
+    assert "PrivateKey" not in conf["content"]
+    assert "PostUp = wg set %i private-key /etc/wireguard/wgpf/wg0.key" in conf["content"]
+    assert "Table = 51900" in conf["content"]
+    assert ("PostUp = while ip -4 rule del from 10.0.0.3 lookup 51900 priority 5100 2>/dev/null; do :; done; "
+            "ip -4 rule add from 10.0.0.3 lookup 51900 priority 5100") in conf["content"]
+    assert "PreDown = while ip -4 rule del from 10.0.0.3 lookup 51900 priority 5100" in conf["content"]
+    peer = conf["content"].split("[Peer]")[1]
+    assert "PublicKey = HUBKEY=" in peer and "Endpoint = 172.31.0.1:51821" in peer
+    assert "AllowedIPs = 0.0.0.0/0" in peer and "PersistentKeepalive = 25" in peer
+    assert conf["missing_keys"] == []
+    public = all_files(inventory("hub", "policy_routing"))[("public1", "/etc/wireguard/wg0.conf")]
+    assert public["missing_keys"] == ["inter1"]
+    assert "PublicKey = <public key of inter1, not known yet>" in public["content"]
+
+
+def test_interface_digest_changes_with_the_interface_not_with_peers():
+    inv = inventory("hub", "policy_routing")
+    before = all_files(inv, {"inter1": "A="})[("private1", "/etc/wireguard/wg0.conf")]
+    after = all_files(inv, {"inter1": "B="})[("private1", "/etc/wireguard/wg0.conf")]
+    assert before["content"] != after["content"]
+    assert before["interface_digest"] == after["interface_digest"]
+    inv["hosts"]["private1"]["wgpf_listen_port"] = 51999
+    moved = all_files(inv, {"inter1": "A="})[("private1", "/etc/wireguard/wg0.conf")]
+    assert moved["interface_digest"] != before["interface_digest"]
+
+
+def test_sysctl_and_routes_files():
+    files = all_files(inventory("lan", "connmark_private"))
+    sysctl = files[("public1", "/etc/sysctl.d/90-wgpf.conf")]["content"]
+    assert "net.ipv4.ip_forward = 1\n" in sysctl
+    assert "net.ipv4.ip_local_reserved_ports = 2000-2001\n" in sysctl
+    routes = files[("private1", "/etc/wgpf/routes.sh")]
+    assert routes["mode"] == "0755"
+    assert "ip -4 route replace default via 172.31.0.1 dev eth0 table 51900" in routes["content"]
+    assert "ip -4 rule add fwmark 0x1000000/0xf000000 lookup 51900 priority 5100" in routes["content"]
+    assert "ip -4 route del default via 172.31.0.1 dev eth0 table 51900 2>/dev/null || true" in routes["content"]
+
+
+def test_dnat_map_expands_a_range_port_by_port():
+    files = all_files(inventory("lan", "masquerade", to_port="9000-9001"))
+    table = files[("public1", "/etc/wgpf/wgpf.nft")]["content"]
+    for proto in ("tcp", "udp"):
+        assert "0.0.0.0/0 . %s . 2000 : 172.31.0.3 . 9000" % proto in table
+        assert "0.0.0.0/0 . %s . 2001 : 172.31.0.3 . 9001" % proto in table
+    # One lookup, however many forwards: a single DNAT rule per family.
+    assert table.count("dnat ip to") == 1
+
+
+def test_absent_host_gets_no_files():
+    inv = inventory("lan", "masquerade")
+    inv["hosts"]["public1"]["wgpf_state"] = "absent"
+    assert render_files(plan_inventory(inv)["public1"]) == []
+
+
+def test_host_without_anything_to_do_gets_no_table():
+    files = all_files(inventory("lan", "masquerade"))
+    assert not any(host == "private1" for host, _ in files)
