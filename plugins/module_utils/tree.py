@@ -116,6 +116,6 @@ def complete(answers):
             full[key] = answers[key]
             origins[key] = SET
         else:
-            full[key] = default
+            full[key] = list(default) if isinstance(default, list) else default
             origins[key] = DEFAULT
     return full, origins
