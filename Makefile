@@ -1,0 +1,118 @@
+# wgforward.portforward: development and test entry points.
+# `make test` is the one command CI (.ci/run) and the README use.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := test
+
+PYTHON ?= python3
+VENV := .venv
+VBIN := $(CURDIR)/$(VENV)/bin
+COLL_ROOT := $(CURDIR)/.collections
+COLL_LINK := $(COLL_ROOT)/ansible_collections/wgforward/portforward
+# Tests import ansible_collections.wgforward.portforward.* through the symlink farm;
+# no sys.path tricks in the tests themselves.
+TEST_ENV := PATH="$(VBIN):$$PATH" PYTHONPATH="$(COLL_ROOT)" ANSIBLE_COLLECTIONS_PATH="$(COLL_ROOT)"
+
+# Debian packages the tests need: nft (ruleset validation), unshare (util-linux)
+# and ip (iproute2) for `unshare -rn nft -c -f`, wg (real-key unit test),
+# shellcheck (ansible-test sanity).
+APT_PACKAGES := nftables iproute2 util-linux wireguard-tools shellcheck
+APT_COMMANDS := nft ip unshare wg shellcheck
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# The stamp is keyed on the requirement files' content: editing them reinstalls.
+REQ_FILES := tests/requirements.txt requirements.txt
+REQ_HASH := $(shell cat $(REQ_FILES) 2>/dev/null | sha256sum | cut -c1-16)
+DEPS_STAMP := $(VENV)/.deps-$(REQ_HASH)
+
+VERSION := $(shell awk '$$1 == "version:" {print $$2; exit}' galaxy.yml)
+TARBALL := dist/wgforward-portforward-$(VERSION).tar.gz
+SANITY_ROOT := $(CURDIR)/.sanity
+SANITY_DIR := $(SANITY_ROOT)/ansible_collections/wgforward/portforward
+SANITY_PYTHON ?= 3.11
+SANITY_ARGS ?=
+ANSIBLE_TEST_PIP ?= 24.2
+GET_PIP_SHIM := $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
+
+.PHONY: test deps apt-deps collection-path unit sanity lint build install-check bench clean
+
+test: deps collection-path unit
+
+deps: apt-deps $(DEPS_STAMP)
+
+apt-deps:
+	@missing=""; for c in $(APT_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	if ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null; then missing="$$missing python3-venv"; fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt: installing $(APT_PACKAGES) (missing:$$missing)"; \
+	  extra=""; case "$$missing" in *python3-venv*) extra="python3-venv";; esac; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    $(APT_PACKAGES) $$extra </dev/null >/dev/null; \
+	fi
+
+$(DEPS_STAMP): $(REQ_FILES)
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -r tests/requirements.txt -r requirements.txt
+	@rm -f $(VENV)/.deps-*
+	@touch $@
+
+collection-path:
+	@mkdir -p $(dir $(COLL_LINK))
+	@if [ "$$(readlink $(COLL_LINK) 2>/dev/null)" != "../../.." ]; then rm -rf $(COLL_LINK); ln -s ../../.. $(COLL_LINK); fi
+
+unit: collection-path
+	$(TEST_ENV) $(VBIN)/python -m pytest tests/unit
+
+# ansible-test needs its cwd inside .../ansible_collections/<ns>/<name>/ and resolves
+# symlinks (os.getcwd()), so the symlink farm does not do: copy the files git knows
+# (tracked + untracked, not ignored) into .sanity/, give the copy its own git repo
+# (ansible-test lists files with git from the nearest .git) and run there. Each sanity test
+# gets its own ansible-test-managed venv with pinned requirements (--venv --requirements).
+sanity: deps $(GET_PIP_SHIM)
+	@rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_DIR)
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -C $(SANITY_DIR) -xf -; \
+	else \
+	  tar --exclude=./.venv --exclude=./.collections --exclude=./.sanity --exclude=./dist \
+	      --exclude=./rendered --exclude=./tests/output -cf - . | tar -C $(SANITY_DIR) -xf -; \
+	fi
+	@# Own (empty) git repo: otherwise ansible-test finds the outer repo, where .sanity/ is ignored.
+	@git -C $(SANITY_DIR) init -q
+	cd $(SANITY_DIR) && PATH="$(VBIN):$$PATH" ansible-test sanity --venv --requirements \
+	  --python $(SANITY_PYTHON) --color no $(SANITY_ARGS)
+
+# ansible-test bootstraps pip into each of its venvs with get-pip.py downloaded from
+# ci-files.testing.ansible.com, which is unreachable here. It uses a cached copy at
+# this path when present, run as `python get_pip.py [pip options] pip==X --no-setuptools
+# --no-wheel`: this stand-in does the same with the stdlib's ensurepip and PyPI.
+$(GET_PIP_SHIM):
+	@mkdir -p $(dir $@)
+	@printf '%s\n' \
+	  '# Stand-in for get-pip.py, written by the wgforward.portforward Makefile.' \
+	  'import subprocess, sys' \
+	  'args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]' \
+	  'subprocess.check_call([sys.executable, "-m", "ensurepip", "--default-pip"])' \
+	  'subprocess.check_call([sys.executable, "-m", "pip", "install"] + args)' > $@.tmp
+	@mv $@.tmp $@
+
+lint: deps collection-path
+	$(TEST_ENV) ansible-lint
+
+build: deps
+	PATH="$(VBIN):$$PATH" ansible-galaxy collection build --force --output-path dist
+
+install-check: build
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	PATH="$(VBIN):$$PATH"; \
+	ansible-galaxy collection install --offline -p "$$tmp" $(TARBALL); \
+	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t module wgforward.portforward.wireguard_key >/dev/null; \
+	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t filter wgforward.portforward.plan >/dev/null; \
+	echo "install-check: $(TARBALL) installs and documents its plugins"
+
+bench: deps collection-path
+	$(TEST_ENV) $(VBIN)/python benchmarks/plan_bench.py
+
+clean:
+	rm -rf .collections .sanity dist tests/output .pytest_cache
