@@ -110,7 +110,7 @@ def split_endpoint(value):
         if not sep:
             raise ValueError("expected [IPv6]:port, got %r" % value)
     else:
-        host, _, port = value.rpartition(":")
+        host, dummy, port = value.rpartition(":")
         if ":" in host:
             raise ValueError("an IPv6 endpoint needs brackets: [%s]:%s" % (host, port))
     if not host or not port.isdigit() or not 1 <= int(port) <= 65535:

@@ -287,11 +287,14 @@ def check_port_clashes(forwards, hosts, problems):
             by_key.setdefault((fwd.public, proto), []).append(fwd)
     for (public, proto), group in by_key.items():
         group.sort(key=lambda f: f.port)
-        for prev, cur in zip(group, group[1:]):
-            if cur.port[0] <= prev.port[1]:
+        reach = None  # the forward whose range reaches furthest so far
+        for cur in group:
+            if reach is not None and cur.port[0] <= reach.port[1]:
                 problems.add(forward_where(cur.name), "port",
                              "%s/%s on %s is already forwarded by '%s' (%s)"
-                             % (port_text(cur.port), proto, public, prev.name, port_text(prev.port)))
+                             % (port_text(cur.port), proto, public, reach.name, port_text(reach.port)))
+            if reach is None or cur.port[1] > reach.port[1]:
+                reach = cur
         host = hosts.get(public)
         if host is None or host.role != "public":
             continue
@@ -369,8 +372,8 @@ def _wg_specs(where, hv, problems):
         if not isinstance(peers, list) or not all(isinstance(p, str) for p in peers):
             problems.add(where, field + ".peers", "must be a list of inventory host names")
             peers = []
-        specs.append(WgSpec(ifname, addrs, _listen_port(where, field + ".listen_port", item.get("listen_port"),
-                                                          problems), list(peers)))
+        port = _listen_port(where, field + ".listen_port", item.get("listen_port"), problems)
+        specs.append(WgSpec(ifname, addrs, port, list(peers)))
     for attr, what in (("name", "interface name"), ("listen_port", "listen port")):
         values = [getattr(s, attr) for s in specs]
         for value in sorted(set(v for v in values if values.count(v) > 1), key=str):
@@ -622,10 +625,15 @@ def _check_hosts(model, problems):
                          "tunnel address %s is also used by %s" % (ip, ", ".join(who[1:])))
 
 
-def build_model(inventory):
-    """inventory: {'hosts': {name: vars}, 'groups': {group: [names]}} -> Model; raises PlanError."""
+def build_model(inventory, problems=None):
+    """inventory: {'hosts': {name: vars}, 'groups': {group: [names]}} -> Model.
+
+    Raises PlanError, unless the caller passes its own Problems to collect into
+    (it then goes on with the valid part of the model and raises later).
+    """
     A.require_netaddr()
-    problems = Problems()
+    collect = problems is not None
+    problems = problems if collect else Problems()
     groups = inventory.get("groups") or {}
     host_vars = inventory.get("hosts") or {}
     hosts = {}
@@ -641,7 +649,8 @@ def build_model(inventory):
     _check_references(model, problems)
     _check_hosts(model, problems)
     check_port_clashes(forwards, hosts, problems)
-    problems.raise_if_any()
+    if not collect:
+        problems.raise_if_any()
     return model
 
 

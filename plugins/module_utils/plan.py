@@ -16,7 +16,7 @@ import json
 from ansible_collections.wgforward.portforward.plugins.module_utils import addresses as A
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide import decide_all, publics_by_intermediate
 from ansible_collections.wgforward.portforward.plugins.module_utils.export import export_plan
-from ansible_collections.wgforward.portforward.plugins.module_utils.model import build_model, port_text
+from ansible_collections.wgforward.portforward.plugins.module_utils.model import Model, build_model, port_text
 from ansible_collections.wgforward.portforward.plugins.module_utils.problems import (
     Problems, forward_where, host_where)
 
@@ -530,11 +530,26 @@ class Planner:
                         owner[str(net)] = peer.host
 
 
-def plan_inventory(inventory):
-    """{host: plan dict} for every WireGuard host; raises PlanError listing every problem."""
-    model = build_model(inventory)
+def planned(inventory):
+    """A Planner that has run; raises PlanError listing every problem found."""
+    problems = Problems()
+    model = build_model(inventory, problems)
+    if problems:
+        # Decide what can be decided, so forced-technique problems come in the same report.
+        hosts = model.hosts
+        sound = [f for f in model.forwards
+                 if f.port and hosts.get(f.public) is not None and hosts[f.public].role == "public"
+                 and hosts.get(f.to) is not None and hosts[f.to].role == "private"]
+        decide_all(Model(hosts, sound, model.groups), problems)
+        problems.raise_if_any()
     planner = Planner(model)
     planner.run()
+    return planner
+
+
+def plan_inventory(inventory):
+    """{host: plan dict} for every WireGuard host; raises PlanError listing every problem."""
+    planner = planned(inventory)
     return {name: export_plan(planner, plan) for name, plan in planner.plans.items()}
 
 
@@ -552,10 +567,8 @@ def plan_cached(inventory):
 
 def explain_inventory(inventory):
     """[decision dict] per forward, with the path through the tree."""
-    model = build_model(inventory)
-    planner = Planner(model)
-    planner.run()
-    return [planner.decisions[f.name].as_dict() for f in model.forwards]
+    planner = planned(inventory)
+    return [planner.decisions[f.name].as_dict() for f in planner.model.forwards]
 
 
 def explain_lines(decisions):
@@ -565,7 +578,7 @@ def explain_lines(decisions):
         lines.append("%s (%s -> %s): %s" % (dec["forward"], dec["public"], dec["to"], dec["technique"]))
         for step in dec["steps"]:
             answer = "n/a" if step["answer"] is None else step["answer"]
-            lines.append("  %s %s = %s (%s) -> %s: %s" % (step["question"], step["key"], answer, step["source"],
-                                                         step["outcome"], step["reason"]))
+            lines.append("  %s %s = %s (%s) -> %s: %s" % (
+                step["question"], step["key"], answer, step["source"], step["outcome"], step["reason"]))
         lines.extend("  note: %s" % note for note in dec["notes"])
     return lines

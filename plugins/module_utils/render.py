@@ -106,8 +106,8 @@ def _dnat_elements(rows):
     for row in rows:
         lo, hi, dlo = row["port"]["from"], row["port"]["to"], row["dport"]["from"]
         for offset in range(hi - lo + 1):
-            out.append("%s . %s . %d : %s . %d" % (row["saddr"], row["proto"], lo + offset, row["daddr"],
-                                                      dlo + offset))
+            out.append("%s . %s . %d : %s . %d" % (
+                row["saddr"], row["proto"], lo + offset, row["daddr"], dlo + offset))
     return out
 
 
@@ -143,7 +143,7 @@ def nftables_table(plan):
     for v in (4, 6):
         rows = nft["dnat"].get(str(v)) or []
         if rows:
-            ip, addr, _ = FAMILY[v]
+            ip, addr = FAMILY[v][:2]
             sets.append(_set("dnat%d" % v, "%s . inet_proto . inet_service" % addr, _dnat_elements(rows),
                              "%s . inet_service" % addr))
             dnat_rules.append('iifname "%s" meta l4proto { tcp, udp } dnat %s to %s saddr . meta l4proto . '

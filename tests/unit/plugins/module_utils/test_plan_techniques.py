@@ -77,8 +77,10 @@ def test_masquerade_lan_masquerades_on_public_and_on_intermediate_when_not_the_g
     assert priv["interfaces"] == [] and priv["routes"] == [] and priv["rules"] == []
 
 
-@pytest.mark.parametrize("private_vars", [{"gateway_is_intermediate": True}, {"attachment": "container",
-                                                                             "gateway_is_intermediate": None}])
+@pytest.mark.parametrize("private_vars", [
+    {"gateway_is_intermediate": True},
+    {"attachment": "container", "gateway_is_intermediate": None},
+])
 def test_masquerade_needs_only_the_public_server_when_replies_pass_the_intermediate(private_vars):
     # The seed's tip: LAN router, Docker host or hub -> masquerade on the public server only.
     plans = plans_for("lan", "masquerade", private_vars=private_vars)
