@@ -1,0 +1,514 @@
+# -*- coding: utf-8 -*-
+"""Every validation error of the inventory, table-driven: each names the forward or host and the field."""
+
+from __future__ import annotations
+
+import pytest
+from builders import seed_direct, seed_hub, seed_lan, seed_two_publics
+
+from ansible_collections.wgforward.portforward.plugins.module_utils.model import build_model
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan import explain_inventory, plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
+
+
+def fwd(**kw):
+    forward = {"name": "web", "public": "public1", "port": 2000, "to": "private1", "to_port": 8080}
+    forward.update(kw)
+    return forward
+
+
+def lan(*forwards, private=None, inter=None, public=None):
+    inv = seed_lan(private_vars=private, inter_vars=inter, public_vars=public)
+    for forward in forwards or (fwd(),):
+        inv.forward(**forward)
+    return inv
+
+
+def hub(*forwards, private=None, inter=None):
+    inv = seed_hub(private_vars=private, inter_vars=inter)
+    for forward in forwards or (fwd(),):
+        inv.forward(**forward)
+    return inv
+
+
+def direct(*forwards, private=None):
+    inv = seed_direct(private_vars=private)
+    for forward in forwards or (fwd(),):
+        inv.forward(**forward)
+    return inv
+
+
+def edit(inv, host, **changes):
+    """Set (value) or delete (None) wgpf_ variables of one host."""
+    for key, value in changes.items():
+        key = key if key.startswith(("wgpf_", "ansible_")) else "wgpf_" + key
+        if value is None:
+            inv.hosts[host].pop(key, None)
+        else:
+            inv.hosts[host][key] = value
+    return inv
+
+
+def add_public2(inv, **extra):
+    inv.host("public2", "public", address="10.0.0.4/24", endpoint="203.0.113.4:51820", wan_interface="eth0", **extra)
+    return inv
+
+
+def with_outsider(inv):
+    """A host in the inventory (group all) but in none of the wireguard_* groups."""
+    data = inv.data()
+    data["hosts"]["outsider"] = {}
+    data["groups"]["all"] = sorted(data["groups"]["all"] + ["outsider"])
+    return data
+
+
+def two_publics_one_interface():
+    """The two-public-server hub, but the intermediate puts both public servers on one wg0."""
+    inv = seed_two_publics()
+    edit(inv, "inter1", interfaces=None, address="10.0.0.1/24")
+    edit(inv, "public1", address="10.0.0.2/24")
+    edit(inv, "public2", address="10.0.0.4/24")
+    return inv
+
+
+def two_sites_same_lan():
+    """Two intermediates whose LANs reuse 172.31.0.3: public1's wg0 would get it from two peers."""
+    inv = lan(fwd(), fwd(name="b", port=2001, to="private2"))
+    inv.host("inter2", "intermediate", address="10.0.0.5/24", endpoint="172.31.0.1:51821", lan_interface="eth0",
+             lan_address="172.31.0.1", lan_mac="12:34:56:78:90:ac")
+    inv.host("private2", "private", intermediate="inter2", attachment="lan", lan_interface="eth0",
+             lan_address="172.31.0.3", gateway_is_intermediate=False)
+    return inv
+
+
+MODEL = build_model
+PLAN = plan_inventory
+
+# (id, stage, inventory factory, problem fragments that must each appear in one problem)
+CASES = [
+    # ---- forwards: keys, names, ports, protocols
+    ("forward-unknown-key-did-you-mean", MODEL, lambda: lan(fwd(to_prot=8080)),
+     ["forward 'web': to_prot: unknown key (did you mean 'to_port'?)"]),
+    ("forward-unknown-key-did-you-mean-source", MODEL, lambda: lan(fwd(source=["192.0.2.0/24"])),
+     ["forward 'web': source: unknown key (did you mean 'sources'?)"]),
+    ("forward-bad-name", MODEL, lambda: lan(fwd(name="Web!")),
+     ["forward #1: name: required, and must match [a-z0-9_-]+, got 'Web!'"]),
+    ("forward-missing-name", MODEL, lambda: lan(fwd(name=None)),
+     ["forward #1: name: required"]),
+    ("forward-duplicate-name", MODEL, lambda: lan(fwd(), fwd(port=2001)),
+     ["forward 'web': name: duplicate forward name (also forward #1)"]),
+    ("forward-missing-public", MODEL, lambda: lan(fwd(public=None)),
+     ["forward 'web': public: required: the inventory host name"]),
+    ("port-zero", MODEL, lambda: lan(fwd(port=0)),
+     ["forward 'web': port: port 0 is outside 1-65535"]),
+    ("port-too-high", MODEL, lambda: lan(fwd(port=65536)),
+     ["forward 'web': port: port 65536 is outside 1-65535"]),
+    ("port-range-too-high", MODEL, lambda: lan(fwd(port="65000-70000")),
+     ["forward 'web': port: port '65000-70000' is outside 1-65535"]),
+    ("port-not-a-number", MODEL, lambda: lan(fwd(port="http")),
+     ["forward 'web': port: expected a port (1-65535) or a 'lo-hi' range, got 'http'"]),
+    ("port-bool", MODEL, lambda: lan(fwd(port=True)),
+     ["forward 'web': port: expected a port or 'lo-hi' range, got True"]),
+    ("port-backwards-range", MODEL, lambda: lan(fwd(port="2010-2000")),
+     ["forward 'web': port: range '2010-2000' runs backwards"]),
+    ("to-port-outside", MODEL, lambda: lan(fwd(to_port=99999)),
+     ["forward 'web': to_port: port 99999 is outside 1-65535"]),
+    ("to-port-backwards", MODEL, lambda: lan(fwd(port="2000-2010", to_port="8090-8080")),
+     ["forward 'web': to_port: range '8090-8080' runs backwards"]),
+    ("to-port-range-other-size", MODEL, lambda: lan(fwd(port="2000-2010", to_port="8080-8085")),
+     ["forward 'web': to_port: range 8080-8085 has 6 ports but port 2000-2010 has 11"]),
+    ("to-port-range-for-single-port", MODEL, lambda: lan(fwd(port=2000, to_port="8080-8081")),
+     ["forward 'web': to_port: range 8080-8081 has 2 ports but port 2000 has 1"]),
+    ("to-port-maps-past-65535", MODEL, lambda: lan(fwd(port="2000-2010", to_port=65530)),
+     ["forward 'web': to_port: range 65530-65540 maps past port 65535"]),
+    ("protocols-unknown", MODEL, lambda: lan(fwd(protocols=["icmp"])),
+     ["forward 'web': protocols: must be a non-empty list of distinct tcp/udp, got ['icmp']"]),
+    ("protocols-twice", MODEL, lambda: lan(fwd(protocols=["tcp", "tcp"])),
+     ["forward 'web': protocols: must be a non-empty list of distinct tcp/udp"]),
+    ("protocols-empty", MODEL, lambda: lan(fwd(protocols=[])),
+     ["forward 'web': protocols: must be a non-empty list of distinct tcp/udp, got []"]),
+    ("preserve-source-not-bool", MODEL, lambda: lan(fwd(preserve_source="yes")),
+     ["forward 'web': preserve_source: must be true or false, got 'yes'"]),
+    ("only-via-public-not-bool", MODEL, lambda: lan(fwd(only_via_public=0)),
+     ["forward 'web': only_via_public: must be true or false, got 0"]),
+    ("technique-unknown", MODEL, lambda: lan(fwd(technique="nat")),
+     ["forward 'web': technique: must be auto or one of masquerade, static_routes"]),
+    # ---- sources
+    ("sources-host-bits", MODEL, lambda: lan(fwd(sources=["198.51.100.1/24"])),
+     ["forward 'web': sources: '198.51.100.1/24' has host bits set (did you mean 198.51.100.0/24?)"]),
+    ("sources-ipv6-host-bits", MODEL, lambda: lan(fwd(sources=["2001:db8::1/32"])),
+     ["forward 'web': sources: '2001:db8::1/32' has host bits set (did you mean 2001:db8::/32?)"]),
+    ("sources-not-cidr", MODEL, lambda: lan(fwd(sources=["198.51.100.300/32"])),
+     ["forward 'web': sources: '198.51.100.300/32' is not a CIDR"]),
+    ("sources-not-list", MODEL, lambda: lan(fwd(sources="198.51.100.0/24")),
+     ["forward 'web': sources: must be a list of CIDRs, got '198.51.100.0/24'"]),
+    # ---- references
+    ("public-missing-host", MODEL, lambda: lan(fwd(public="public9")),
+     ["forward 'web': public: host 'public9' is not in the inventory"]),
+    ("to-missing-host", MODEL, lambda: lan(fwd(to="private9")),
+     ["forward 'web': to: host 'private9' is not in the inventory"]),
+    ("public-is-intermediate", MODEL, lambda: lan(fwd(public="inter1")),
+     ["forward 'web': public: host 'inter1' is a intermediate server, not in the group wireguard_public"]),
+    ("to-is-public", MODEL, lambda: lan(fwd(to="public1")),
+     ["forward 'web': to: host 'public1' is a public server, not in the group wireguard_private"]),
+    ("public-in-no-wireguard-group", MODEL, lambda: with_outsider(lan(fwd(public="outsider"))),
+     ["forward 'web': public: host 'outsider' is not in the group wireguard_public"]),
+    ("intermediate-is-public", MODEL, lambda: lan(private={"intermediate": "public1"}),
+     ["host 'private1': wgpf_intermediate: 'public1' is not a host in the group wireguard_intermediate"]),
+    ("intermediate-missing", MODEL, lambda: lan(private={"intermediate": "ghost"}),
+     ["host 'private1': wgpf_intermediate: 'ghost' is not a host in the group wireguard_intermediate"]),
+    ("intermediate-on-non-private", MODEL, lambda: lan(inter={"intermediate": "inter1"}),
+     ["host 'inter1': wgpf_intermediate: only private servers are reached through an intermediate"]),
+    ("host-in-two-groups", MODEL,
+     lambda: (lambda inv: (inv.groups["wireguard_private"].append("inter1"), inv)[1])(lan()),
+     ["host 'inter1': is in both wireguard_intermediate and wireguard_private"]),
+    # ---- host variables
+    ("host-unknown-variable-did-you-mean", MODEL, lambda: edit(lan(), "inter1", wgpf_adress="10.0.0.9/24"),
+     ["host 'inter1': wgpf_adress: unknown variable (did you mean 'wgpf_address'?)"]),
+    ("host-unknown-variable-endpoint", MODEL, lambda: edit(lan(), "public1", wgpf_endpiont="203.0.113.2:1"),
+     ["host 'public1': wgpf_endpiont: unknown variable (did you mean 'wgpf_endpoint'?)"]),
+    ("address-not-an-ip", MODEL, lambda: edit(lan(), "inter1", address="10.0.0.300/24"),
+     ["host 'inter1': wgpf_address: '10.0.0.300/24' is not an IP address with optional /prefix"]),
+    ("address-is-network", MODEL, lambda: edit(lan(), "inter1", address="10.0.0.0/24"),
+     ["host 'inter1': wgpf_address: '10.0.0.0/24' is a network address, not a host address"]),
+    ("address-missing", MODEL, lambda: edit(lan(), "inter1", address=None),
+     ["host 'inter1': wgpf_address: required: the tunnel address(es) of wg0"]),
+    ("lan-address-bad", MODEL, lambda: edit(lan(), "private1", lan_address="172.31.0.999"),
+     ["host 'private1': wgpf_lan_address: '172.31.0.999' is not an IP address"]),
+    ("lan-mac-bad", MODEL, lambda: edit(lan(), "inter1", lan_mac="12:34:56"),
+     ["host 'inter1': wgpf_lan_mac: must be a MAC address like 12:34:56:78:90:ab, got '12:34:56'"]),
+    ("listen-port-outside", MODEL, lambda: edit(lan(), "inter1", listen_port=70000),
+     ["host 'inter1': wgpf_listen_port: must be a port in 1-65535, got 70000"]),
+    ("interface-name-too-long", MODEL, lambda: edit(lan(), "inter1", interface="wireguard-tunnel0"),
+     ["host 'inter1': wgpf_interface: must be an interface name of 1-15 characters, got 'wireguard-tunnel0'"]),
+    ("endpoint-no-port", MODEL, lambda: edit(lan(), "public1", endpoint="203.0.113.2"),
+     ["host 'public1': wgpf_endpoint: expected host:port, got '203.0.113.2'"]),
+    ("endpoint-ipv6-no-brackets", MODEL, lambda: edit(lan(), "public1", endpoint="2001:db8::2:51820"),
+     ["host 'public1': wgpf_endpoint: an IPv6 endpoint needs brackets"]),
+    ("public-without-endpoint", MODEL, lambda: edit(lan(), "public1", endpoint=None),
+     ["host 'public1': wgpf_endpoint: required: the host:port that peers dial to reach this server"]),
+    ("public-without-wan-interface-or-facts", MODEL, lambda: edit(lan(), "public1", wan_interface=None),
+     ["host 'public1': wgpf_wan_interface: not set and no default IPv4 route in the facts to infer it"]),
+    ("sav-bad", MODEL, lambda: edit(lan(), "private1", sav="paranoid"),
+     ["host 'private1': wgpf_sav: must be one of loose, strict, off, got 'paranoid'"]),
+    ("state-bad", MODEL, lambda: edit(lan(), "public1", state="removed"),
+     ["host 'public1': wgpf_state: must be one of present, absent, got 'removed'"]),
+    ("reserve-ports-not-bool", MODEL, lambda: edit(lan(), "public1", reserve_ports="yes"),
+     ["host 'public1': wgpf_reserve_ports: must be true or false, got 'yes'"]),
+    ("mark-outside-mask", MODEL, lambda: edit(lan(), "private1", mark=0x10, mark_mask=0x0F000000),
+     ["host 'private1': wgpf_mark: 0x10 is outside its mask 0xf000000"]),
+    ("mark-outside-mask-hex-strings", MODEL, lambda: edit(lan(), "inter1", mark="0x10", mark_mask="0x0f000000"),
+     ["host 'inter1': wgpf_mark: 0x10 is outside its mask 0xf000000"]),
+    ("mark-zero", MODEL, lambda: edit(lan(), "private1", mark=0),
+     ["host 'private1': wgpf_mark: 0x0 is outside its mask"]),
+    ("mark-mask-zero", MODEL, lambda: edit(lan(), "private1", mark_mask=0),
+     ["host 'private1': wgpf_mark_mask: must be a non-zero 32-bit mask"]),
+    ("mark-not-int", MODEL, lambda: edit(lan(), "private1", mark="lots"),
+     ["host 'private1': wgpf_mark: must be an integer, got 'lots'"]),
+    ("route-table-main", MODEL, lambda: edit(lan(), "inter1", route_table_base=254),
+     ["host 'inter1': wgpf_route_table_base: must be a routing table id"]),
+    ("rule-priority-after-main", MODEL, lambda: edit(lan(), "inter1", rule_priority_base=32766),
+     ["host 'inter1': wgpf_rule_priority_base: must be in 1-32000"]),
+    ("gateway-not-bool", MODEL, lambda: edit(lan(), "private1", gateway_is_intermediate="no"),
+     ["host 'private1': wgpf_gateway_is_intermediate: must be true or false, got 'no'"]),
+    ("container-gateway-false", MODEL,
+     lambda: edit(lan(), "private1", attachment="container", gateway_is_intermediate=False),
+     ["host 'private1': wgpf_gateway_is_intermediate: a container on a Docker bridge always has its host"]),
+    ("attachment-unknown", MODEL, lambda: edit(lan(), "private1", attachment="vlan"),
+     ["host 'private1': wgpf_attachment: must be one of wireguard, lan, container, got 'vlan'"]),
+    ("lan-attachment-without-intermediate", MODEL,
+     lambda: edit(direct(), "private1", attachment="lan", lan_address="172.31.0.3"),
+     ["host 'private1': wgpf_attachment: lan needs wgpf_intermediate"]),
+    ("private-lan-without-address-or-facts", MODEL, lambda: edit(lan(), "private1", lan_address=None),
+     ["host 'private1': wgpf_lan_address: not set and no default route in the facts to infer it"]),
+    ("interfaces-on-public", MODEL,
+     lambda: edit(lan(), "public1", interfaces=[{"name": "wg0", "address": "10.0.0.2/24", "peers": ["inter1"]}]),
+     ["host 'public1': wgpf_interfaces: only intermediate servers take several interfaces"]),
+    ("interfaces-unknown-key", MODEL,
+     lambda: (lambda inv: (inv.hosts["inter1"]["wgpf_interfaces"][1].update(listenport=1), inv)[1])(
+         seed_two_publics()),
+     ["host 'inter1': listenport: unknown key of wgpf_interfaces[1] (did you mean 'listen_port'?)"]),
+    ("interfaces-peer-twice", MODEL,
+     lambda: (lambda inv: (inv.hosts["inter1"]["wgpf_interfaces"][2]["peers"].append("public1"), inv)[1])(
+         seed_two_publics()),
+     ["host 'inter1': wgpf_interfaces: peer 'public1' is listed on both wg1 and wg2"]),
+    ("local-routes-host-bits", MODEL,
+     lambda: edit(lan(), "private1", local_routes=[{"to": "192.168.99.1/24", "via": "192.168.1.1"}]),
+     ["host 'private1': wgpf_local_routes[0]: '192.168.99.1/24' has host bits set"]),
+    # ---- ports on the public server
+    ("public-port-twice", MODEL, lambda: lan(fwd(), fwd(name="b", to_port=8081)),
+     ["forward 'b': port: 2000/tcp on public1 is already forwarded by 'web' (2000)"]),
+    ("public-port-overlapping-ranges", MODEL,
+     lambda: lan(fwd(port="2000-2010"), fwd(name="b", port="2005-2020", to_port=9000)),
+     ["forward 'b': port: 2005-2020/tcp on public1 is already forwarded by 'web' (2000-2010)"]),
+    ("public-port-twice-udp", MODEL,
+     lambda: lan(fwd(protocols=["tcp", "udp"]), fwd(name="b", protocols=["udp"], to_port=9000)),
+     ["/udp on public1 is already forwarded by"]),
+    ("public-port-is-wireguard-listen-port", MODEL, lambda: lan(fwd(port=51822, protocols=["udp"])),
+     ["forward 'web': port: 51822/udp on public1 takes 51822, its WireGuard listen port"]),
+    ("public-port-range-covers-default-listen-port", MODEL,
+     lambda: direct(fwd(port="51800-51900", protocols=["tcp", "udp"])),
+     ["forward 'web': port: 51800-51900/udp on public1 takes 51820, its WireGuard listen port"]),
+    ("public-port-is-ssh", MODEL, lambda: lan(fwd(port=22)),
+     ["forward 'web': port: 22/tcp on public1 takes 22, SSH"]),
+    ("public-port-range-covers-ssh", MODEL, lambda: lan(fwd(port="20-30")),
+     ["forward 'web': port: 20-30/tcp on public1 takes 22, SSH"]),
+    # ---- tunnel addresses and AllowedIPs
+    ("duplicate-tunnel-address", MODEL, lambda: edit(lan(), "inter1", address="10.0.0.2/24"),
+     ["wgpf_address: tunnel address 10.0.0.2 is also used by"]),
+    ("duplicate-tunnel-address-ipv6", MODEL,
+     lambda: edit(edit(lan(), "inter1", address=["10.0.0.1/24", "fd00::9/64"]), "public1",
+                  address=["10.0.0.2/24", "fd00::9/64"]),
+     ["wgpf_address: tunnel address fd00::9 is also used by"]),
+    ("duplicate-tunnel-address-spoke", MODEL, lambda: edit(hub(), "private1", address="10.0.0.1/24"),
+     ["wgpf_address: tunnel address 10.0.0.1 is also used by"]),
+    ("two-peers-claim-one-network", PLAN, two_sites_same_lan,
+     ["host 'public1': AllowedIPs: peers 'inter1' and 'inter2' of wg0 both claim 172.31.0.3/32"]),
+    # ---- topology the techniques cannot serve
+    ("two-publics-share-intermediate-interface", PLAN, two_publics_one_interface,
+     ["host 'inter1': wgpf_interfaces: public servers public1 and public2 share interface wg0"]),
+    ("direct-peer-with-two-publics", PLAN,
+     lambda: add_public2(direct(fwd(), fwd(name="b", public="public2"))),
+     ["host 'private1': wgpf_intermediate: a direct peer takes forwards from one public server, but public1 and "
+      "public2 forward to it"]),
+    ("connmark-private-lan-without-mac", PLAN,
+     lambda: edit(lan(fwd(only_via_public=False)), "inter1", lan_mac=None),
+     ["host 'inter1': wgpf_lan_mac: forward 'web' (connmark_private on the private server) marks connections by "
+      "this intermediate's MAC address on the LAN, which is not set and could not be inferred from facts"]),
+    ("policy-routing-lan-without-intermediate-lan-address", PLAN,
+     lambda: edit(lan(), "inter1", lan_address=None, lan_interface=None),
+     ["host 'inter1': wgpf_lan_address: forward 'web' (policy routing of the private server's replies)"]),
+    # ---- forced techniques that cannot work
+    ("forced-static-routes-without-sources", PLAN, lambda: lan(fwd(technique="static_routes")),
+     ["forward 'web': technique: static_routes needs the fixed client networks in sources"]),
+    ("forced-connmark-intermediate-direct-peer", PLAN, lambda: direct(fwd(technique="connmark_intermediate")),
+     ["forward 'web': technique: connmark_intermediate needs an intermediate, but 'private1' is a direct "
+      "WireGuard peer of 'public1'"]),
+    ("forced-connmark-intermediate-gateway-false", PLAN, lambda: lan(fwd(technique="connmark_intermediate")),
+     ["forward 'web': technique: connmark_intermediate needs the private server's replies to pass through the "
+      "intermediate, but 'private1' does not use 'inter1' as its default gateway"]),
+    ("forced-policy-routing-two-publics", PLAN,
+     lambda: (lambda inv: (inv.forwards[0].update(technique="policy_routing"), inv)[1])(seed_two_publics()),
+     ["forward 'web1': technique: policy_routing cannot work: intermediate 'inter1' carries forwards from public1 "
+      "and public2"]),
+    ("forced-masquerade-two-publics", PLAN,
+     lambda: (lambda inv: (inv.forwards[1].update(technique="masquerade"), inv)[1])(seed_two_publics()),
+     ["forward 'web2': technique: masquerade cannot work: intermediate 'inter1' carries forwards from public1 "
+      "and public2"]),
+]
+
+
+def data_of(inv):
+    return inv if isinstance(inv, dict) else inv.data()
+
+
+@pytest.mark.parametrize("stage,factory,fragments", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_problem_is_reported(stage, factory, fragments):
+    with pytest.raises(PlanError) as err:
+        stage(data_of(factory()))
+    problems = err.value.problems
+    for fragment in fragments:
+        assert any(fragment in p for p in problems), "%r not in %r" % (fragment, problems)
+    for problem in problems:
+        assert problem.startswith(("forward '", "forward #", "host '")), problem
+    assert str(err.value).startswith("%d problem" % len(problems))
+
+
+def test_case_ids_are_unique():
+    ids = [c[0] for c in CASES]
+    assert len(ids) == len(set(ids))
+
+
+# ---------------------------------------------------------------- what must NOT be an error
+
+VALID = [
+    ("same-port-other-protocol", lambda: lan(fwd(), fwd(name="b", protocols=["udp"]))),
+    ("same-port-other-public", seed_two_publics),
+    ("adjacent-ranges", lambda: lan(fwd(port="2000-2010"), fwd(name="b", port="2011-2020", to_port=9000))),
+    ("tcp-on-wireguard-listen-port", lambda: lan(fwd(port=51822, protocols=["tcp"]))),
+    ("udp-on-ssh-port", lambda: lan(fwd(port=22, protocols=["udp"]))),
+    ("single-to-port-on-range", lambda: lan(fwd(port="2000-2010", to_port=8080))),
+    ("hub-default-route-beside-spoke", lambda: hub()),
+    ("direct-peer-connmark-private", lambda: direct(fwd(only_via_public=False))),
+    ("port-as-string", lambda: lan(fwd(port="2000", to_port="8080"))),
+    ("mark-as-hex-string", lambda: edit(lan(), "private1", mark="0x02000000", mark_mask="0x0f000000")),
+]
+
+
+@pytest.mark.parametrize("factory", [v[1] for v in VALID], ids=[v[0] for v in VALID])
+def test_valid_inventory_plans(factory):
+    plans = plan_inventory(data_of(factory()))
+    assert {"public1", "private1"} <= set(plans)
+    assert all(p["forwards"] for p in plans.values() if p["role"] == "public")
+
+
+def test_hub_default_route_beside_spoke_is_longest_prefix_match():
+    """WireGuard routes by longest prefix: the hub's 0.0.0.0/0 to public1 and its spoke's /32 coexist."""
+    plans = plan_inventory(hub().data())
+    (wg0,) = plans["inter1"]["interfaces"]
+    allowed = {p["host"]: p["allowed_ips"] for p in wg0["peers"]}
+    assert allowed == {"public1": ["0.0.0.0/0"], "private1": ["10.0.0.3/32"]}
+
+
+def test_overlapping_ranges_report_every_clash():
+    """c (2500) lies inside a (1000-3000) just like b (1500): both clashes must be reported, not only b's."""
+    inv = lan(fwd(name="a", port="1000-3000", to_port=1000), fwd(name="b", port=1500, to_port=9000),
+              fwd(name="c", port=2500, to_port=9001))
+    with pytest.raises(PlanError) as err:
+        build_model(inv.data())
+    problems = err.value.problems
+    assert any(p.startswith("forward 'b': port:") and "'a'" in p for p in problems), problems
+    assert any(p.startswith("forward 'c': port:") and "'a'" in p for p in problems), problems
+
+
+# ---------------------------------------------------------------- every problem at once
+
+BROKEN = [
+    "forward 'web': to_prot: unknown key (did you mean 'to_port'?)",
+    "forward 'b': port: port 70000 is outside 1-65535",
+    "forward 'c': sources: '198.51.100.1/24' has host bits set (did you mean 198.51.100.0/24?)",
+    "forward 'c': name: duplicate forward name (also forward #3)",
+    "forward 'd': public: host 'inter1' is a intermediate server, not in the group wireguard_public",
+    "forward 'e': port: 22/tcp on public1 takes 22, SSH",
+    "host 'inter1': wgpf_adress: unknown variable (did you mean 'wgpf_address'?)",
+    "host 'private1': wgpf_sav: must be one of loose, strict, off, got 'strictest'",
+    "host 'private1': wgpf_mark: 0x10 is outside its mask 0xf000000 (a mark must be non-zero and set only bits "
+    "of wgpf_mark_mask)",
+    "host 'public1': wgpf_endpoint: required: the host:port that peers dial to reach this server",
+]
+
+
+def broken_inventory():
+    inv = lan(fwd(to_prot=8080), fwd(name="b", port=70000), fwd(name="c", port=2002, sources=["198.51.100.1/24"]),
+              fwd(name="c", port=2003), fwd(name="d", public="inter1", port=2004), fwd(name="e", port=22))
+    edit(inv, "inter1", wgpf_adress="10.0.0.9/24")
+    edit(inv, "private1", sav="strictest", mark=0x10)
+    edit(inv, "public1", endpoint=None)
+    return inv
+
+
+@pytest.mark.parametrize("stage", [build_model, plan_inventory, explain_inventory],
+                         ids=["build_model", "plan_inventory", "explain_inventory"])
+def test_every_problem_in_one_error(stage):
+    with pytest.raises(PlanError) as err:
+        stage(broken_inventory().data())
+    assert sorted(err.value.problems) == sorted(BROKEN)
+    message = str(err.value)
+    assert message.splitlines()[0] == "%d problems in the wgforward.portforward inventory:" % len(BROKEN)
+    for problem in BROKEN:
+        assert "  - " + problem in message.splitlines()
+
+
+def test_forward_problems_and_forced_technique_problems_together():
+    """A typo in one forward must not hide that another forward forces a technique that cannot work:
+    DESIGN.md asks for every problem found in the inventory at once."""
+    inv = lan(fwd(to_prot=8080), fwd(name="b", port=2001, technique="static_routes"))
+    with pytest.raises(PlanError) as err:
+        plan_inventory(inv.data())
+    assert sorted(err.value.problems) == sorted([
+        "forward 'web': to_prot: unknown key (did you mean 'to_port'?)",
+        "forward 'b': technique: static_routes needs the fixed client networks in sources",
+    ])
+
+
+# ---------------------------------------------------------------- inference from facts
+
+INTER_FACTS = {
+    "interfaces": ["lo", "wg0", "eth1", "eth0"],
+    "lo": {"ipv4": {"address": "127.0.0.1", "netmask": "255.0.0.0"}},
+    "wg0": {"ipv4": {"address": "10.0.0.1", "netmask": "255.255.255.0"}},
+    "eth1": {"ipv4": {"address": "192.168.5.1", "netmask": "255.255.255.0"}, "macaddress": "02:00:00:00:00:01"},
+    "eth0": {"ipv4": {"address": "172.31.0.1", "netmask": "255.255.0.0"}, "macaddress": "02:00:00:00:00:02"},
+}
+
+
+def inter_from_facts(facts_style="ansible_facts"):
+    inv = edit(lan(fwd(only_via_public=False)), "inter1", lan_interface=None, lan_address=None, lan_mac=None)
+    if facts_style == "ansible_facts":
+        inv.hosts["inter1"]["ansible_facts"] = INTER_FACTS
+    else:  # the top-level ansible_* variables of hostvars
+        inv.hosts["inter1"]["ansible_interfaces"] = INTER_FACTS["interfaces"]
+        for name in INTER_FACTS["interfaces"]:
+            inv.hosts["inter1"]["ansible_" + name] = INTER_FACTS[name]
+    return inv
+
+
+@pytest.mark.parametrize("style", ["ansible_facts", "top-level"])
+def test_intermediate_lan_inferred_from_facts(style):
+    model = build_model(inter_from_facts(style).data())
+    inter = model.hosts["inter1"]
+    assert inter.lan_interface == "eth0"  # the interface whose network holds private1 (172.31.0.3)
+    assert [str(ip) for ip in inter.lan_addresses] == ["172.31.0.1"]
+    assert inter.lan_mac == "02:00:00:00:00:02"
+
+
+def test_intermediate_lan_facts_feed_the_plan():
+    plans = plan_inventory(inter_from_facts().data())
+    routes = plans["private1"]["routes"]
+    assert any(r["via"] == "172.31.0.1" and r["to"] == "default" for r in routes), routes
+    assert "02:00:00:00:00:02" in repr(plans["private1"]["nftables"])
+
+
+def test_intermediate_lan_not_inferred_from_unrelated_network():
+    inv = inter_from_facts()
+    facts = dict(INTER_FACTS, interfaces=["lo", "eth1"])
+    inv.hosts["inter1"]["ansible_facts"] = facts
+    with pytest.raises(PlanError) as err:
+        plan_inventory(inv.data())
+    assert any(p.startswith("host 'inter1': wgpf_lan_address: forward 'web'") for p in err.value.problems)
+
+
+def gateway_inventory(gateway, **private):
+    private.setdefault("gateway_is_intermediate", None)
+    inv = edit(lan(fwd(only_via_public=False)), "private1", **private)
+    inv.hosts["private1"]["ansible_facts"] = {
+        "default_ipv4": {"gateway": gateway, "interface": "eth0", "address": "172.31.0.3"}}
+    return inv
+
+
+@pytest.mark.parametrize("gateway,answer,technique", [
+    ("172.31.0.1", True, "connmark_intermediate"),
+    ("172.31.0.254", False, "connmark_private"),
+], ids=["gateway-is-intermediate", "gateway-is-router"])
+def test_gateway_is_intermediate_inferred_from_facts(gateway, answer, technique):
+    model = build_model(gateway_inventory(gateway).data())
+    assert model.hosts["private1"].gateway_is_intermediate is answer
+    assert model.hosts["private1"].gateway_origin == "inferred from facts"
+    (dec,) = explain_inventory(gateway_inventory(gateway).data())
+    assert dec["technique"] == technique
+    q5 = dec["steps"][-1]
+    assert (q5["question"], q5["answer"], q5["source"]) == ("Q5", answer, "inferred from facts")
+
+
+def test_private_lan_address_and_gateway_both_from_facts():
+    inv = gateway_inventory("172.31.0.1", lan_address=None, lan_interface=None)
+    private = build_model(inv.data()).hosts["private1"]
+    assert private.lan_interface == "eth0"
+    assert [str(ip) for ip in private.lan_addresses] == ["172.31.0.3"]
+    assert private.gateway_is_intermediate is True and private.gateway_origin == "inferred from facts"
+
+
+def test_gateway_without_facts_is_default_false():
+    inv = edit(lan(fwd(only_via_public=False)), "private1", gateway_is_intermediate=None)
+    (dec,) = explain_inventory(inv.data())
+    q5 = dec["steps"][-1]
+    assert (q5["answer"], q5["source"], dec["technique"]) == (False, "default", "connmark_private")
+
+
+def test_gateway_set_beats_facts():
+    inv = gateway_inventory("172.31.0.254", gateway_is_intermediate=True)
+    (dec,) = explain_inventory(inv.data())
+    assert (dec["steps"][-1]["answer"], dec["steps"][-1]["source"]) == (True, "set")
+
+
+def test_container_gateway_defaults_true():
+    inv = edit(lan(fwd(only_via_public=False)), "private1", attachment="container", gateway_is_intermediate=None)
+    (dec,) = explain_inventory(inv.data())
+    assert (dec["steps"][-1]["answer"], dec["steps"][-1]["source"]) == (True, "default")
+    assert dec["technique"] == "connmark_intermediate"
+
+
+def test_public_wan_interface_inferred_from_facts():
+    inv = edit(lan(), "public1", wan_interface=None)
+    inv.hosts["public1"]["ansible_facts"] = {"default_ipv4": {"interface": "ens3", "address": "203.0.113.2"}}
+    assert build_model(inv.data()).hosts["public1"].wan_interface == "ens3"
