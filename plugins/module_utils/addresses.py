@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 try:
@@ -62,7 +63,15 @@ def parse_address(value):
 
 def parse_cidr(value):
     """A network in CIDR form (host bits must be zero); raises ValueError."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
+        raise ValueError("expected a CIDR like 192.0.2.0/24, got %r" % (value,))
+    return _parse_cidr(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cidr(value):
+    # Large inventories repeat the same source networks: parse each text once.
+    if not value.strip():
         raise ValueError("expected a CIDR like 192.0.2.0/24, got %r" % (value,))
     try:
         net = netaddr.IPNetwork(value.strip())
@@ -73,8 +82,9 @@ def parse_cidr(value):
     return net.cidr
 
 
+@functools.lru_cache(maxsize=4096)
 def host_net(ip):
-    """An address as a single-host network (/32 or /128)."""
+    """An address as a single-host network (/32 or /128); treat the result as read-only."""
     ip = netaddr.IPAddress(ip)
     return netaddr.IPNetwork("%s/%d" % (ip, 32 if ip.version == 4 else 128))
 

@@ -12,9 +12,15 @@ ESCALATED = "connmark_intermediate"
 
 
 class Decision:
-    __slots__ = ("forward", "technique", "tree_technique", "steps", "forced", "escalated", "notes")
+    __slots__ = ("forward", "technique", "tree_technique", "steps", "forced", "escalated", "notes", "_dict")
 
     def as_dict(self):
+        """The decision as data; built once, since every host of the forward reports it."""
+        if getattr(self, "_dict", None) is None:
+            self._dict = self._build_dict()
+        return self._dict
+
+    def _build_dict(self):
         fwd = self.forward
         return {
             "forward": fwd.name,
@@ -78,7 +84,7 @@ def decide_all(model, problems):
         answers, origins = answers_for(fwd, private)
         technique, steps = walk(answers, origins)
         dec = Decision()
-        dec.forward, dec.tree_technique, dec.steps, dec.notes = fwd, technique, steps, []
+        dec.forward, dec.tree_technique, dec.steps, dec.notes, dec._dict = fwd, technique, steps, [], None
         dec.forced = fwd.technique != "auto"
         dec.escalated = False
         if dec.forced:

@@ -14,7 +14,7 @@ FACT_VARS = ("ansible_default_ipv4", "ansible_default_ipv6", "ansible_interfaces
 
 def plain(value):
     """Tagged/lazy Ansible containers -> dict/list/str/int/bool, so the planner sees ordinary data."""
-    if isinstance(value, Mapping):
+    if isinstance(value, dict) or isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
@@ -27,10 +27,20 @@ def plain(value):
     return str(value)
 
 
-def host_vars(hv):
+def host_vars(hv, seen_forwards):
+    """The planner's variables of one host; equal forward lists are converted once and shared."""
     out = {}
     for key in hv:
-        if key.startswith("wgpf_") or key in FACT_VARS or key == "ansible_facts":
+        if key == "wgpf_forwards":
+            raw = hv[key]
+            for known_raw, known in seen_forwards:
+                if raw is known_raw or raw == known_raw:
+                    out[key] = known
+                    break
+            else:
+                out[key] = plain(raw)
+                seen_forwards.append((raw, out[key]))
+        elif key.startswith("wgpf_") or key in FACT_VARS or key == "ansible_facts":
             out[key] = plain(hv[key])
     for ifname in out.get("ansible_interfaces") or []:
         key = "ansible_" + str(ifname).replace("-", "_")
@@ -43,8 +53,9 @@ def from_hostvars(hostvars, groups):
     """{'hosts': {...}, 'groups': {...}} for the hosts of the three wireguard_* groups."""
     groups = {k: list(v) for k, v in (groups or {}).items()}
     hosts = {}
+    seen_forwards = []
     for group in GROUPS:
         for name in groups.get(group) or []:
             if name not in hosts:
-                hosts[name] = host_vars(hostvars[name]) if name in hostvars else {}
+                hosts[name] = host_vars(hostvars[name], seen_forwards) if name in hostvars else {}
     return {"hosts": hosts, "groups": groups}

@@ -26,15 +26,19 @@ KEY_DIR = "/etc/wireguard/wgpf"
 
 
 class Peer:
-    __slots__ = ("host", "interface", "endpoint", "keepalive", "allowed")
+    __slots__ = ("host", "interface", "endpoint", "keepalive", "allowed", "_seen")
 
     def __init__(self, host, interface, endpoint=None, keepalive=None):
         self.host, self.interface, self.endpoint, self.keepalive = host, interface, endpoint, keepalive
         self.allowed = []
+        self._seen = set()
 
     def allow(self, net):
-        net = A.netaddr.IPNetwork(net)
-        if net not in self.allowed:
+        if not isinstance(net, A.netaddr.IPNetwork):
+            net = A.netaddr.IPNetwork(net)
+        key = (net.version, net.value, net.prefixlen)
+        if key not in self._seen:
+            self._seen.add(key)
             self.allowed.append(net)
 
     def as_dict(self):
@@ -136,6 +140,8 @@ class Planner:
         self.decisions = decide_all(model, self.problems)
         self.plans = {name: HostPlan(h) for name, h in model.hosts.items()}
         self.multi = {k: v for k, v in publics_by_intermediate(model).items() if len(v) > 1}
+        self._links = {}
+        self._targets = {}
 
     # ------------------------------------------------------------ helpers
 
@@ -150,12 +156,21 @@ class Planner:
 
     def target(self, private, version):
         """The address the public server forwards to, or None."""
-        if private.attachment == "wireguard":
-            for net in private.wg[0].addresses:
-                if net.version == version:
-                    return net.ip
-            return None
-        return private.lan_address(version)
+        key = (private.name, version)
+        if key not in self._targets:
+            found = None
+            if private.attachment == "wireguard":
+                found = next((net.ip for net in private.wg[0].addresses if net.version == version), None)
+            else:
+                found = private.lan_address(version)
+            self._targets[key] = found
+        return self._targets[key]
+
+    def target_text(self, private, version):
+        key = (private.name, version, "text")
+        if key not in self._targets:
+            self._targets[key] = str(self.target(private, version))
+        return self._targets[key]
 
     def hub_endpoint(self, inter, spec):
         host = inter.endpoint[0] if inter.endpoint else None
@@ -186,6 +201,14 @@ class Planner:
         return True
 
     # ------------------------------------------------------------ links
+
+    def link(self, inner, public):
+        """The two ends of the link between an inner host and a public server, made once."""
+        key = (inner.name, public.name)
+        if key not in self._links:
+            make = self.link_inter if inner.role == "intermediate" else self.link_direct
+            self._links[key] = make(inner, public)
+        return self._links[key]
 
     def link_direct(self, private, public):
         """A private server that is a WireGuard peer of the public server."""
@@ -260,7 +283,7 @@ class Planner:
                                           "%s lists peer '%s', which is not a WireGuard host of the inventory"
                                           % (spec.name, peer))
                     elif other.role == "public":
-                        self.link_inter(inter, other)
+                        self.link(inter, other)
         for private in model.by_role("private"):
             if private.intermediate is None:
                 publics = sorted(publics_of_private.get(private.name, ()))
@@ -303,30 +326,27 @@ class Planner:
         for host in filter(None, (public, private, inter)):
             self.hostplan(host.name).forwards[fwd.name] = dec
 
-        if inter is None:
-            inner_if, p_if = self.link_direct(private, public)
-        else:
-            inner_if, p_if = self.link_inter(inter, public)
+        inner_if, p_if = self.link(inter or private, public)
         if inner_if is None:
             return
         # --- the public server: DNAT, forward acceptance, reserved ports.
         pplan.forwarding.update(versions)
         pplan.reserved.append(fwd.port)
         for v in versions:
-            dest = self.target(private, v)
-            p_if.peer(inter.name if inter else private.name).allow(A.host_net(dest))
-            sources = [s for s in fwd.sources if s.version == v] or [A.netaddr.IPNetwork(A.ANY[v])]
+            dest = self.target_text(private, v)
+            p_if.peer(inter.name if inter else private.name).allow(A.host_net(self.target(private, v)))
+            sources = [str(s) for s in fwd.sources if s.version == v] or [A.ANY[v]]
             for proto in fwd.protocols:
                 for src in sources:
-                    pplan.dnat[v].append((str(src), proto, fwd.port, str(dest), fwd.to_port))
-                pplan.accept[v].append((str(dest), proto, fwd.to_port))
+                    pplan.dnat[v].append((src, proto, fwd.port, dest, fwd.to_port))
+                pplan.accept[v].append((dest, proto, fwd.to_port))
         pplan.accept_iifs.add(public.wan_interface)
         mode = link_mode(technique)
         inner_if.modes.setdefault(mode, []).append(fwd.name)
         if technique == "masquerade":
             for v in versions:
                 pplan.masq.setdefault((p_if.spec.name, v), []).extend(
-                    (str(self.target(private, v)), proto, fwd.to_port) for proto in fwd.protocols)
+                    (self.target_text(private, v), proto, fwd.to_port) for proto in fwd.protocols)
         if technique == "default_route":
             pplan.masq_out.append((p_if.spec.name, public.wan_interface))
         if inter is None:
@@ -350,7 +370,7 @@ class Planner:
             s_if.loose = True
             if technique == "policy_routing":
                 for v in versions:
-                    splan.add_rule(s_if.rules, v, "from %s" % self.target(private, v), s_if.table)
+                    splan.add_rule(s_if.rules, v, "from %s" % self.target_text(private, v), s_if.table)
             else:
                 self.mark_private(splan, private, fwd, s_if.spec.name, None, s_if.table, s_if.rules, versions)
 
@@ -365,7 +385,7 @@ class Planner:
             splan.marks_private.append(entry)
         for v in versions:
             for proto in fwd.protocols:
-                entry["match"].setdefault(v, []).append((str(self.target(private, v)), proto, fwd.to_port))
+                entry["match"].setdefault(v, []).append((self.target_text(private, v), proto, fwd.to_port))
         splan.restore_output = True
         for v in versions:
             splan.add_rule(rule_target, v, "fwmark %#x/%#x" % (private.mark, private.mark_mask), table)
@@ -376,7 +396,7 @@ class Planner:
         iplan.forwarding.update(versions)
         peer = i_if.peers[public.name]
         for v in versions:
-            iplan.accept[v].extend((str(self.target(private, v)), proto, fwd.to_port) for proto in fwd.protocols)
+            iplan.accept[v].extend((self.target_text(private, v), proto, fwd.to_port) for proto in fwd.protocols)
         iplan.accept_iifs.add(i_if.spec.name)
         spoke = private.attachment == "wireguard"
         s_if = splan.ifaces.get(private.wg[0].name) if spoke else None
@@ -392,7 +412,7 @@ class Planner:
             if lan_needs and self.need_lan(inter, fwd, "masquerade on the intermediate"):
                 for v in versions:
                     iplan.masq.setdefault((inter.lan_interface, v), []).extend(
-                        (str(self.target(private, v)), proto, fwd.to_port) for proto in fwd.protocols)
+                        (self.target_text(private, v), proto, fwd.to_port) for proto in fwd.protocols)
         elif technique == "static_routes":
             for src in fwd.sources:
                 peer.allow(src)
@@ -430,7 +450,7 @@ class Planner:
             elif self.need_lan(inter, fwd, "policy routing of the private server's replies"):
                 iplan.loose_lan.add(inter.lan_interface)
                 for v in versions:
-                    iplan.add_rule(iplan.rules, v, "from %s" % self.target(private, v), i_if.table)
+                    iplan.add_rule(iplan.rules, v, "from %s" % self.target_text(private, v), i_if.table)
             self.private_return(fwd, technique, private, inter, splan, s_if, versions)
 
     def spoke_mode(self, technique, private):
@@ -452,7 +472,7 @@ class Planner:
                 self.mark_private(splan, private, fwd, s_if.spec.name, None, s_if.table, s_if.rules, versions)
             else:
                 for v in versions:
-                    splan.add_rule(s_if.rules, v, "from %s" % self.target(private, v), s_if.table)
+                    splan.add_rule(s_if.rules, v, "from %s" % self.target_text(private, v), s_if.table)
             return
         if private.gateway_is_intermediate:
             return
@@ -556,9 +576,26 @@ def plan_inventory(inventory):
 _CACHE = {}
 
 
+def fingerprint(inventory):
+    """A digest of the inventory's content; a forwards list shared by many hosts is hashed once."""
+    digest = hashlib.sha256()
+    lists = {}
+    for name in sorted(inventory["hosts"]):
+        hv = dict(inventory["hosts"][name])
+        forwards = hv.pop("wgpf_forwards", None)
+        if forwards is not None:
+            if id(forwards) not in lists:
+                lists[id(forwards)] = hashlib.sha256(json.dumps(forwards, sort_keys=True, default=str)
+                                                     .encode()).hexdigest()
+            hv["wgpf_forwards"] = lists[id(forwards)]
+        digest.update(json.dumps([name, hv], sort_keys=True, default=str).encode())
+    digest.update(json.dumps(inventory["groups"], sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
 def plan_cached(inventory):
     """plan_inventory, memoised on the inventory's content: the filter runs once per host."""
-    key = hashlib.sha256(json.dumps(inventory, sort_keys=True, default=str).encode()).hexdigest()
+    key = fingerprint(inventory)
     if key not in _CACHE:
         _CACHE.clear()
         _CACHE[key] = plan_inventory(inventory)
