@@ -369,10 +369,22 @@ class Planner:
                 peer.allow(A.ANY[v])
             s_if.loose = True
             if technique == "policy_routing":
-                for v in versions:
-                    splan.add_rule(s_if.rules, v, "from %s" % self.target_text(private, v), s_if.table)
+                self.tunnel_source_rules(splan, s_if, private, fwd, versions)
             else:
                 self.mark_private(splan, private, fwd, s_if.spec.name, None, s_if.table, s_if.rules, versions)
+
+    def tunnel_source_rules(self, splan, s_if, private, fwd, versions):
+        """Replies from the tunnel address go back through the tunnel (the seed's spoke rule).
+
+        A UDP service bound to the wildcard address picks its reply's source by
+        routing, which would choose the LAN address; when every client comes
+        through the public server (Q4), route its UDP port through the tunnel
+        too, so the reply leaves from the tunnel address.
+        """
+        for v in versions:
+            splan.add_rule(s_if.rules, v, "from %s" % self.target_text(private, v), s_if.table)
+            if fwd.only_via_public and "udp" in fwd.protocols:
+                splan.add_rule(s_if.rules, v, "ipproto udp sport %s" % port_text(fwd.to_port), s_if.table)
 
     def mark_private(self, splan, private, fwd, iif, mac, table, rule_target, versions):
         """Connmark on the private server: mark new forwarded connections, route replies by the mark."""
@@ -471,8 +483,7 @@ class Planner:
             if technique == "connmark_private":
                 self.mark_private(splan, private, fwd, s_if.spec.name, None, s_if.table, s_if.rules, versions)
             else:
-                for v in versions:
-                    splan.add_rule(s_if.rules, v, "from %s" % self.target_text(private, v), s_if.table)
+                self.tunnel_source_rules(splan, s_if, private, fwd, versions)
             return
         if private.gateway_is_intermediate:
             return

@@ -172,6 +172,16 @@ def test_policy_routing_lan_not_hub():
     assert selectors(priv["rules"]) == [("ipproto tcp sport 8080", T0)]
 
 
+def test_policy_routing_spoke_routes_udp_replies_by_port_when_all_clients_come_via_public():
+    # A wildcard-bound UDP service picks its reply's source by routing; the port rule makes it the tunnel's.
+    priv = plans_for("hub", protocols=["tcp", "udp"], port="2000-2001", to_port="8080-8081")["private1"]
+    assert selectors(iface(priv)["rules"]) == [("from 10.0.0.3", T0), ("ipproto udp sport 8080-8081", T0)]
+    direct = plans_for("direct", "policy_routing", protocols=["udp"])["private1"]
+    assert selectors(iface(direct)["rules"]) == [("from 10.0.0.3", T0), ("ipproto udp sport 8080", T0)]
+    escalated = plan_inventory(seed_two_publics().data())["private1"]
+    assert selectors(iface(escalated)["rules"]) == [("from 10.0.0.3", T0)]  # tcp only
+
+
 def test_policy_routing_rule_per_protocol_and_port_range():
     plans = plans_for("lan", port="2000-2002", to_port="8080-8082", protocols=["tcp", "udp"])
     assert selectors(plans["private1"]["rules"]) == [
@@ -320,8 +330,9 @@ def test_ipv6_forwards_get_their_own_dnat_map_rules_and_default_routes():
     assert {(r["daddr"], r["proto"]) for r in pub["nftables"]["dnat"]["6"]} == {("fd00::3", "tcp"), ("fd00::3", "udp")}
     assert pub["sysctls"]["net.ipv6.conf.all.forwarding"] == "1"
     assert allowed(inter, "public1") == ["0.0.0.0/0", "::/0"]
-    assert selectors(iface(priv)["rules"]) == [("from 10.0.0.3", T0), ("from fd00::3", T0)]
-    assert [r["family"] for r in iface(priv)["rules"]] == [4, 6]
+    assert selectors(iface(priv)["rules"]) == [
+        ("from 10.0.0.3", T0), ("ipproto udp sport 8080", T0), ("from fd00::3", T0), ("ipproto udp sport 8080", T0)]
+    assert [r["family"] for r in iface(priv)["rules"]] == [4, 4, 6, 6]
     assert "fd00::3/128" in allowed(pub, "inter1")
 
 
