@@ -35,9 +35,27 @@ SANITY_ARGS ?=
 ANSIBLE_TEST_PIP ?= 24.2
 GET_PIP_SHIM := $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
 
-.PHONY: test deps apt-deps collection-path unit sanity lint build install-check bench clean
+.PHONY: test deps apt-deps collection-path unit offline sanity lint build install-check bench clean render explain
 
-test: deps collection-path unit
+test: deps collection-path unit offline install-check
+
+# The two offline playbooks on the example inventory: they must run with no host reachable.
+RENDER_DIR ?= $(CURDIR)/rendered
+render: deps collection-path
+	$(TEST_ENV) ansible-playbook -i inventory.example playbooks/render.yml -e wgpf_render_dir=$(RENDER_DIR)
+
+explain: deps collection-path
+	$(TEST_ENV) ansible-playbook -i inventory.example playbooks/explain.yml
+
+offline: deps collection-path
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(TEST_ENV) ansible-playbook -i inventory.example playbooks/explain.yml >"$$tmp/explain.out"; \
+	grep -q '"web (public1 -> private1): policy_routing"' "$$tmp/explain.out"; \
+	$(TEST_ENV) ansible-playbook -i inventory.example playbooks/render.yml -e wgpf_render_dir="$$tmp/rendered" >/dev/null; \
+	for f in public1/etc/wireguard/wg0.conf public1/etc/wgpf/wgpf.nft intermediate1/etc/wgpf/routes.sh \
+	         private1/etc/wgpf/routes.sh private2/etc/wireguard/wg0.conf; do test -s "$$tmp/rendered/$$f"; done; \
+	for t in "$$tmp"/rendered/*/etc/wgpf/wgpf.nft; do unshare -rn nft -c -f "$$t"; done; \
+	echo "offline: explain.yml and render.yml ran on inventory.example; every rendered table passes nft -c"
 
 deps: apt-deps $(DEPS_STAMP)
 

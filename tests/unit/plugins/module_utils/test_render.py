@@ -43,7 +43,7 @@ def all_files(inv, keys=None):
     return {(host, f["path"]): f for host, plan in plan_inventory(inv).items() for f in render_files(plan, keys)}
 
 
-@pytest.mark.parametrize("inv", cases())
+@pytest.mark.parametrize("inv", list(cases()))
 def test_every_rendered_table_passes_nft_check(inv, nft_check, tmp_path):
     tables = [f for f in all_files(inv).values() if f["kind"] == "nftables"]
     assert tables, "the public server always gets a table"
