@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import collections
 import gc
+import math
 import resource
 import sys
 import time
@@ -158,7 +159,7 @@ def traced(fn, *args):
     tracemalloc.start()
     tracemalloc.reset_peak()
     result = fn(*args)
-    _, peak = tracemalloc.get_traced_memory()
+    dummy, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return result, peak / 1e6
 
@@ -182,10 +183,10 @@ def filter_path(inventory):
 
     hostvars, groups = inventory["hosts"], inventory["groups"]
     hosts = [h for g in ("wireguard_public", "wireguard_intermediate", "wireguard_private") for h in groups[g]]
-    _, read_s = timed(from_hostvars, hostvars, groups)
+    dummy, read_s = timed(from_hostvars, hostvars, groups)
     plan_module._CACHE.clear()
-    _, cold_s = timed(plan_filter, hostvars, groups, hosts[0])
-    _, warm_s = timed(plan_filter, hostvars, groups, hosts[1])
+    dummy, cold_s = timed(plan_filter, hostvars, groups, hosts[0])
+    dummy, warm_s = timed(plan_filter, hostvars, groups, hosts[1])
     print("filter path: from_hostvars %.3f s; plan filter first host %.3f s, next host (memoised plan) %.3f s"
           % (read_s, cold_s, warm_s))
     total = cold_s + warm_s * (len(hosts) - 1)
@@ -194,7 +195,7 @@ def filter_path(inventory):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each step (min and median shown)")
     parser.add_argument("--profile", action="store_true", help="print the top of a cProfile of plan_inventory")
     parser.add_argument("--no-trace", action="store_true",
@@ -212,11 +213,11 @@ def main(argv=None):
     rss_before = rss_mb()
 
     plan_times, plans = [], None
-    for _ in range(max(1, args.repeat)):
+    for dummy in range(max(1, args.repeat)):
         plans, seconds = timed(plan_inventory, inventory)
         plan_times.append(seconds)
     render_times, files = [], None
-    for _ in range(max(1, args.repeat)):
+    for dummy in range(max(1, args.repeat)):
         files, seconds = timed(render_all, plans)
         render_times.append(seconds)
     rss_after = rss_mb()
@@ -225,9 +226,9 @@ def main(argv=None):
         plan_peak = render_peak = float("nan")
     else:
         plans = None
-        _, plan_peak = traced(plan_inventory, inventory)
+        dummy, plan_peak = traced(plan_inventory, inventory)
         plans = plan_inventory(inventory)
-        _, render_peak = traced(render_all, plans)
+        dummy, render_peak = traced(render_all, plans)
 
     techniques = collections.Counter(d["technique"] for p in plans.values() if p["role"] == "public"
                                      for d in p["forwards"])
@@ -240,7 +241,7 @@ def main(argv=None):
 
     def row(label, times, cpu, peak, target=True):
         print("%-20s wall min %.3f s, median %.3f s (%d runs); cpu median %.3f s; tracemalloc peak %s%s" % (
-            label, min(times), median(times), len(times), median(cpu), "n/a" if peak != peak else "%.1f MB" % peak,
+            label, min(times), median(times), len(times), median(cpu), "n/a" if math.isnan(peak) else "%.1f MB" % peak,
             verdict(median(times), peak) if target else ""))
 
     plan_cpu = CPU_TIMES["plan_inventory"][:len(plan_times)]

@@ -234,7 +234,7 @@ INVALID_PROBLEMS = [
 @pytest.mark.parametrize("call", [
     lambda hv, g: plan(hv, g, "public1"),
     lambda hv, g: plan(hv, g, "private1"),
-    lambda hv, g: explain(hv, g),
+    explain,
     lambda hv, g: explain(hv, g, as_text=True),
 ], ids=["plan-public", "plan-private", "explain", "explain-text"])
 def test_invalid_inventory_lists_every_problem(call):

@@ -123,4 +123,4 @@ def test_absent_host_gets_no_files():
 
 def test_host_without_anything_to_do_gets_no_table():
     files = all_files(inventory("lan", "masquerade"))
-    assert not any(host == "private1" for host, _ in files)
+    assert not any(host == "private1" for host, dummy in files)

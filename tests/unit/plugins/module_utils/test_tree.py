@@ -115,8 +115,8 @@ def test_complete_origins(answers, expected_origins):
 def test_complete_returns_a_fresh_default_sources_list():
     """The default [] must not be the module-level list: a caller (or the explain output) that
     appends to it would change the default for every later walk."""
-    first, _ = complete({})
-    second, _ = complete({})
+    first, dummy = complete({})
+    second, dummy = complete({})
     assert first["sources"] == [] and second["sources"] == []
     assert first["sources"] is not ANSWER_DEFAULTS["sources"]
     assert first["sources"] is not second["sources"]
@@ -131,7 +131,7 @@ def test_complete_returns_a_fresh_default_sources_list():
       "gateway_is_intermediate": True}, [SET] * 5),
 ], ids=["defaults-except-q4", "direct-peer", "all-set"])
 def test_step_sources(answers, expected):
-    _, steps = walk(*complete(answers))
+    dummy, steps = walk(*complete(answers))
     assert [s.origin for s in steps] == expected
     assert [s.as_dict()["source"] for s in steps] == expected
 
@@ -146,13 +146,13 @@ def test_inferred_origin_passes_through():
 
 
 def test_walk_without_origins_counts_answers_as_set():
-    answers, _ = complete({"preserve_source": False})
-    _, steps = walk(answers)
+    answers, dummy = complete({"preserve_source": False})
+    dummy, steps = walk(answers)
     assert steps[0].origin == SET
 
 
 def test_direct_peer_step_explains_why():
-    _, steps = walk(*complete({"only_via_public": False, "intermediate": False}))
+    dummy, steps = walk(*complete({"only_via_public": False, "intermediate": False}))
     last = steps[-1]
     assert last.question == "Q5" and last.answer is None and last.origin == Q5_NA
     assert "direct WireGuard peer" in last.reason
@@ -161,15 +161,15 @@ def test_direct_peer_step_explains_why():
 
 def test_stop_and_continue_reasons_differ():
     """Each question has its own reason for stopping and for going on."""
-    _, stop = walk(*complete({"preserve_source": False}))
-    _, go = walk(*complete({"sources": ["192.0.2.0/24"]}))
+    dummy, stop = walk(*complete({"preserve_source": False}))
+    dummy, go = walk(*complete({"sources": ["192.0.2.0/24"]}))
     assert stop[0].question == go[0].question == "Q1"
     assert stop[0].reason != go[0].reason
     assert "masquerad" in stop[0].reason or "rewrit" in stop[0].reason
 
 
 def test_step_as_dict_keys():
-    _, steps = walk(*complete({}))
+    dummy, steps = walk(*complete({}))
     d = steps[0].as_dict()
     assert set(d) == {"question", "key", "text", "answer", "source", "outcome", "reason"}
     assert d["question"] == "Q1" and d["key"] == "preserve_source" and d["answer"] is True

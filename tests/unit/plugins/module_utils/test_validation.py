@@ -38,6 +38,12 @@ def direct(*forwards, private=None):
     return inv
 
 
+def tweak(inv, change):
+    """Apply change(inv) and return inv, for one-line table entries."""
+    change(inv)
+    return inv
+
+
 def edit(inv, host, **changes):
     """Set (value) or delete (None) wgpf_ variables of one host."""
     for key, value in changes.items():
@@ -160,7 +166,7 @@ CASES = [
     ("intermediate-on-non-private", MODEL, lambda: lan(inter={"intermediate": "inter1"}),
      ["host 'inter1': wgpf_intermediate: only private servers are reached through an intermediate"]),
     ("host-in-two-groups", MODEL,
-     lambda: (lambda inv: (inv.groups["wireguard_private"].append("inter1"), inv)[1])(lan()),
+     lambda: tweak(lan(), lambda inv: inv.groups["wireguard_private"].append("inter1")),
      ["host 'inter1': is in both wireguard_intermediate and wireguard_private"]),
     # ---- host variables
     ("host-unknown-variable-did-you-mean", MODEL, lambda: edit(lan(), "inter1", wgpf_adress="10.0.0.9/24"),
@@ -225,12 +231,12 @@ CASES = [
      lambda: edit(lan(), "public1", interfaces=[{"name": "wg0", "address": "10.0.0.2/24", "peers": ["inter1"]}]),
      ["host 'public1': wgpf_interfaces: only intermediate servers take several interfaces"]),
     ("interfaces-unknown-key", MODEL,
-     lambda: (lambda inv: (inv.hosts["inter1"]["wgpf_interfaces"][1].update(listenport=1), inv)[1])(
-         seed_two_publics()),
+     lambda: tweak(
+         seed_two_publics(), lambda inv: inv.hosts["inter1"]["wgpf_interfaces"][1].update(listenport=1)),
      ["host 'inter1': listenport: unknown key of wgpf_interfaces[1] (did you mean 'listen_port'?)"]),
     ("interfaces-peer-twice", MODEL,
-     lambda: (lambda inv: (inv.hosts["inter1"]["wgpf_interfaces"][2]["peers"].append("public1"), inv)[1])(
-         seed_two_publics()),
+     lambda: tweak(
+         seed_two_publics(), lambda inv: inv.hosts["inter1"]["wgpf_interfaces"][2]["peers"].append("public1")),
      ["host 'inter1': wgpf_interfaces: peer 'public1' is listed on both wg1 and wg2"]),
     ("local-routes-host-bits", MODEL,
      lambda: edit(lan(), "private1", local_routes=[{"to": "192.168.99.1/24", "via": "192.168.1.1"}]),
@@ -288,11 +294,11 @@ CASES = [
      ["forward 'web': technique: connmark_intermediate needs the private server's replies to pass through the "
       "intermediate, but 'private1' does not use 'inter1' as its default gateway"]),
     ("forced-policy-routing-two-publics", PLAN,
-     lambda: (lambda inv: (inv.forwards[0].update(technique="policy_routing"), inv)[1])(seed_two_publics()),
+     lambda: tweak(seed_two_publics(), lambda inv: inv.forwards[0].update(technique="policy_routing")),
      ["forward 'web1': technique: policy_routing cannot work: intermediate 'inter1' carries forwards from public1 "
       "and public2"]),
     ("forced-masquerade-two-publics", PLAN,
-     lambda: (lambda inv: (inv.forwards[1].update(technique="masquerade"), inv)[1])(seed_two_publics()),
+     lambda: tweak(seed_two_publics(), lambda inv: inv.forwards[1].update(technique="masquerade")),
      ["forward 'web2': technique: masquerade cannot work: intermediate 'inter1' carries forwards from public1 "
       "and public2"]),
 ]
@@ -328,7 +334,7 @@ VALID = [
     ("tcp-on-wireguard-listen-port", lambda: lan(fwd(port=51822, protocols=["tcp"]))),
     ("udp-on-ssh-port", lambda: lan(fwd(port=22, protocols=["udp"]))),
     ("single-to-port-on-range", lambda: lan(fwd(port="2000-2010", to_port=8080))),
-    ("hub-default-route-beside-spoke", lambda: hub()),
+    ("hub-default-route-beside-spoke", hub),
     ("direct-peer-connmark-private", lambda: direct(fwd(only_via_public=False))),
     ("port-as-string", lambda: lan(fwd(port="2000", to_port="8080"))),
     ("mark-as-hex-string", lambda: edit(lan(), "private1", mark="0x02000000", mark_mask="0x0f000000")),
