@@ -565,6 +565,9 @@ def _check_references(model, problems):
             elif hosts[value].role != role:
                 problems.add(where, key, "host '%s' is a %s server, not in the group wireguard_%s"
                              % (value, hosts[value].role, role))
+            elif hosts[value].state == "absent":
+                problems.add(where, key, "host '%s' is being removed (wgpf_state: absent): remove this forward "
+                             "in the same run" % value)
     for host in model.by_role("private"):
         if host.intermediate is None:
             continue
@@ -573,6 +576,10 @@ def _check_references(model, problems):
             problems.add(host_where(host.name), "wgpf_intermediate",
                          "'%s' is not a host in the group wireguard_intermediate" % host.intermediate)
             host.intermediate = None
+        elif inter.state == "absent" and host.state == "present":
+            problems.add(host_where(host.name), "wgpf_intermediate",
+                         "'%s' is being removed (wgpf_state: absent): remove this host too, or reach it another way"
+                         % host.intermediate)
 
 
 def _check_hosts(model, problems):

@@ -22,6 +22,8 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.problems imp
 
 # How a technique uses the WireGuard link that carries it (see link_mode()).
 PLAIN, FULL, TABLE = "plain", "full", "table"
+# Numbers, not names: `ip rule ipproto tcp` needs /etc/protocols, which minimal hosts lack.
+IPPROTO = {"tcp": 6, "udp": 17}
 KEY_DIR = "/etc/wireguard/wgpf"
 
 
@@ -268,6 +270,11 @@ class Planner:
         publics_of_private = {}
         for fwd in model.forwards:
             publics_of_private.setdefault(fwd.to, set()).add(fwd.public)
+        # Every declared interface is in the plan, even with no peer yet (and for removal).
+        for host in model.hosts.values():
+            for spec in host.wg:
+                if spec.addresses:
+                    self.hostplan(host.name).iface(spec)
         # Declared links first, so interfaces and peers exist even before any forward uses them.
         for private in model.by_role("private"):
             if private.intermediate and private.attachment == "wireguard":
@@ -282,7 +289,7 @@ class Planner:
                         self.problems.add(host_where(inter.name), "wgpf_interfaces",
                                           "%s lists peer '%s', which is not a WireGuard host of the inventory"
                                           % (spec.name, peer))
-                    elif other.role == "public":
+                    elif other.role == "public" and "absent" not in (other.state, inter.state):
                         self.link(inter, other)
         for private in model.by_role("private"):
             if private.intermediate is None:
@@ -384,7 +391,8 @@ class Planner:
         for v in versions:
             splan.add_rule(s_if.rules, v, "from %s" % self.target_text(private, v), s_if.table)
             if fwd.only_via_public and "udp" in fwd.protocols:
-                splan.add_rule(s_if.rules, v, "ipproto udp sport %s" % port_text(fwd.to_port), s_if.table)
+                splan.add_rule(s_if.rules, v, "ipproto %d sport %s" % (IPPROTO["udp"], port_text(fwd.to_port)),
+                               s_if.table)
 
     def mark_private(self, splan, private, fwd, iif, mac, table, rule_target, versions):
         """Connmark on the private server: mark new forwarded connections, route replies by the mark."""
@@ -458,7 +466,10 @@ class Planner:
             elif spoke:
                 hub.loose = True
                 for v in versions:
-                    iplan.add_rule(hub.rules, v, "iif %s" % hub.spec.name, i_if.table)
+                    # Only the spoke's own replies: forwards to LAN hosts also arrive on a hub that faces
+                    # the public server, and must not be sent back into the tunnel.
+                    iplan.add_rule(hub.rules, v, "from %s iif %s" % (self.target_text(private, v), hub.spec.name),
+                                   i_if.table)
             elif self.need_lan(inter, fwd, "policy routing of the private server's replies"):
                 iplan.loose_lan.add(inter.lan_interface)
                 for v in versions:
@@ -499,7 +510,8 @@ class Planner:
         if technique == "policy_routing":
             for v in versions:
                 for proto in fwd.protocols:
-                    splan.add_rule(splan.rules, v, "ipproto %s sport %s" % (proto, port_text(fwd.to_port)), table)
+                    splan.add_rule(splan.rules, v, "ipproto %d sport %s" % (IPPROTO[proto], port_text(fwd.to_port)),
+                                   table)
         else:
             self.mark_private(splan, private, fwd, private.lan_interface, inter.lan_mac, table, splan.rules, versions)
 

@@ -156,7 +156,7 @@ def test_policy_routing_hub_spoke():
     assert selectors(iface(priv)["rules"]) == [("from 10.0.0.3", T0)]
     assert allowed(priv, "inter1") == ["0.0.0.0/0"]
     assert iface(inter)["table"] == T0
-    assert selectors(iface(inter)["rules"]) == [("iif wg0", T0)]
+    assert selectors(iface(inter)["rules"]) == [("from 10.0.0.3 iif wg0", T0)]
     assert allowed(inter, "public1") == ["0.0.0.0/0"]
     assert allowed(inter, "private1") == ["10.0.0.3/32"]
 
@@ -169,15 +169,15 @@ def test_policy_routing_lan_not_hub():
     assert inter["sysctls"]["net.ipv4.conf.eth0.rp_filter"] == "2"
     assert [(r["to"], r["via"], r["dev"], r["table"]) for r in priv["routes"]] == [
         ("default", "172.31.0.1", "eth0", T0)]
-    assert selectors(priv["rules"]) == [("ipproto tcp sport 8080", T0)]
+    assert selectors(priv["rules"]) == [("ipproto 6 sport 8080", T0)]
 
 
 def test_policy_routing_spoke_routes_udp_replies_by_port_when_all_clients_come_via_public():
     # A wildcard-bound UDP service picks its reply's source by routing; the port rule makes it the tunnel's.
     priv = plans_for("hub", protocols=["tcp", "udp"], port="2000-2001", to_port="8080-8081")["private1"]
-    assert selectors(iface(priv)["rules"]) == [("from 10.0.0.3", T0), ("ipproto udp sport 8080-8081", T0)]
+    assert selectors(iface(priv)["rules"]) == [("from 10.0.0.3", T0), ("ipproto 17 sport 8080-8081", T0)]
     direct = plans_for("direct", "policy_routing", protocols=["udp"])["private1"]
-    assert selectors(iface(direct)["rules"]) == [("from 10.0.0.3", T0), ("ipproto udp sport 8080", T0)]
+    assert selectors(iface(direct)["rules"]) == [("from 10.0.0.3", T0), ("ipproto 17 sport 8080", T0)]
     escalated = plan_inventory(seed_two_publics().data())["private1"]
     assert selectors(iface(escalated)["rules"]) == [("from 10.0.0.3", T0)]  # tcp only
 
@@ -185,7 +185,7 @@ def test_policy_routing_spoke_routes_udp_replies_by_port_when_all_clients_come_v
 def test_policy_routing_rule_per_protocol_and_port_range():
     plans = plans_for("lan", port="2000-2002", to_port="8080-8082", protocols=["tcp", "udp"])
     assert selectors(plans["private1"]["rules"]) == [
-        ("ipproto tcp sport 8080-8082", T0), ("ipproto udp sport 8080-8082", T0)]
+        ("ipproto 6 sport 8080-8082", T0), ("ipproto 17 sport 8080-8082", T0)]
 
 
 def test_policy_routing_lan_needs_nothing_on_the_private_server_behind_its_gateway():
@@ -331,7 +331,7 @@ def test_ipv6_forwards_get_their_own_dnat_map_rules_and_default_routes():
     assert pub["sysctls"]["net.ipv6.conf.all.forwarding"] == "1"
     assert allowed(inter, "public1") == ["0.0.0.0/0", "::/0"]
     assert selectors(iface(priv)["rules"]) == [
-        ("from 10.0.0.3", T0), ("ipproto udp sport 8080", T0), ("from fd00::3", T0), ("ipproto udp sport 8080", T0)]
+        ("from 10.0.0.3", T0), ("ipproto 17 sport 8080", T0), ("from fd00::3", T0), ("ipproto 17 sport 8080", T0)]
     assert [r["family"] for r in iface(priv)["rules"]] == [4, 4, 6, 6]
     assert "fd00::3/128" in allowed(pub, "inter1")
 
@@ -359,14 +359,6 @@ def test_source_address_validation_modes(sav, rp_filter, strict_entries):
         assert "192.168.0.0/16" in sav_entries[0]["bogons"]["4"]
 
 
-def test_absent_host_still_names_what_it_owned():
-    inv = build("lan", "masquerade")
-    inv["hosts"]["inter1"]["wgpf_state"] = "absent"
-    inter = plan_inventory(inv)["inter1"]
-    assert inter["state"] == "absent"
-    assert [i["name"] for i in inter["interfaces"]] == ["wg0"]
-
-
 def test_rule_priorities_and_tables_follow_the_configured_bases():
     inv = build("hub")
     for host in inv["hosts"].values():
@@ -381,3 +373,36 @@ def test_spoke_dials_the_hub_lan_address_when_it_has_no_endpoint():
     inv["hosts"]["inter1"]["wgpf_lan_address"] = "172.31.0.1"
     priv = plan_inventory(inv)["private1"]
     assert iface(priv)["peers"][0]["endpoint"] == "172.31.0.1:51821"
+
+
+def test_a_host_being_removed_cannot_stay_in_forwards_or_carry_spokes():
+    from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
+    inv = build("hub")
+    inv["hosts"]["inter1"]["wgpf_state"] = "absent"
+    with pytest.raises(PlanError) as err:
+        plan_inventory(inv)
+    assert err.value.problems == [
+        "host 'private1': wgpf_intermediate: 'inter1' is being removed (wgpf_state: absent): remove this host too, "
+        "or reach it another way"]
+    inv["hosts"]["private1"]["wgpf_state"] = "absent"
+    with pytest.raises(PlanError) as err:
+        plan_inventory(inv)
+    assert err.value.problems == [
+        "forward 'web': to: host 'private1' is being removed (wgpf_state: absent): remove this forward in the same run"]
+    for host in inv["hosts"].values():
+        host["wgpf_forwards"] = []
+    plans = plan_inventory(inv)
+    assert [i["name"] for i in plans["inter1"]["interfaces"]] == ["wg0"]
+    assert plans["inter1"]["state"] == "absent" and plans["public1"]["state"] == "present"
+
+
+def test_a_hub_facing_the_public_server_only_steers_its_spokes_replies():
+    # The example topology: one wg0 carries public1, a spoke, and forwards to a LAN host.
+    inv = seed_hub(inter_vars={"lan_address": "172.31.0.1", "lan_interface": "eth0"})
+    inv.host("private2", "private", intermediate="inter1", attachment="lan", lan_address="172.31.0.4",
+             lan_interface="eth0", gateway_is_intermediate=True)
+    inv.forward(name="spoke", public="public1", port=2000, to="private1", to_port=8080)
+    inv.forward(name="lan", public="public1", port=2001, to="private2", to_port=8080)
+    inter = plan_inventory(inv.data())["inter1"]
+    assert selectors(iface(inter)["rules"]) == [("from 10.0.0.3 iif wg0", T0)]
+    assert selectors(inter["rules"]) == [("from 172.31.0.4", T0)]

@@ -117,8 +117,12 @@ def test_dnat_map_expands_a_range_port_by_port():
 
 def test_absent_host_gets_no_files():
     inv = inventory("lan", "masquerade")
+    for host in inv["hosts"].values():
+        host["wgpf_forwards"] = []
     inv["hosts"]["public1"]["wgpf_state"] = "absent"
-    assert render_files(plan_inventory(inv)["public1"]) == []
+    plan = plan_inventory(inv)["public1"]
+    assert plan["state"] == "absent" and [i["name"] for i in plan["interfaces"]] == ["wg0"]
+    assert render_files(plan) == []
 
 
 def test_host_without_anything_to_do_gets_no_table():
