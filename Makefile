@@ -35,7 +35,8 @@ SANITY_ARGS ?=
 ANSIBLE_TEST_PIP ?= 24.2
 GET_PIP_SHIM := $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
 
-.PHONY: test deps apt-deps collection-path unit offline sanity lint build install-check bench clean render explain
+.PHONY: test deps apt-deps collection-path unit offline sanity lint build install-check bench clean render explain \
+	example molecule
 
 test: deps collection-path unit offline install-check
 
@@ -46,6 +47,20 @@ render: deps collection-path
 
 explain: deps collection-path
 	$(TEST_ENV) ansible-playbook -i inventory.example playbooks/explain.yml
+
+# The main job of the README: the example inventory's techniques, then every host's files.
+example: deps collection-path
+	@$(TEST_ENV) ansible-playbook -i inventory.example playbooks/explain.yml
+	@$(TEST_ENV) ansible-playbook -i inventory.example playbooks/render.yml -e wgpf_render_dir=$(RENDER_DIR) >/dev/null
+	@cd $(RENDER_DIR) && for f in $$(find . -type f | sort); do printf '\n===== %s\n' "$${f#./}"; cat "$$f"; done
+	@printf '\nRendered every host of inventory.example under %s\n' "$(RENDER_DIR)"
+
+# Molecule scenarios (Docker engine and the locally built test image): not yet part of `make test`.
+SCENARIO ?= --all
+molecule: deps collection-path
+	bash molecule/resources/ensure-docker.sh
+	bash molecule/resources/image/build.sh
+	$(TEST_ENV) molecule test $(if $(filter --all,$(SCENARIO)),--all,-s $(SCENARIO))
 
 offline: deps collection-path
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
