@@ -205,40 +205,24 @@ class Planner:
     # ------------------------------------------------------------ links
 
     def link(self, inner, public):
-        """The two ends of the link between an inner host and a public server, made once."""
+        """The two ends of the link between an inner host (an intermediate, or a private server that
+        is a direct peer) and a public server, made once. The inner side dials the public endpoint."""
         key = (inner.name, public.name)
         if key not in self._links:
-            make = self.link_inter if inner.role == "intermediate" else self.link_direct
-            self._links[key] = make(inner, public)
+            self._links[key] = self._make_link(inner, public)
         return self._links[key]
 
-    def link_direct(self, private, public):
-        """A private server that is a WireGuard peer of the public server."""
-        spec_s = private.wg[0]
-        spec_p = self.spec_for(public, private.name)
-        if spec_p is None:
-            return None, None
-        s_if = self.hostplan(private.name).iface(spec_s)
-        p_if = self.hostplan(public.name).iface(spec_p)
-        peer = s_if.peer(public.name, spec_p.name, self.public_endpoint(public), private.keepalive or None)
-        for net in spec_p.addresses:
-            peer.allow(A.host_net(net.ip))
-        back = p_if.peer(private.name, spec_s.name)
-        for net in spec_s.addresses:
-            back.allow(A.host_net(net.ip))
-        return s_if, p_if
-
-    def link_inter(self, inter, public):
-        spec_i = self.spec_for(inter, public.name)
-        spec_p = self.spec_for(public, inter.name)
+    def _make_link(self, inner, public):
+        spec_i = self.spec_for(inner, public.name)
+        spec_p = self.spec_for(public, inner.name)
         if spec_i is None or spec_p is None:
             return None, None
-        i_if = self.hostplan(inter.name).iface(spec_i)
+        i_if = self.hostplan(inner.name).iface(spec_i)
         p_if = self.hostplan(public.name).iface(spec_p)
-        peer = i_if.peer(public.name, spec_p.name, self.public_endpoint(public), inter.keepalive or None)
+        peer = i_if.peer(public.name, spec_p.name, self.public_endpoint(public), inner.keepalive or None)
         for net in spec_p.addresses:
             peer.allow(A.host_net(net.ip))
-        back = p_if.peer(inter.name, spec_i.name)
+        back = p_if.peer(inner.name, spec_i.name)
         for net in spec_i.addresses:
             back.allow(A.host_net(net.ip))
         return i_if, p_if
