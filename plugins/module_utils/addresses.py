@@ -89,28 +89,6 @@ def host_net(ip):
     return netaddr.IPNetwork("%s/%d" % (ip, 32 if ip.version == 4 else 128))
 
 
-def family(value):
-    return value.version
-
-
-def overlapping(networks_by_owner):
-    """Pairs of owners whose networks overlap: [(owner_a, owner_b, net_a, net_b)]."""
-    flat = []
-    for owner, nets in networks_by_owner:
-        for net in nets:
-            flat.append((int(net.first), int(net.last), net.version, owner, net))
-    flat.sort(key=lambda t: (t[2], t[0], -t[1]))
-    found = []
-    open_ = []
-    for first, last, version, owner, net in flat:
-        open_ = [o for o in open_ if o[2] == version and o[1] >= first]
-        for o in open_:
-            if o[3] != owner:
-                found.append((o[3], owner, o[4], net))
-        open_.append((first, last, version, owner, net))
-    return found
-
-
 def split_endpoint(value):
     """'host:port' or '[v6]:port' -> (host, port); raises ValueError."""
     if not isinstance(value, str) or ":" not in value:

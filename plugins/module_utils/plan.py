@@ -24,7 +24,6 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.problems imp
 PLAIN, FULL, TABLE = "plain", "full", "table"
 # Numbers, not names: `ip rule ipproto tcp` needs /etc/protocols, which minimal hosts lack.
 IPPROTO = {"tcp": 6, "udp": 17}
-KEY_DIR = "/etc/wireguard/wgpf"
 
 
 class Peer:
