@@ -19,6 +19,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.export impor
 from ansible_collections.wgforward.portforward.plugins.module_utils.model import Model, build_model, port_text
 from ansible_collections.wgforward.portforward.plugins.module_utils.problems import (
     Problems, forward_where, host_where)
+from ansible_collections.wgforward.portforward.plugins.module_utils.tree import SET
 
 # How a technique uses the WireGuard link that carries it (see link_mode()).
 PLAIN, FULL, TABLE = "plain", "full", "table"
@@ -431,7 +432,11 @@ class Planner:
             if spoke:
                 for v in s_if.versions():
                     s_if.peers[inter.name].allow(A.ANY[v])
-            elif lan_needs and self.need_lan(inter, fwd, "default route via the intermediate"):
+            # Once the two /1 routes are in place, the facts show the intermediate as the default
+            # gateway; an inferred answer must not remove them again, and via the intermediate
+            # they are harmless where it really is the gateway. Only a stated answer skips them.
+            elif not spoke and not (gateway and private.gateway_origin == SET) and self.need_lan(
+                    inter, fwd, "default route via the intermediate"):
                 for v in versions:
                     via = inter.lan_address(v)
                     if via is not None:

@@ -406,3 +406,17 @@ def test_a_hub_facing_the_public_server_only_steers_its_spokes_replies():
     inter = plan_inventory(inv.data())["inter1"]
     assert selectors(iface(inter)["rules"]) == [("from 10.0.0.3 iif wg0", T0)]
     assert selectors(inter["rules"]) == [("from 172.31.0.4", T0)]
+
+
+def test_default_route_keeps_its_routes_when_the_facts_then_show_the_intermediate_as_gateway():
+    # Run 1: the LAN router is the gateway; run 2: the facts see the /1 routes via inter1.
+    facts = {"ansible_facts": {"default_ipv4": {"gateway": "172.31.0.254", "interface": "eth0",
+                                                "address": "172.31.0.3"}}}
+    inv = build("lan", private_vars={"internet_via_public": True, "gateway_is_intermediate": None})
+    inv["hosts"]["private1"].update(facts)
+    first = plan_inventory(inv)["private1"]["routes"]
+    inv["hosts"]["private1"]["ansible_facts"]["default_ipv4"]["gateway"] = "172.31.0.1"
+    second = plan_inventory(inv)["private1"]["routes"]
+    assert first == second and [r["to"] for r in first] == ["0.0.0.0/1", "128.0.0.0/1"]
+    inv["hosts"]["private1"]["wgpf_gateway_is_intermediate"] = True
+    assert plan_inventory(inv)["private1"]["routes"] == []
