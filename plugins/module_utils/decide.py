@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.model import port_text
 from ansible_collections.wgforward.portforward.plugins.module_utils.problems import forward_where
 from ansible_collections.wgforward.portforward.plugins.module_utils.tree import SET, walk
 
@@ -60,6 +61,15 @@ def publics_by_intermediate(model):
     return {k: sorted(v) for k, v in found.items()}
 
 
+# Connection marks only work for replies conntrack matches to the forwarded flow. A UDP
+# reply from a wildcard socket takes the source address the main table picks (not the
+# tunnel address the datagram came to), so it is a new flow with no mark.
+UDP_TUNNEL_NOTE = ("UDP on '%(host)s' port %(port)s: the service must answer from the tunnel address the "
+                   "datagram came to (bind that address, or use IP_PKTINFO as most UDP servers can); a "
+                   "wildcard-bound UDP socket answers from its main-table address and the reply misses the "
+                   "connection mark. TCP is not affected.")
+
+
 def _forced_problem(fwd, private, technique):
     """Why a forced technique cannot work for this topology (None when it can)."""
     if technique == "static_routes" and not fwd.sources:
@@ -108,5 +118,7 @@ def decide_all(model, problems):
                 dec.escalated = True
             technique = ESCALATED
         dec.technique = technique
+        if technique == "connmark_private" and "udp" in fwd.protocols and private.attachment == "wireguard":
+            dec.notes.append(UDP_TUNNEL_NOTE % {"host": private.name, "port": port_text(fwd.to_port)})
         decisions[fwd.name] = dec
     return decisions

@@ -236,6 +236,21 @@ def test_connmark_private_direct_peer():
     assert selectors(wg["rules"]) == [(FWMARK, T0)]
 
 
+@pytest.mark.parametrize("topology,protocols,noted", [
+    ("direct", ["tcp", "udp"], True),
+    ("hub", ["udp"], True),
+    ("direct", ["tcp"], False),
+    ("lan", ["tcp", "udp"], False),  # replies from the LAN address the datagram came to match conntrack
+])
+def test_connmark_private_notes_udp_replies_must_leave_from_the_tunnel_address(topology, protocols, noted):
+    decision = explain_inventory(build(topology, only_via_public=False, protocols=protocols))[0]
+    assert decision["technique"] == "connmark_private"
+    notes = [n for n in decision["notes"] if n.startswith("UDP on 'private1' port 8080:")]
+    assert len(notes) == int(noted)
+    if noted:
+        assert "answer from the tunnel address" in notes[0] and "IP_PKTINFO" in notes[0]
+
+
 @pytest.mark.parametrize("technique,table,rules,peer_allowed", [
     ("masquerade", None, [], ["10.0.0.2/32"]),
     ("static_routes", None, [], ["10.0.0.2/32", "192.0.2.144/30", "198.51.100.87/32"]),
