@@ -28,11 +28,11 @@ import sys
 
 def spans(args):
     for arg in args:
-        proto, _, ports = arg.partition(":")
+        proto, ports = (arg.split(":", 1) + [""])[:2]
         if proto not in ("tcp", "udp") or not ports:
             sys.exit("usage: wgpf_echo.py tcp|udp:PORT[-PORT] ...")
-        lo, _, hi = ports.partition("-")
-        for port in range(int(lo), int(hi or lo) + 1):
+        bounds = ports.split("-")
+        for port in range(int(bounds[0]), int(bounds[-1]) + 1):
             yield proto, port
 
 
@@ -79,10 +79,11 @@ def notify_ready():
 
 def udp_reply(sock, proto, port, pktinfo):
     if not (pktinfo and ipv6(sock)):
-        _, peer = sock.recvfrom(2048)
+        peer = sock.recvfrom(2048)[1]
         sock.sendto(answer(proto, port, peer), peer)
         return
-    _, ancdata, _, peer = sock.recvmsg(2048, socket.CMSG_SPACE(20))
+    received = sock.recvmsg(2048, socket.CMSG_SPACE(20))
+    ancdata, peer = received[1], received[3]
     # Answer from the address the datagram was sent to (any interface: index 0).
     anc = [(level, kind, data[:16] + bytes(4)) for level, kind, data in ancdata
            if level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO]
