@@ -8,11 +8,12 @@ DOCUMENTATION = r"""
 name: plan
 author: wgforward.portforward contributors
 version_added: 0.1.0
-short_description: Plan one host's WireGuard interfaces, nftables table, sysctls, routes and rules
+short_description: Plan the WireGuard interfaces, nftables table, sysctls, routes and rules of hosts
 description:
   - Reads the whole inventory (the C(wgpf_) variables of the hosts in the groups C(wireguard_public),
     C(wireguard_intermediate) and C(wireguard_private), and their gathered facts where variables are
-    not set), validates it, picks each forward's technique and returns what one host needs.
+    not set), validates it, picks each forward's technique and returns what one host needs, or
+    what every host needs when O(host) is not given.
   - Every problem found in the inventory is reported at once, each naming the forward or host and the
     field, before any host is touched.
   - Needs the Python library netaddr on the controller.
@@ -26,15 +27,24 @@ options:
     type: dict
     required: true
   host:
-    description: The inventory host to plan for.
+    description:
+      - The inventory host to plan for.
+      - Without it, a dictionary of every host's plan, by host name. Planning the whole inventory once
+        (for example with C(run_once)) and picking each host's plan from it is much cheaper in a large
+        play than planning per host, since each host's task runs in its own worker process.
     type: str
-    required: true
+    required: false
 """
 
 EXAMPLES = r"""
 - name: Plan this host
   ansible.builtin.set_fact:
     wgpf_plan: "{{ hostvars | wgforward.portforward.plan(groups, inventory_hostname) }}"
+
+- name: Plan every host once (the whole inventory is read either way)
+  ansible.builtin.set_fact:
+    wgpf_plans: "{{ hostvars | wgforward.portforward.plan(groups) }}"
+  run_once: true
 """
 
 RETURN = r"""
@@ -45,6 +55,7 @@ _value:
       C(endpoint), C(keepalive) and C(allowed_ips)), C(nftables) (DNAT maps, masquerading, accepted
       flows, connection marks and SAV), C(sysctls), C(routes), C(rules) and C(forwards) (the decision
       for each forward that involves this host).
+    - Without O(host), a dictionary of such plans by host name.
   type: dict
 """
 
@@ -56,13 +67,15 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.plan import 
 from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
 
 
-def plan(hostvars, groups, host):
+def plan(hostvars, groups, host=None):
     if not HAS_NETADDR:
         raise AnsibleFilterError("wgforward.portforward.plan needs the Python library netaddr on the controller")
     try:
         plans = plan_cached(from_hostvars(hostvars, groups))
     except PlanError as exc:
         raise AnsibleFilterError(str(exc))
+    if host is None:
+        return plans
     if host not in plans:
         raise AnsibleFilterError("wgforward.portforward.plan: host '%s' is in none of the groups wireguard_public, "
                                  "wireguard_intermediate, wireguard_private" % host)

@@ -173,6 +173,14 @@ def test_plan_filter_returns_each_hosts_plan():
     assert [p["host"] for p in public["interfaces"][0]["peers"]] == ["inter1"]
 
 
+def test_plan_filter_without_host_returns_every_hosts_plan():
+    hostvars, groups = hostvars_of(lan_inventory())
+    plans = plan(hostvars, groups)
+    assert sorted(plans) == ["inter1", "private1", "public1"]
+    for host in plans:
+        assert plans[host] == plan(hostvars, groups, host)
+
+
 def test_plan_filter_unknown_host():
     hostvars, groups = hostvars_of(lan_inventory())
     with pytest.raises(AnsibleFilterError, match="host 'unrelated' is in none of the groups"):
