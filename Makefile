@@ -36,9 +36,9 @@ ANSIBLE_TEST_PIP ?= 24.2
 GET_PIP_SHIM := $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
 
 .PHONY: test deps apt-deps collection-path unit offline sanity lint build install-check bench clean render explain \
-	example molecule
+	example molecule demo docker-image
 
-test: deps collection-path unit offline install-check
+test: deps collection-path unit offline install-check molecule
 
 # The two offline playbooks on the example inventory: they must run with no host reachable.
 RENDER_DIR ?= $(CURDIR)/rendered
@@ -55,12 +55,51 @@ example: deps collection-path
 	@cd $(RENDER_DIR) && for f in $$(find . -type f | sort); do printf '\n===== %s\n' "$${f#./}"; cat "$$f"; done
 	@printf '\nRendered every host of inventory.example under %s\n' "$(RENDER_DIR)"
 
-# Molecule scenarios (Docker engine and the locally built test image): not yet part of `make test`.
-SCENARIO ?= --all
-molecule: deps collection-path
+# Molecule scenarios, one per technique (every molecule/<name>/ with a molecule.yml but the
+# demo). They share container names, so they run one after the other; each runs in full
+# (create .. idempotence, verify, restart, verify .. destroy) and the target fails at the
+# end if any failed, with the time each took. SCENARIO=<name> runs one.
+SCENARIOS := $(filter-out demo,$(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+SCENARIO ?= $(SCENARIOS)
+docker-image: deps
 	bash molecule/resources/ensure-docker.sh
 	bash molecule/resources/image/build.sh
-	$(TEST_ENV) molecule test $(if $(filter --all,$(SCENARIO)),--all,-s $(SCENARIO))
+
+molecule: deps collection-path docker-image
+	@failed=""; summary=""; \
+	for s in $(SCENARIO); do \
+	  start=$$(date +%s); \
+	  if $(TEST_ENV) molecule test -s "$$s"; then r=passed; else r=FAILED; failed="$$failed $$s"; fi; \
+	  summary="$$summary$$(printf '  %-24s %s in %ss' "$$s" "$$r" "$$(( $$(date +%s) - start ))")\n"; \
+	done; \
+	printf '\nMolecule scenarios:\n%b' "$$summary"; \
+	if [ -n "$$failed" ]; then echo "molecule: failed:$$failed"; exit 1; fi
+
+# The README's main job: inventory.example on containers (molecule/demo), site.yml applied,
+# then what the private services saw from a client on the Internet side; a second site.yml
+# run must change nothing, and after every container restarts the forwards must work again.
+# The containers are removed at the end unless DEMO_KEEP=1.
+DEMO = $(TEST_ENV) molecule
+demo: deps collection-path docker-image
+	@$(DEMO) destroy -s demo >/dev/null 2>&1 || true
+	@status=0; \
+	{ printf '\n===== What the planner picks for inventory.example\n' \
+	  && $(TEST_ENV) ansible-playbook -i inventory.example playbooks/explain.yml \
+	  && printf '\n===== inventory.example on containers: create, prepare, then site.yml\n' \
+	  && $(DEMO) converge -s demo \
+	  && printf '\n===== What the private services saw\n' \
+	  && $(TEST_ENV) $(VBIN)/python molecule/resources/show_seen.py --scenario molecule/demo \
+	  && printf '\n===== A second run of site.yml must change nothing\n' \
+	  && $(DEMO) idempotence -s demo \
+	  && echo "idempotence: the second site.yml run reported changed=0 on every host" \
+	  && printf '\n===== Every container restarted (a reboot, as far as Docker goes)\n' \
+	  && $(DEMO) side-effect -s demo \
+	  && $(TEST_ENV) $(VBIN)/python molecule/resources/show_seen.py --scenario molecule/demo; } || status=$$?; \
+	if [ "$(DEMO_KEEP)" = 1 ]; then \
+	  echo "demo: containers kept (docker exec -it public1 bash); remove them with: $(DEMO) destroy -s demo"; \
+	else $(DEMO) destroy -s demo >/dev/null 2>&1 || true; fi; \
+	if [ $$status = 0 ]; then echo "demo: passed"; else echo "demo: FAILED"; fi; \
+	exit $$status
 
 offline: deps collection-path
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
