@@ -98,7 +98,7 @@ def main():
         sel.register(bind(proto, port, pktinfo), selectors.EVENT_READ, (proto, port))
     notify_ready()
     while True:
-        for key, _ in sel.select():
+        for key, _events in sel.select():
             proto, port = key.data
             try:
                 if proto == "udp":

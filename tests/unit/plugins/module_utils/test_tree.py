@@ -101,7 +101,7 @@ def test_defaults_match_design():
     ({"sources": [], "only_via_public": False},
      dict({k: DEFAULT for k in ANSWER_DEFAULTS}, sources=SET, only_via_public=SET)),
     ({"sources": None}, {k: DEFAULT for k in ANSWER_DEFAULTS}),
-    ({k: v for k, v in ANSWER_DEFAULTS.items()}, {k: SET for k in ANSWER_DEFAULTS}),
+    (dict(ANSWER_DEFAULTS), {k: SET for k in ANSWER_DEFAULTS}),
 ], ids=["empty", "one-set", "falsy-values-are-set", "none-is-default", "all-set"])
 def test_complete_origins(answers, expected_origins):
     full, origins = complete(answers)
