@@ -38,7 +38,7 @@ GET_PIP_SHIM := $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_P
 .PHONY: test deps apt-deps collection-path unit offline sanity lint build install-check bench clean render explain \
 	example molecule demo docker-image
 
-test: deps collection-path unit offline install-check molecule
+test: deps collection-path unit offline lint install-check molecule
 
 # The two offline playbooks on the example inventory: they must run with no host reachable.
 RENDER_DIR ?= $(CURDIR)/rendered
