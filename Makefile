@@ -61,16 +61,20 @@ example: deps collection-path
 # end if any failed, with the time each took. SCENARIO=<name> runs one.
 SCENARIOS := $(filter-out demo,$(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 SCENARIO ?= $(SCENARIOS)
+# The managed hosts' Debian release: 12 (bookworm, the default) or 13 (trixie).
+DEBIAN ?= 12
+export WGPF_TEST_IMAGE := wgpf-test:debian$(DEBIAN)
 docker-image: deps
 	bash molecule/resources/ensure-docker.sh
-	bash molecule/resources/image/build.sh
+	bash molecule/resources/image/build.sh $(DEBIAN)
 
 molecule: deps collection-path docker-image
 	@failed=""; summary=""; \
 	for s in $(SCENARIO); do \
 	  start=$$(date +%s); \
 	  if $(TEST_ENV) molecule test -s "$$s"; then r=passed; else r=FAILED; failed="$$failed $$s"; fi; \
-	  summary="$$summary$$(printf '  %-24s %s in %ss' "$$s" "$$r" "$$(( $$(date +%s) - start ))")\n"; \
+	  line=$$(printf '  %-24s %s in %ss' "$$s" "$$r" "$$(( $$(date +%s) - start ))"); \
+	  echo "molecule:$$line"; summary="$$summary$$line\n"; \
 	done; \
 	printf '\nMolecule scenarios:\n%b' "$$summary"; \
 	if [ -n "$$failed" ]; then echo "molecule: failed:$$failed"; exit 1; fi
