@@ -11,57 +11,18 @@ all (static routes: only the listed sources are forwarded).
 
 Every socket has a 5 s timeout; the first probe waits (bounded) for the
 tunnels to come up after a restart. What a case is and how it is judged lives
-in traffic.py, shared with show_seen.py (make demo).
+in traffic.py, shared with show_seen.py (make demo); the fixtures and the
+parametrisation by case are in conftest.py.
 """
 
 import time
 
 import pytest
-import testinfra
-from traffic import ScenarioError, cases, load_scenario, parse_probe, probe_argv, problems
+
+from traffic import cases, parse_probe, probe_argv, problems
 
 
 WARMUP_SECONDS = 60
-
-
-def scenario_of(config):
-    if getattr(config, "wgpf_scenario", None) is None:
-        try:
-            config.wgpf_scenario = load_scenario(config.getoption("--scenario"))
-        except ScenarioError as exc:
-            raise pytest.UsageError(str(exc)) from exc
-    return config.wgpf_scenario
-
-
-@pytest.fixture(scope="session")
-def scenario(pytestconfig):
-    return scenario_of(pytestconfig)
-
-
-@pytest.fixture(scope="session")
-def client(pytestconfig, scenario):
-    """The Internet client container, as a testinfra host.
-
-    --hosts=docker://client (first host) when given; under Molecule (--connection=ansible)
-    the inventory host named in test_expect.client; else docker://<that name>.
-    """
-    opt = pytestconfig.option
-    name = scenario.get("client", "client")
-    if getattr(opt, "hosts", None):
-        return testinfra.get_host(opt.hosts.split(",")[0], connection=opt.connection)
-    if getattr(opt, "connection", None) == "ansible" and getattr(opt, "ansible_inventory", None):
-        return testinfra.get_host("ansible://" + name, ansible_inventory=opt.ansible_inventory)
-    return testinfra.get_host("docker://" + name)
-
-
-def pytest_generate_tests(metafunc):
-    if "case" in metafunc.fixturenames:
-        scenario = scenario_of(metafunc.config)
-        wanted = metafunc.function.__name__ == "test_source_outside_sources_gets_no_answer"
-        found = [pair for pair in cases(scenario) if ("bind" in pair[1]) == wanted]
-        if not found:
-            found = [("none", pytest.param(None, marks=pytest.mark.skip(reason="nothing of this kind in test_expect")))]
-        metafunc.parametrize("case", [pair[1] for pair in found], ids=[pair[0] for pair in found])
 
 
 def probe(client, case, timeout=None):
