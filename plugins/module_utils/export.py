@@ -6,8 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils import addresses as A
-
-KEY_DIR = "/etc/wireguard/wgpf"
+from ansible_collections.wgforward.portforward.plugins.module_utils.layout import NFT_TABLE, key_path
 
 
 def sysctl_key(version, ifname, leaf):
@@ -44,7 +43,7 @@ def _iface(plan, iface):
         "addresses": [str(n) for n in iface.spec.addresses],
         "listen_port": iface.spec.listen_port,
         "table": iface.table,
-        "key_file": "%s/%s.key" % (KEY_DIR, iface.spec.name),
+        "key_file": key_path(iface.spec.name),
         "rp_filter": 2 if loose else None,
         "rules": sorted(iface.rules, key=lambda r: r["priority"]),
         "peers": [p.as_dict() for p in sorted(iface.peers.values(), key=lambda p: p.host)],
@@ -91,7 +90,7 @@ def _nftables(plan):
     if plan.restore_output:
         restore = {"value": host.mark, "mask": host.mark_mask}
     return {
-        "table": "wgpf",
+        "table": NFT_TABLE,
         "wan_interface": host.wan_interface if plan.dnat[4] or plan.dnat[6] else None,
         "dnat": dnat,
         "masquerade": masq,

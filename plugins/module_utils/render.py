@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import hashlib
 
-NFT_PATH = "/etc/wgpf/wgpf.nft"
-SYSCTL_PATH = "/etc/sysctl.d/90-wgpf.conf"
-ROUTES_PATH = "/etc/wgpf/routes.sh"
-TABLE = "wgpf"
+from ansible_collections.wgforward.portforward.plugins.module_utils.layout import (
+    NFT_PATH, NFT_TABLE as TABLE, ROUTES_PATH, SYSCTL_PATH, wg_config_path)
+
 FAMILY = {4: ("ip", "ipv4_addr", "-4"), 6: ("ip6", "ipv6_addr", "-6")}
 
 
@@ -251,7 +250,7 @@ def render_files(plan, keys=None):
     files = []
     for iface in plan["interfaces"]:
         content, digest = wireguard_config(plan, iface, keys)
-        files.append({"path": "/etc/wireguard/%s.conf" % iface["name"], "mode": "0600", "kind": "wireguard",
+        files.append({"path": wg_config_path(iface["name"]), "mode": "0600", "kind": "wireguard",
                       "interface": iface["name"], "interface_digest": digest, "content": content,
                       "missing_keys": sorted(p["host"] for p in iface["peers"] if not peer_key(p, keys))})
     for path, kind, mode, content in ((NFT_PATH, "nftables", "0644", nftables_table(plan)),

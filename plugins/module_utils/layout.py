@@ -1,0 +1,37 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where the collection's artefacts live on a host, defined once.
+
+The planner renders files at these paths and the roles (through the plan
+filter) and the apply step find, replace and remove them here.
+"""
+
+from __future__ import annotations
+
+HEADER = "# Managed by wgforward.portforward"
+WG_DIR = "/etc/wireguard"
+KEY_DIR = "/etc/wireguard/wgpf"
+ETC_DIR = "/etc/wgpf"
+NFT_PATH = "/etc/wgpf/wgpf.nft"
+NFT_TABLE = "wgpf"  # the one table the collection owns, family inet
+SYSCTL_PATH = "/etc/sysctl.d/90-wgpf.conf"
+ROUTES_PATH = "/etc/wgpf/routes.sh"
+SYNC_SCRIPT = "/usr/local/sbin/wgpf-wg-sync"
+NFT_UNIT = "wgpf-nftables.service"
+ROUTES_UNIT = "wgpf-routes.service"
+
+
+def wg_config_path(ifname):
+    return "%s/%s.conf" % (WG_DIR, ifname)
+
+
+def key_path(ifname):
+    return "%s/%s.key" % (KEY_DIR, ifname)
+
+
+def as_dict():
+    """The layout as plain data, for the roles."""
+    return {"header": HEADER, "wg_dir": WG_DIR, "key_dir": KEY_DIR, "etc_dir": ETC_DIR, "nft_path": NFT_PATH,
+            "nft_table": NFT_TABLE, "sysctl_path": SYSCTL_PATH, "routes_path": ROUTES_PATH,
+            "sync_script": SYNC_SCRIPT, "nft_unit": NFT_UNIT, "routes_unit": ROUTES_UNIT}
