@@ -35,7 +35,7 @@ SANITY_ARGS ?=
 ANSIBLE_TEST_PIP ?= 24.2
 GET_PIP_SHIM := $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
 
-.PHONY: test deps apt-deps collection-path unit offline sanity lint build install-check bench clean render explain \
+.PHONY: test deps apt-deps collection-path unit offline sanity lint build install-check bench clean render explain golden \
 	example molecule demo docker-image
 
 test: deps collection-path unit offline lint install-check molecule
@@ -148,6 +148,11 @@ collection-path:
 
 unit: collection-path
 	$(TEST_ENV) $(VBIN)/python -m pytest tests/unit
+
+# Rewrite tests/golden/ (every file rendered for inventory.example and each Molecule inventory)
+# from what the code renders now; review `git diff tests/golden` before committing it.
+golden: collection-path
+	$(TEST_ENV) WGPF_GOLDEN_UPDATE=1 $(VBIN)/python -m pytest -q tests/unit/test_golden.py
 
 # ansible-test needs its cwd inside .../ansible_collections/<ns>/<name>/ and resolves
 # symlinks (os.getcwd()), so the symlink farm does not do: copy the files git knows
