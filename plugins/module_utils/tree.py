@@ -5,19 +5,18 @@
 
 from __future__ import annotations
 
-TECHNIQUES = (
-    "masquerade",
-    "static_routes",
-    "default_route",
-    "policy_routing",
-    "connmark_intermediate",
-    "connmark_private",
-)
+from dataclasses import dataclass
 
-# Where an answer came from, as the explanation reports it.
-SET = "set"
-INFERRED = "inferred from facts"
-DEFAULT = "default"
+from ansible_collections.wgforward.portforward.plugins.module_utils.origins import DEFAULT, INFERRED, SET
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import (
+    connmark_intermediate, connmark_private, default_route, masquerade, policy_routing, static_routes)
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.registry import (
+    DIRECT_PEER_LAST_STEP, NAMES)
+
+# The technique names, in the tree's order (the registry's).
+TECHNIQUES = NAMES
+# Re-exported: where an answer came from, as the explanation reports it.
+ORIGINS = (SET, INFERRED, DEFAULT)
 
 ANSWER_DEFAULTS = {
     "preserve_source": True,
@@ -33,43 +32,42 @@ ANSWER_DEFAULTS = {
 QUESTIONS = (
     ("Q1", "preserve_source",
      "Does the private service need the original Internet source address of each connection?",
-     "masquerade", lambda a: not a,
+     masquerade.NAME, lambda a: not a,
      "the service does not need the client's address, so rewriting it to the forwarding hop's is simplest",
      "the service must see the client's address, so it cannot be masqueraded"),
     ("Q2", "sources",
      "Do all Internet connections come from a small, fixed set of source addresses?",
-     "static_routes", bool,
+     static_routes.NAME, bool,
      "the client networks are known, so plain routes for them send replies back the way they came",
      "clients may come from anywhere, so no fixed routes can cover them"),
     ("Q3", "internet_via_public",
      "Do the private and intermediate servers use the public server for all their Internet access?",
-     "default_route", bool,
+     default_route.NAME, bool,
      "everything already leaves through the public server, so the default route carries the replies",
      "the inner servers keep their own Internet access, so the default route cannot move"),
     ("Q4", "only_via_public",
      "Do all connections to the private service come through the public server?",
-     "policy_routing", bool,
+     policy_routing.NAME, bool,
      "every reply of the service belongs to a forwarded connection, so a routing rule on its address or port suffices",
      "the service also answers other clients, so replies must be told apart per connection"),
     ("Q5", "gateway_is_intermediate",
      "Is the intermediate server the private server's default gateway?",
-     "connmark_intermediate", bool,
+     connmark_intermediate.NAME, bool,
      "replies already pass through the intermediate, which can mark connections and route them back",
      "replies do not pass through the intermediate, so the private server must mark connections itself"),
 )
 
 
+@dataclass
 class Step:
-    __slots__ = ("question", "key", "text", "answer", "origin", "outcome", "reason")
-
-    def __init__(self, question, key, text, answer, origin, outcome, reason):
-        self.question = question
-        self.key = key
-        self.text = text
-        self.answer = answer
-        self.origin = origin
-        self.outcome = outcome
-        self.reason = reason
+    """One question of the walk: the answer, where it came from, and where it led."""
+    question: str
+    key: str
+    text: str
+    answer: object
+    origin: str
+    outcome: str
+    reason: str
 
     def as_dict(self):
         return {
@@ -93,18 +91,18 @@ def walk(answers, origins=None):
     steps = []
     for question, key, text, technique, stops, why_stop, why_go in QUESTIONS:
         if key == "gateway_is_intermediate" and not answers["intermediate"]:
-            steps.append(Step(question, key, text, None, "not applicable", "connmark_private",
+            steps.append(Step(question, key, text, None, "not applicable", DIRECT_PEER_LAST_STEP,
                               "no intermediate: the private server is a direct WireGuard peer of the public "
                               "server, so it marks connections from the tunnel and routes replies back by mark"))
-            return "connmark_private", steps
+            return DIRECT_PEER_LAST_STEP, steps
         answer = answers[key]
         if stops(answer):
             steps.append(Step(question, key, text, answer, origins.get(key, SET), technique, why_stop))
             return technique, steps
         steps.append(Step(question, key, text, answer, origins.get(key, SET), "continue", why_go))
-    last = steps[-1]
-    last.outcome = "connmark_private"
-    return "connmark_private", steps
+    # Q5 answered no: the private server marks connections itself.
+    steps[-1].outcome = connmark_private.NAME
+    return connmark_private.NAME, steps
 
 
 def complete(answers):

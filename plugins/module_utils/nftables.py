@@ -1,0 +1,259 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection's nftables table, from what the techniques ask for to its sets, maps, chains and rules.
+
+Three steps, all here: ``NftDraft`` gathers a host's flows while the
+techniques run; ``export`` turns it into the plan's ``nftables`` data;
+``describe`` turns that data into the table's sets, maps and chains, each
+rule in nft syntax. render.py only writes the description out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set, Tuple
+
+from ansible_collections.wgforward.portforward.plugins.module_utils import addresses as A
+from ansible_collections.wgforward.portforward.plugins.module_utils.layout import NFT_TABLE
+
+# nft's words for each address family: payload expression and address type.
+FAMILY = {4: ("ip", "ipv4_addr"), 6: ("ip6", "ipv6_addr")}
+
+
+@dataclass
+class NftDraft:
+    """What the techniques put in one host's table, gathered forward by forward."""
+    dnat: Dict[int, list] = field(default_factory=lambda: {4: [], 6: []})  # (saddr, proto, port, daddr, dport)
+    masq: Dict[Tuple[str, int], list] = field(default_factory=dict)  # (oif, version) -> [(daddr, proto, span)]
+    masq_out: List[Tuple[str, str]] = field(default_factory=list)  # (iif, oif): default_route's outbound
+    accept: Dict[int, list] = field(default_factory=lambda: {4: [], 6: []})  # [(daddr, proto, span)]
+    accept_iifs: Set[str] = field(default_factory=set)
+    marks_in: List[dict] = field(default_factory=list)  # {"iif", "mark"}: connmark on the intermediate
+    marks_private: List[dict] = field(default_factory=list)  # {"iif", "mac", "mark", "match": {v: [flow]}}
+    restore_output: bool = False
+
+    def masquerade(self, oif, version, flows):
+        self.masq.setdefault((oif, version), []).extend(flows)
+
+    def mark_in(self, iif, mark):
+        if not any(m["iif"] == iif for m in self.marks_in):
+            self.marks_in.append({"iif": iif, "mark": mark})
+
+    def mark_private(self, iif, mac, mark):
+        """The entry marking new connections from ``iif`` (and ``mac``), made on first use."""
+        for item in self.marks_private:
+            if item["iif"] == iif and item["mac"] == mac:
+                return item
+        entry = {"iif": iif, "mac": mac, "mark": mark, "match": {}}
+        self.marks_private.append(entry)
+        return entry
+
+
+# ------------------------------------------------------------------ export: the plan's nftables data
+
+
+def _span(span):
+    return {"from": span[0], "to": span[1]}
+
+
+def _flows(items):
+    """[(addr, proto, span)] -> sorted unique [{addr, proto, port}] for nft sets."""
+    seen = sorted(set(items), key=lambda t: (t[0], t[1], t[2]))
+    return [{"addr": a, "proto": p, "port": _span(s)} for a, p, s in seen]
+
+
+def _sav(host, ifaces):
+    """Strict SAV: what may arrive on loosened WireGuard interfaces (the seed's raw-table example)."""
+    if host.sav != "strict":
+        return []
+    out = []
+    for iface in ifaces:
+        if not iface.loose:
+            continue
+        allowed = {4: [], 6: []}
+        for net in iface.spec.addresses:
+            allowed[net.version].append(net.cidr)
+        for peer in iface.peers.values():
+            for net in peer.allowed:
+                if net.prefixlen:
+                    allowed[net.version].append(net)
+        out.append({"iif": iface.spec.name,
+                    "peers": {str(v): [str(n) for n in A.netaddr.cidr_merge(nets)] for v, nets in allowed.items()},
+                    "bogons": {str(v): list(A.BOGONS[v]) for v in (4, 6)}})
+    return out
+
+
+def export(nft, host, ifaces):
+    """The plan's ``nftables`` dict for ``host``, from its draft and its WireGuard interfaces."""
+    dnat = {}
+    for v, items in nft.dnat.items():
+        rows = sorted(set(items), key=lambda t: (t[1], t[2], t[0]))
+        dnat[str(v)] = [{"saddr": s, "proto": p, "port": _span(port), "daddr": d, "dport": _span(dport)}
+                        for s, p, port, d, dport in rows]
+    # Only the public server DNATs; elsewhere the flows arrive already translated.
+    masq = [{"oif": oif, "family": v, "flows": _flows(items), "dnat_only": host.role == "public"}
+            for (oif, v), items in sorted(nft.masq.items())]
+    marks_private = [{"iif": e["iif"], "mac": e["mac"], "mark": e["mark"],
+                      "flows": {str(v): _flows(items) for v, items in sorted(e["match"].items())}}
+                     for e in nft.marks_private]
+    return {
+        "table": NFT_TABLE,
+        "wan_interface": host.wan_interface if nft.dnat[4] or nft.dnat[6] else None,
+        "dnat": dnat,
+        "masquerade": masq,
+        "masquerade_out": [{"iif": i, "oif": o} for i, o in sorted(set(nft.masq_out))],
+        "accept": {str(v): _flows(items) for v, items in nft.accept.items() if items},
+        "accept_iifs": sorted(i for i in nft.accept_iifs if i),
+        "marks_in": list(nft.marks_in),
+        "marks_private": marks_private,
+        "restore_output": {"value": host.mark, "mask": host.mark_mask} if nft.restore_output else None,
+        "sav": _sav(host, ifaces),
+    }
+
+
+# ------------------------------------------------------------------ describe: sets, maps, chains, rules
+
+
+@dataclass
+class NftSet:
+    """A named set (or a map, with ``value``); elements already in nft syntax."""
+    name: str
+    key: str
+    elements: List[str]
+    value: Optional[str] = None
+    interval: bool = True
+
+
+@dataclass
+class Chain:
+    name: str
+    hook: str
+    rules: List[str]
+
+
+@dataclass
+class Table:
+    name: str
+    sets: List[NftSet]
+    chains: List[Chain]
+
+
+def _port(span):
+    return str(span["from"]) if span["from"] == span["to"] else "%d-%d" % (span["from"], span["to"])
+
+
+def _flow(flow):
+    return "%s . %s . %s" % (flow["addr"], flow["proto"], _port(flow["port"]))
+
+
+def _flow_key(version):
+    return "%s . inet_proto . inet_service" % FAMILY[version][1]
+
+
+def _set_mark(what, mark):
+    keep = ~mark["mask"] & 0xFFFFFFFF
+    return "%s set %s & %#010x | %#010x" % (what, what, keep, mark["value"])
+
+
+def _has_mark(what, mark):
+    return "%s & %#010x == %#010x" % (what, mark["mask"], mark["value"])
+
+
+def _dnat_elements(rows):
+    out = []
+    for row in rows:
+        lo, hi, dlo = row["port"]["from"], row["port"]["to"], row["dport"]["from"]
+        for offset in range(hi - lo + 1):
+            out.append("%s . %s . %d : %s . %d" % (
+                row["saddr"], row["proto"], lo + offset, row["daddr"], dlo + offset))
+    return out
+
+
+def _dnat(nft, sets):
+    rules = []
+    for v in (4, 6):
+        rows = nft["dnat"].get(str(v)) or []
+        if rows:
+            ip, addr = FAMILY[v]
+            sets.append(NftSet("dnat%d" % v, "%s . inet_proto . inet_service" % addr, _dnat_elements(rows),
+                               "%s . inet_service" % addr))
+            rules.append('iifname "%s" meta l4proto { tcp, udp } dnat %s to %s saddr . meta l4proto . '
+                         'th dport map @dnat%d' % (nft["wan_interface"], ip, ip, v))
+    return rules
+
+
+def _postrouting(nft, sets):
+    rules = []
+    for i, masq in enumerate(nft["masquerade"]):
+        v = masq["family"]
+        name = "masq%d_%d" % (v, i)
+        sets.append(NftSet(name, _flow_key(v), [_flow(f) for f in masq["flows"]]))
+        rules.append('oifname "%s"%s %s daddr . meta l4proto . th dport @%s masquerade'
+                     % (masq["oif"], " ct status dnat" if masq["dnat_only"] else "", FAMILY[v][0], name))
+    for out in nft["masquerade_out"]:
+        rules.append('iifname "%s" oifname "%s" masquerade' % (out["iif"], out["oif"]))
+    return rules
+
+
+def _forward(nft, sets):
+    rules = []
+    iifs = ", ".join('"%s"' % i for i in nft["accept_iifs"])
+    for v in (4, 6):
+        flows = nft["accept"].get(str(v)) or []
+        if flows:
+            ip = FAMILY[v][0]
+            sets.append(NftSet("fwd%d" % v, _flow_key(v), [_flow(f) for f in flows]))
+            rules.append("iifname { %s } %s daddr . meta l4proto . th dport @fwd%d counter accept" % (iifs, ip, v))
+            rules.append("%s saddr . meta l4proto . th sport @fwd%d counter accept" % (ip, v))
+    return rules
+
+
+def _mangle(nft):
+    rules = []
+    for entry in nft["marks_in"]:
+        mark = entry["mark"]
+        rules.append('iifname "%s" ct state new %s' % (entry["iif"], _set_mark("ct mark", mark)))
+        rules.append('iifname != "%s" %s %s' % (entry["iif"], _has_mark("ct mark", mark),
+                                                _set_mark("meta mark", mark)))
+    for entry in nft["marks_private"]:
+        mac = " ether saddr %s" % entry["mac"] if entry["mac"] else ""
+        for v in (4, 6):
+            flows = entry["flows"].get(str(v)) or []
+            if flows:
+                rules.append('iifname "%s"%s ct state new %s daddr . meta l4proto . th dport { %s } %s'
+                             % (entry["iif"], mac, FAMILY[v][0], ", ".join(_flow(f) for f in flows),
+                                _set_mark("ct mark", entry["mark"])))
+    return rules
+
+
+def _sav_rules(nft):
+    rules = []
+    for entry in nft["sav"]:
+        for v in (4, 6):
+            ip = FAMILY[v][0]
+            peers = entry["peers"].get(str(v)) or []
+            allow = " %s saddr != { %s }" % (ip, ", ".join(peers)) if peers else ""
+            rules.append('iifname "%s"%s %s saddr { %s } counter drop'
+                         % (entry["iif"], allow, ip, ", ".join(entry["bogons"][str(v)])))
+    return rules
+
+
+def describe(nft):
+    """The table for a plan's ``nftables`` data, or None when the host needs no table."""
+    sets = []
+    restore = nft["restore_output"]
+    # Counts and passes the forwarded flows; the policy stays accept so other traffic is not this table's call.
+    chains = [
+        Chain("prerouting_nat", "type nat hook prerouting priority dstnat; policy accept;", _dnat(nft, sets)),
+        Chain("postrouting_nat", "type nat hook postrouting priority srcnat; policy accept;", _postrouting(nft, sets)),
+        Chain("forward", "type filter hook forward priority filter; policy accept;", _forward(nft, sets)),
+        Chain("prerouting_mangle", "type filter hook prerouting priority mangle; policy accept;", _mangle(nft)),
+        Chain("output_mangle", "type route hook output priority mangle; policy accept;",
+              ["%s %s" % (_has_mark("ct mark", restore), _set_mark("meta mark", restore))] if restore else []),
+        Chain("prerouting_sav", "type filter hook prerouting priority raw; policy accept;", _sav_rules(nft)),
+    ]
+    chains = [c for c in chains if c.rules]
+    if not chains:
+        return None
+    return Table(nft.get("table") or NFT_TABLE, sets, chains)

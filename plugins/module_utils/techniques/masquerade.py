@@ -1,0 +1,39 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""masquerade (Q1: the service does not need the client's address).
+
+Every hop rewrites the source to its own address, so replies come back by
+themselves: the public server masquerades into the tunnel, and an
+intermediate that is not the private server's gateway masquerades toward the
+LAN too. Works for every topology.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import steps
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import LINK_PLAIN, Technique
+
+NAME = "masquerade"
+
+
+class Masquerade(Technique):
+    name = NAME
+    link_mode = LINK_PLAIN
+
+    def public(self, job):
+        # Forwarded flows leave into the tunnel with the public server's tunnel address.
+        steps.masquerade_into(job.public_draft, job.public_if.name, job)
+
+    def direct_peer(self, job):
+        """Nothing: replies go to the public server's tunnel address, inside AllowedIPs."""
+
+    def intermediate(self, job):
+        if job.lan_needs_return and job.need_lan("masquerade on the intermediate"):
+            steps.masquerade_into(job.inter_draft, job.inter.lan_interface, job)
+
+    def behind_intermediate(self, job):
+        """Nothing: replies go to the masquerading hop's address."""
+
+
+TECHNIQUE = Masquerade()

@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Steps several techniques share: masquerading, return tables, source rules and connection marks."""
+
+from __future__ import annotations
+
+from ansible_collections.wgforward.portforward.plugins.module_utils import addresses as A
+from ansible_collections.wgforward.portforward.plugins.module_utils.problems import host_where
+
+# Numbers, not names: `ip rule ipproto tcp` needs /etc/protocols, which minimal hosts lack.
+IPPROTO = {"tcp": 6, "udp": 17}
+
+
+def port_text(span):
+    """A port span as ip-rule and message text: 2000 or 2000-2010."""
+    return str(span[0]) if span[0] == span[1] else "%d-%d" % span
+
+
+def mark_spec(mark, mask):
+    return {"value": mark, "mask": mask}
+
+
+# ------------------------------------------------------------------ masquerading
+
+
+def masquerade_into(draft, oif, job):
+    """Masquerade the forward's flows leaving ``oif``, so replies come back to this host by themselves."""
+    for v in job.versions:
+        draft.nft.masquerade(oif, v, job.flows(v))
+
+
+# ------------------------------------------------------------------ routes that send everything back
+
+
+def allow_everything(iface, peer_host):
+    """AllowedIPs 0.0.0.0/0 (and ::/0) for the peer: whatever the link carries back is accepted."""
+    peer = iface.peers[peer_host]
+    for v in iface.versions():
+        peer.allow(A.ANY[v])
+
+
+def route_link_by_table(draft, iface, peer_host):
+    """Give the link its own routing table (wg-quick's Table=) whose default route is the peer.
+
+    Replies reach that table only through rules, so the host's own traffic keeps its
+    main table; the link carries asymmetric flows, hence loose rp_filter.
+    """
+    iface.table = draft.table_for(iface.name)
+    allow_everything(iface, peer_host)
+    iface.loose = True
+
+
+def lan_return_table(job):
+    """A table on the private server with a default route via the intermediate's LAN address."""
+    draft, private = job.private_draft, job.private
+    table = draft.table_for("lan")
+    draft.loose_lan.add(private.lan_interface)
+    for v in job.versions:
+        via = job.inter.lan_address(v)
+        if via is not None:
+            draft.add_route(v, "default", via, private.lan_interface, table)
+    return table
+
+
+# ------------------------------------------------------------------ rules that pick the replies
+
+
+def tunnel_source_rules(job, draft, iface):
+    """Replies from the tunnel address go back through the tunnel (the seed's spoke rule).
+
+    A UDP service bound to the wildcard address picks its reply's source by
+    routing, which would choose the LAN address; when every client comes
+    through the public server (Q4), route its UDP port through the tunnel
+    too, so the reply leaves from the tunnel address.
+    """
+    fwd = job.fwd
+    for v in job.versions:
+        draft.add_rule(iface.rules, v, "from %s" % job.target_text(v), iface.table)
+        if fwd.only_via_public and "udp" in fwd.protocols:
+            draft.add_rule(iface.rules, v, "ipproto %d sport %s" % (IPPROTO["udp"], port_text(fwd.to_port)),
+                           iface.table)
+
+
+def intermediate_source_rules(job):
+    """On the intermediate: the private server's replies go to the public link's table, by source address."""
+    inter, draft, hub = job.inter, job.inter_draft, job.hub_if
+    table = job.inner_if.table
+    if job.spoke:
+        hub.loose = True
+        for v in job.versions:
+            # Only the spoke's own replies: forwards to LAN hosts also arrive on a hub that faces
+            # the public server, and must not be sent back into the tunnel.
+            draft.add_rule(hub.rules, v, "from %s iif %s" % (job.target_text(v), hub.name), table)
+    elif job.need_lan("policy routing of the private server's replies"):
+        draft.loose_lan.add(inter.lan_interface)
+        for v in job.versions:
+            draft.add_rule(draft.rules, v, "from %s" % job.target_text(v), table)
+
+
+def service_port_rules(job, table):
+    """On a LAN private server: replies from the service's port use the table via the intermediate."""
+    draft, fwd = job.private_draft, job.fwd
+    for v in job.versions:
+        for proto in fwd.protocols:
+            draft.add_rule(draft.rules, v, "ipproto %d sport %s" % (IPPROTO[proto], port_text(fwd.to_port)), table)
+
+
+# ------------------------------------------------------------------ connection marks
+
+
+def mark_on_private(job, iif, mac, table, rule_target):
+    """Connmark on the private server: mark new forwarded connections, route replies by the mark."""
+    draft, private = job.private_draft, job.private
+    entry = draft.nft.mark_private(iif, mac, mark_spec(private.mark, private.mark_mask))
+    for v in job.versions:
+        entry["match"].setdefault(v, []).extend(job.flows(v))
+    draft.nft.restore_output = True
+    for v in job.versions:
+        draft.add_rule(rule_target, v, "fwmark %#x/%#x" % (private.mark, private.mark_mask), table)
+
+
+def mark_on_intermediate(job):
+    """Connmark on the intermediate: one mark per public server, its replies routed to that server's link."""
+    inter, draft, iface = job.inter, job.inter_draft, job.inner_if
+    publics = job.publics_through_intermediate()
+    index = publics.index(job.public.name) + 1 if job.public.name in publics else 1
+    value = inter.mark * index
+    if value & ~inter.mark_mask & 0xFFFFFFFF or value > 0xFFFFFFFF:
+        job.planner.problems.add(host_where(inter.name), "wgpf_mark_mask",
+                                 "%d public servers need %d marks of %#x, which do not fit in mask %#x"
+                                 % (len(publics), len(publics), inter.mark, inter.mark_mask))
+        return
+    draft.nft.mark_in(iface.name, mark_spec(value, inter.mark_mask))
+    for v in job.versions:
+        draft.add_rule(iface.rules, v, "fwmark %#x/%#x" % (value, inter.mark_mask), iface.table)

@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+"""The techniques package: the registry, what each technique declares, and that it alone knows their names."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import pytest
+from builders import seed_direct, seed_lan
+
+from ansible_collections.wgforward.portforward.plugins.module_utils import tree
+from ansible_collections.wgforward.portforward.plugins.module_utils.model import build_model
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import registry
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
+    LINK_DEFAULT_ROUTE, LINK_OWN_TABLE, LINK_PLAIN, Technique)
+
+PLUGINS = pathlib.Path(__file__).resolve().parents[4] / "plugins"
+
+
+def test_the_registry_holds_the_tree_techniques_in_the_tree_order():
+    assert registry.NAMES == tree.TECHNIQUES == (
+        "masquerade", "static_routes", "default_route", "policy_routing", "connmark_intermediate",
+        "connmark_private")
+    for name, technique in registry.REGISTRY.items():
+        assert isinstance(technique, Technique) and technique.name == name
+        assert registry.get(name) is technique
+
+
+def test_every_outcome_of_the_tree_is_a_registered_technique():
+    outcomes = {q[3] for q in tree.QUESTIONS} | {registry.DIRECT_PEER_LAST_STEP}
+    assert outcomes == set(registry.NAMES)
+
+
+@pytest.mark.parametrize("name,mode", [
+    ("masquerade", LINK_PLAIN), ("static_routes", LINK_PLAIN), ("default_route", LINK_DEFAULT_ROUTE),
+    ("policy_routing", LINK_OWN_TABLE), ("connmark_intermediate", LINK_OWN_TABLE),
+    ("connmark_private", LINK_OWN_TABLE)])
+def test_each_technique_declares_its_link_mode(name, mode):
+    assert registry.get(name).link_mode == mode
+
+
+def _private(inv, fwd=None):
+    inv.forward(**(fwd or {"name": "web", "public": "public1", "port": 2000, "to": "private1"}))
+    model = build_model(inv.data())
+    return model.forwards[0], model.hosts["private1"]
+
+
+@pytest.mark.parametrize("name,inv,gateway,message", [
+    ("static_routes", "lan", False, "static_routes needs the fixed client networks in sources"),
+    ("connmark_intermediate", "direct", None,
+     "connmark_intermediate needs an intermediate, but 'private1' is a direct WireGuard peer of 'public1'"),
+    ("connmark_intermediate", "lan", False,
+     "connmark_intermediate needs the private server's replies to pass through the intermediate, but 'private1' "
+     "does not use 'inter1' as its default gateway (wgpf_gateway_is_intermediate is false)"),
+    ("connmark_intermediate", "lan", True, None),
+    ("masquerade", "direct", None, None),
+    ("policy_routing", "lan", False, None),
+    ("connmark_private", "direct", None, None),
+])
+def test_forced_techniques_are_checked_against_their_topologies(name, inv, gateway, message):
+    if inv == "lan":
+        fwd, private = _private(seed_lan(private_vars={"gateway_is_intermediate": gateway}))
+    else:
+        fwd, private = _private(seed_direct())
+    assert registry.get(name).forced_problem(fwd, private) == message
+
+
+# A technique name in a comparison (== "x", != "x", in ("x", ...)) outside techniques/.
+COMPARISON = re.compile(r"""(==|!=|\bin)\s*[(\[{]?\s*["'](%s)["']""" % "|".join(registry.NAMES))
+
+
+def test_no_module_outside_techniques_compares_technique_names():
+    offenders = []
+    for path in sorted(PLUGINS.rglob("*.py")):
+        if "techniques" in path.relative_to(PLUGINS).parts:
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if COMPARISON.search(line):
+                offenders.append("%s:%d: %s" % (path.relative_to(PLUGINS), number, line.strip()))
+    assert not offenders, "\n".join(offenders)
+
+
+def test_planner_modules_stay_small():
+    # CONTRIBUTING.md: no module of the planner over 300 lines.
+    sizes = {p.name: len(p.read_text().splitlines()) for p in (PLUGINS / "module_utils").rglob("*.py")}
+    mine = ("plan.py", "decide.py", "tree.py", "export.py", "render.py", "layout.py", "draft.py", "links.py",
+            "nftables.py", "origins.py", "base.py", "steps.py", "registry.py") + tuple(
+                "%s.py" % n for n in registry.NAMES)
+    assert {n: s for n, s in sizes.items() if n in mine and s > 300} == {}
