@@ -10,18 +10,13 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.layout impor
 
 
 def sysctl_key(version, ifname, leaf):
-    # sysctl.d uses '/' for dots inside interface names (eth0.100 -> eth0/100).
+    # sysctl(8) and sysctl.d read '/' inside a dotted key as a '.' of the name (eth0.100 -> eth0/100).
     return "net.ipv%d.conf.%s.%s" % (version, ifname.replace(".", "/"), leaf)
 
 
 def reserved_ports(spans):
     """The kernel's canonical ip_local_reserved_ports: sorted, merged, comma-separated."""
-    merged = []
-    for lo, hi in sorted(spans):
-        if merged and lo <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], hi)
-        else:
-            merged.append([lo, hi])
+    merged = nftables.merge_spans(spans)
     return ",".join(str(lo) if lo == hi else "%d-%d" % (lo, hi) for lo, hi in merged)
 
 

@@ -57,10 +57,27 @@ def _span(span):
     return {"from": span[0], "to": span[1]}
 
 
+def merge_spans(spans):
+    """Port spans with every overlapping or adjacent pair joined, sorted."""
+    merged = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [tuple(s) for s in merged]
+
+
 def _flows(items):
-    """[(addr, proto, span)] -> sorted unique [{addr, proto, port}] for nft sets."""
-    seen = sorted(set(items), key=lambda t: (t[0], t[1], t[2]))
-    return [{"addr": a, "proto": p, "port": _span(s)} for a, p, s in seen]
+    """[(addr, proto, span)] -> sorted [{addr, proto, port}] for nft sets.
+
+    An interval set refuses elements that overlap (nft: "File exists"), and two forwards may
+    meet on one private address and port range: the spans of each address and protocol are merged.
+    """
+    spans = {}
+    for addr, proto, span in items:
+        spans.setdefault((addr, proto), []).append(span)
+    return [{"addr": a, "proto": p, "port": _span(s)} for (a, p) in sorted(spans) for s in merge_spans(spans[(a, p)])]
 
 
 def _sav(host, ifaces):

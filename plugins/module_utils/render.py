@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.export import sysctl_key
 from ansible_collections.wgforward.portforward.plugins.module_utils.layout import (
     HEADER, NFT_PATH, ROUTES_PATH, SYSCTL_PATH, wg_config_path)
 from ansible_collections.wgforward.portforward.plugins.module_utils.nftables import describe
@@ -53,7 +54,8 @@ def interface_section(plan, iface):
     lines.append("# The private key never leaves this host: it is loaded from its own file.")
     lines.append("PostUp = wg set %%i private-key %s" % iface["key_file"])
     if iface["rp_filter"] is not None:
-        lines.append("PostUp = sysctl -q -w net.ipv4.conf.%%i.rp_filter=%d" % iface["rp_filter"])
+        # Not %i: it expands to the dotted name (wg0.1), which sysctl reads as two more levels.
+        lines.append("PostUp = sysctl -q -w %s=%d" % (sysctl_key(4, iface["name"], "rp_filter"), iface["rp_filter"]))
     for rule in iface["rules"]:
         lines.append("PostUp = %s" % rule_add(rule))
     for rule in iface["rules"]:
