@@ -160,12 +160,19 @@ def _port(span):
     return str(span["from"]) if span["from"] == span["to"] else "%d-%d" % (span["from"], span["to"])
 
 
+# Flow sets are keyed port first: interval lookups keyed by address first slow down with the
+# number of elements (measured: 0.17 of the 1-forward connection rate at 10,000), port first stay flat.
 def _flow(flow):
-    return "%s . %s . %s" % (flow["addr"], flow["proto"], _port(flow["port"]))
+    return "%s . %s . %s" % (_port(flow["port"]), flow["proto"], flow["addr"])
 
 
 def _flow_key(version):
-    return "%s . inet_proto . inet_service" % FAMILY[version][1]
+    return "inet_service . inet_proto . %s" % FAMILY[version][1]
+
+
+def _flow_match(version, direction):
+    """The packet's side of a flow set: ``d`` for the destination (toward the service), ``s`` for replies."""
+    return "th %sport . meta l4proto . %s %saddr" % (direction, FAMILY[version][0], direction)
 
 
 def _set_mark(what, mark):
@@ -177,26 +184,43 @@ def _has_mark(what, mark):
     return "%s & %#010x == %#010x" % (what, mark["mask"], mark["value"])
 
 
-def _dnat_elements(rows):
+def _dnat_elements(rows, by_source):
+    """One element per public port (a range maps port by port onto a same-size range)."""
     out = []
     for row in rows:
         lo, hi, dlo = row["port"]["from"], row["port"]["to"], row["dport"]["from"]
         for offset in range(hi - lo + 1):
-            out.append("%s . %s . %d : %s . %d" % (
-                row["saddr"], row["proto"], lo + offset, row["daddr"], dlo + offset))
+            value = "%s . %d" % (row["daddr"], dlo + offset)
+            if by_source:
+                out.append("%d . %s . %s : %s" % (lo + offset, row["proto"], row["saddr"], value))
+            else:
+                out.append("%s . %d : %s" % (row["proto"], lo + offset, value))
     return out
 
 
 def _dnat(nft, sets):
+    """One map lookup per family, flat in the number of forwards.
+
+    Without ``sources`` in the family, a plain hash map keyed protocol . port; with them, an
+    interval map keyed port first (port . protocol . source network), so that a source-restricted
+    forward answers only its sources and lookups stay flat (measured 0.94-0.97 of the 1-forward
+    rate at 10,000 forwards for both, against 0.17 for an interval map keyed source first).
+    """
     rules = []
     for v in (4, 6):
         rows = nft["dnat"].get(str(v)) or []
-        if rows:
-            ip, addr = FAMILY[v]
-            sets.append(NftSet("dnat%d" % v, "%s . inet_proto . inet_service" % addr, _dnat_elements(rows),
-                               "%s . inet_service" % addr))
-            rules.append('iifname "%s" meta l4proto { tcp, udp } dnat %s to %s saddr . meta l4proto . '
-                         'th dport map @dnat%d' % (nft["wan_interface"], ip, ip, v))
+        if not rows:
+            continue
+        ip, addr = FAMILY[v]
+        by_source = any(row["saddr"] != A.ANY[v] for row in rows)
+        if by_source:
+            key, match = "inet_service . inet_proto . %s" % addr, "th dport . meta l4proto . %s saddr" % ip
+        else:
+            key, match = "inet_proto . inet_service", "meta l4proto . th dport"
+        sets.append(NftSet("dnat%d" % v, key, _dnat_elements(rows, by_source), "%s . inet_service" % addr,
+                           interval=by_source))
+        rules.append('iifname "%s" meta l4proto { tcp, udp } dnat %s to %s map @dnat%d'
+                     % (nft["wan_interface"], ip, match, v))
     return rules
 
 
@@ -206,8 +230,8 @@ def _postrouting(nft, sets):
         v = masq["family"]
         name = "masq%d_%d" % (v, i)
         sets.append(NftSet(name, _flow_key(v), [_flow(f) for f in masq["flows"]]))
-        rules.append('oifname "%s"%s %s daddr . meta l4proto . th dport @%s masquerade'
-                     % (masq["oif"], " ct status dnat" if masq["dnat_only"] else "", FAMILY[v][0], name))
+        rules.append('oifname "%s"%s %s @%s masquerade'
+                     % (masq["oif"], " ct status dnat" if masq["dnat_only"] else "", _flow_match(v, "d"), name))
     for out in nft["masquerade_out"]:
         rules.append('iifname "%s" oifname "%s" masquerade' % (out["iif"], out["oif"]))
     return rules
@@ -219,10 +243,9 @@ def _forward(nft, sets):
     for v in (4, 6):
         flows = nft["accept"].get(str(v)) or []
         if flows:
-            ip = FAMILY[v][0]
             sets.append(NftSet("fwd%d" % v, _flow_key(v), [_flow(f) for f in flows]))
-            rules.append("iifname { %s } %s daddr . meta l4proto . th dport @fwd%d counter accept" % (iifs, ip, v))
-            rules.append("%s saddr . meta l4proto . th sport @fwd%d counter accept" % (ip, v))
+            rules.append("iifname { %s } %s @fwd%d counter accept" % (iifs, _flow_match(v, "d"), v))
+            rules.append("%s @fwd%d counter accept" % (_flow_match(v, "s"), v))
     return rules
 
 
@@ -238,8 +261,8 @@ def _mangle(nft):
         for v in (4, 6):
             flows = entry["flows"].get(str(v)) or []
             if flows:
-                rules.append('iifname "%s"%s ct state new %s daddr . meta l4proto . th dport { %s } %s'
-                             % (entry["iif"], mac, FAMILY[v][0], ", ".join(_flow(f) for f in flows),
+                rules.append('iifname "%s"%s ct state new %s { %s } %s'
+                             % (entry["iif"], mac, _flow_match(v, "d"), ", ".join(_flow(f) for f in flows),
                                 _set_mark("ct mark", entry["mark"])))
     return rules
 

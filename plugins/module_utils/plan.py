@@ -143,7 +143,8 @@ class Planner:
         for v in job.versions:
             dest = job.target_text(v)
             job.public_if.peer((job.inter or job.private).name).allow(A.host_net(job.target(v)))
-            sources = [str(s) for s in fwd.sources if s.version == v] or [A.ANY[v]]
+            # Merged: an interval map refuses overlapping source networks (10.0.0.0/8 beside 10.1.0.0/16).
+            sources = [str(s) for s in A.netaddr.cidr_merge([s for s in fwd.sources if s.version == v])] or [A.ANY[v]]
             for proto in fwd.protocols:
                 for src in sources:
                     draft.nft.dnat[v].append((src, proto, fwd.port, dest, fwd.to_port))

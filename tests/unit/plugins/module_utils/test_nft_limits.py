@@ -47,12 +47,12 @@ def test_forwards_meeting_on_one_private_port_range_render_tables_nft_accepts(te
     public = files[("public1", "/etc/wgpf/wgpf.nft")]
     # 8000-8010, 8005-8010 and 8011 are one interval per protocol.
     assert re.sub(r"\s+", " ", set_body(public, "fwd4")).strip() == (
-        "172.31.0.3 . tcp . 8000-8011, 172.31.0.3 . udp . 8000-8011")
+        "8000-8011 . tcp . 172.31.0.3, 8000-8011 . udp . 172.31.0.3")
 
 
 def test_connection_marks_on_the_private_server_merge_overlapping_ports(nft_check, tmp_path):
     table = files_of(overlapping_forwards())[("private1", "/etc/wgpf/wgpf.nft")]
-    assert "th dport { 172.31.0.3 . tcp . 8000-8011, 172.31.0.3 . udp . 8000-8011 }" in table
+    assert "ip daddr { 8000-8011 . tcp . 172.31.0.3, 8000-8011 . udp . 172.31.0.3 }" in table
     nft_check(table, tmp_path)
 
 
