@@ -186,7 +186,8 @@ CASES = [
     ("listen-port-outside", MODEL, lambda: edit(lan(), "inter1", listen_port=70000),
      ["host 'inter1': wgpf_listen_port: must be a port in 1-65535, got 70000"]),
     ("interface-name-too-long", MODEL, lambda: edit(lan(), "inter1", interface="wireguard-tunnel0"),
-     ["host 'inter1': wgpf_interface: must be an interface name of 1-15 characters, got 'wireguard-tunnel0'"]),
+     ["host 'inter1': wgpf_interface: must be an interface name of 1-15 characters from A-Z a-z 0-9 _ = + . -, "
+      "got 'wireguard-tunnel0'"]),
     ("endpoint-no-port", MODEL, lambda: edit(lan(), "public1", endpoint="203.0.113.2"),
      ["host 'public1': wgpf_endpoint: expected host:port, got '203.0.113.2'"]),
     ("endpoint-ipv6-no-brackets", MODEL, lambda: edit(lan(), "public1", endpoint="2001:db8::2:51820"),
@@ -268,8 +269,10 @@ CASES = [
      ["wgpf_address: tunnel address fd00::9 is also used by"]),
     ("duplicate-tunnel-address-spoke", MODEL, lambda: edit(hub(), "private1", address="10.0.0.1/24"),
      ["wgpf_address: tunnel address 10.0.0.1 is also used by"]),
-    ("two-peers-claim-one-network", PLAN, two_sites_same_lan,
-     ["host 'public1': AllowedIPs: peers 'inter1' and 'inter2' of wg0 both claim 172.31.0.3/32"]),
+    # Issue 7: two hosts with one address are refused by the model, before AllowedIPs could clash.
+    ("two-hosts-one-lan-address", PLAN, two_sites_same_lan,
+     ["host 'private1': wgpf_lan_address: LAN address 172.31.0.3 is also used by host 'private2' (its LAN address): "
+      "one address, one host"]),
     # ---- topology the techniques cannot serve
     ("two-publics-share-intermediate-interface", PLAN, two_publics_one_interface,
      ["host 'inter1': wgpf_interfaces: public servers public1 and public2 share interface wg0"]),
@@ -385,8 +388,9 @@ BROKEN = [
 
 
 def broken_inventory():
-    inv = lan(fwd(to_prot=8080), fwd(name="b", port=70000), fwd(name="c", port=2002, sources=["198.51.100.1/24"]),
-              fwd(name="c", port=2003), fwd(name="d", public="inter1", port=2004), fwd(name="e", port=22))
+    inv = lan(fwd(to_prot=8080), fwd(name="b", port=70000, to_port=8081),
+              fwd(name="c", port=2002, to_port=8082, sources=["198.51.100.1/24"]), fwd(name="c", port=2003, to_port=8083),
+              fwd(name="d", public="inter1", port=2004, to_port=8084), fwd(name="e", port=22, to_port=8085))
     edit(inv, "inter1", wgpf_adress="10.0.0.9/24")
     edit(inv, "private1", sav="strictest", mark=0x10)
     edit(inv, "public1", endpoint=None)
@@ -408,7 +412,7 @@ def test_every_problem_in_one_error(stage):
 def test_forward_problems_and_forced_technique_problems_together():
     """A typo in one forward must not hide that another forward forces a technique that cannot work:
     DESIGN.md asks for every problem found in the inventory at once."""
-    inv = lan(fwd(to_prot=8080), fwd(name="b", port=2001, technique="static_routes"))
+    inv = lan(fwd(to_prot=8080), fwd(name="b", port=2001, to_port=8081, technique="static_routes"))
     with pytest.raises(PlanError) as err:
         plan_inventory(inv.data())
     assert sorted(err.value.problems) == sorted([
