@@ -137,11 +137,9 @@ def _local_route(where, field, item, problems):
         problems.add(where, field, "must be a mapping {to, via}")
         return None
     problems.unknown_keys(where, item, LOCAL_ROUTE_KEYS, what="key of %s" % field)
-    try:
-        to = A.parse_cidr(item.get("to"))
-        via = A.parse_address(item.get("via"))
-    except ValueError as exc:
-        problems.add(where, field, str(exc))
+    to = _parsed(where, field + ".to", item.get("to"), A.parse_cidr, problems)
+    via = _parsed(where, field + ".via", item.get("via"), A.parse_address, problems)
+    if to is None or via is None:
         return None
     if to.version != via.version:
         problems.add(where, field, "to %s and via %s are of different IP versions" % (to, via))
@@ -150,6 +148,14 @@ def _local_route(where, field, item, problems):
     if item.get("dev") is not None and dev is None:
         return None
     return {"to": str(to), "via": str(via), "dev": dev}
+
+
+def _parsed(where, field, value, parse, problems):
+    try:
+        return parse(value)
+    except ValueError as exc:
+        problems.add(where, field, str(exc))
+        return None
 
 
 def check_required(host, problems):

@@ -116,6 +116,10 @@ def check_links(hosts, problems):
                 problems.add(where, field, "required: the tunnel address(es) of %s, like 10.0.0.2/24" % spec.name)
             if spec.addresses or needs_wg:
                 _check_name_is_free(host, spec, problems)
+            for peer in spec.peers or ():
+                if peer not in hosts:
+                    problems.add(where, "wgpf_interfaces", "%s lists peer %s, which is not a WireGuard host of the "
+                                 "inventory" % (spec.name, G.quote(peer)))
 
 
 def _check_name_is_free(host, spec, problems):

@@ -241,7 +241,7 @@ CASES = [
      ["host 'inter1': wgpf_interfaces: peer 'public1' is listed on both wg1 and wg2"]),
     ("local-routes-host-bits", MODEL,
      lambda: edit(lan(), "private1", local_routes=[{"to": "192.168.99.1/24", "via": "192.168.1.1"}]),
-     ["host 'private1': wgpf_local_routes[0]: '192.168.99.1/24' has host bits set"]),
+     ["host 'private1': wgpf_local_routes[0].to: '192.168.99.1/24' has host bits set"]),
     # ---- ports on the public server
     ("public-port-twice", MODEL, lambda: lan(fwd(), fwd(name="b", to_port=8081)),
      ["forward 'b': port: 2000/tcp on public1 is already forwarded by 'web' (2000)"]),
