@@ -83,18 +83,22 @@ def check_shared_addresses(hosts, problems):
 
 
 def _networks(hosts):
-    """(network, what it is) of the inventory's own: tunnel networks, LAN addresses, public endpoints."""
-    out = []
+    """(network, what it is) of the inventory's own: tunnel networks, LAN addresses, public endpoints.
+
+    A tunnel network that several hosts share is named once, after its first host.
+    """
+    out = {}
     for host in hosts.values():
         for spec in host.wg:
-            out += [(net.cidr, "the tunnel network %s of host '%s' (%s)" % (net.cidr, host.name, spec.name))
-                    for net in spec.addresses]
-        out += [(A.host_net(ip), "the LAN address %s of host '%s'" % (ip, host.name))
-                for ip, kind, detail in significant_addresses(host) if kind == LAN]
+            for net in spec.addresses:
+                out.setdefault(net.cidr, "the tunnel network %s of host '%s' (%s)" % (net.cidr, host.name, spec.name))
+        for ip, kind, detail in significant_addresses(host):
+            if kind == LAN:
+                out.setdefault(A.host_net(ip), "the LAN address %s of host '%s'" % (ip, host.name))
         if host.role == "public" and host.endpoint and G.looks_like_address(host.endpoint[0]):
             ip = A.parse_address(host.endpoint[0])
-            out.append((A.host_net(ip), "%s, the endpoint of public server '%s'" % (ip, host.name)))
-    return out
+            out.setdefault(A.host_net(ip), "%s, the endpoint of public server '%s'" % (ip, host.name))
+    return list(out.items())
 
 
 def check_sources(forwards, hosts, problems):

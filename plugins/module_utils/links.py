@@ -132,5 +132,5 @@ def _check_name_is_free(host, spec, problems):
             return
     kind = F.iface_type(host.vars, spec.name)
     if kind in F.NOT_WIREGUARD:
-        problems.add(where, _field(host), "%s already exists on this host as a %s interface (facts): give the "
-                     "WireGuard interface another name" % (spec.name, kind))
+        problems.add(where, _field(host), "%s already exists on this host, as an interface of type %s (facts): "
+                     "give the WireGuard interface another name" % (spec.name, kind))

@@ -89,6 +89,7 @@ def two_sites_same_lan():
 
 MODEL = build_model
 PLAN = plan_inventory
+ROUTE = "routing its replies back through the public server would capture the inventory's own traffic"
 
 # (id, stage, inventory factory, problem fragments that must each appear in one problem)
 CASES = [
@@ -287,6 +288,80 @@ CASES = [
     ("policy-routing-lan-without-intermediate-lan-address", PLAN,
      lambda: edit(lan(), "inter1", lan_address=None, lan_interface=None),
      ["host 'inter1': wgpf_lan_address: forward 'web' (policy routing of the private server's replies)"]),
+    # ---- issue 7.3: sources that would break routing, one address on two hosts
+    ("sources-cover-a-lan", MODEL, lambda: lan(fwd(sources=["172.31.0.0/24"])),
+     ["forward 'web': sources: 172.31.0.0/24 covers the LAN address 172.31.0.1 of host 'inter1': " + ROUTE,
+      "forward 'web': sources: 172.31.0.0/24 covers the LAN address 172.31.0.3 of host 'private1': " + ROUTE]),
+    ("sources-cover-a-tunnel-network", MODEL, lambda: lan(fwd(sources=["10.0.0.0/16"])),
+     ["forward 'web': sources: 10.0.0.0/16 covers the tunnel network 10.0.0.0/24 of host 'public1' (wg0): " + ROUTE]),
+    ("sources-inside-a-tunnel-network", MODEL, lambda: lan(fwd(sources=["10.0.0.128/25"])),
+     ["forward 'web': sources: 10.0.0.128/25 lies inside the tunnel network 10.0.0.0/24 of host 'public1' (wg0): "
+      + ROUTE]),
+    ("sources-cover-a-public-endpoint", MODEL, lambda: lan(fwd(sources=["203.0.113.0/24"])),
+     ["forward 'web': sources: 203.0.113.0/24 covers 203.0.113.2, the endpoint of public server 'public1': "
+      + ROUTE]),
+    ("sources-whole-internet", MODEL, lambda: lan(fwd(sources=["0.0.0.0/0"])),
+     ["forward 'web': sources: 0.0.0.0/0 covers the whole Internet (or half of it): that is default_route: set "
+      "wgpf_internet_via_public on the private server"]),
+    ("sources-whole-internet-ipv6", MODEL, lambda: lan(fwd(sources=["::/0"])),
+     ["forward 'web': sources: ::/0 covers the whole Internet (or half of it): that is default_route"]),
+    ("sources-half-the-internet", MODEL, lambda: lan(fwd(sources=["128.0.0.0/1"])),
+     ["forward 'web': sources: 128.0.0.0/1 covers the whole Internet (or half of it): that is default_route"]),
+    ("sources-two-halves-merge-to-everything", MODEL, lambda: lan(fwd(sources=["0.0.0.0/1", "128.0.0.0/1"])),
+     ["forward 'web': sources: 0.0.0.0/0 covers the whole Internet (or half of it): that is default_route"]),
+    ("tunnel-address-is-another-hosts-lan-address", MODEL, lambda: edit(lan(), "inter1", address="172.31.0.3/32"),
+     ["host 'inter1': wgpf_address: tunnel address 172.31.0.3 is also used by host 'private1' (its LAN address): "
+      "one address, one host"]),
+    ("spoke-tunnel-address-is-a-lan-servers-address", MODEL,
+     lambda: tweak(hub(fwd(), fwd(name="b", port=2001, to="private2")), lambda inv: inv.host(
+         "private2", "private", intermediate="inter1", attachment="lan", lan_interface="eth0", lan_address="10.0.0.3",
+         gateway_is_intermediate=False)),
+     ["host 'private1': wgpf_address: tunnel address 10.0.0.3 is also used by host 'private2' (its LAN address): "
+      "one address, one host"]),
+    ("two-lan-servers-one-address", MODEL,
+     lambda: tweak(lan(fwd(), fwd(name="b", port=2001, to="private2")), lambda inv: inv.host(
+         "private2", "private", intermediate="inter1", attachment="lan", lan_address="172.31.0.3")),
+     ["host 'private1': wgpf_lan_address: LAN address 172.31.0.3 is also used by host 'private2' (its LAN address): "
+      "one address, one host"]),
+    # ---- issue 7.2: WireGuard interface names the host already uses
+    ("wireguard-interface-is-the-wan", MODEL, lambda: edit(lan(), "public1", interface="eth0"),
+     ["host 'public1': wgpf_interface: eth0 is this host's WAN interface (wgpf_wan_interface): give the WireGuard "
+      "interface another name"]),
+    ("wireguard-interface-is-the-lan", MODEL, lambda: edit(lan(), "inter1", interface="eth0"),
+     ["host 'inter1': wgpf_interface: eth0 is this host's LAN interface (wgpf_lan_interface): give the WireGuard "
+      "interface another name"]),
+    ("wireguard-interface-exists-in-facts", MODEL,
+     lambda: edit(lan(), "public1", interface="ens4", ansible_facts={"interfaces": ["lo", "eth0", "ens4"],
+                                                                     "ens4": {"type": "ether"}}),
+     ["host 'public1': wgpf_interface: ens4 already exists on this host, as an interface of type ether (facts): give "
+      "the WireGuard interface another name"]),
+    ("wireguard-interface-is-a-bridge-in-facts", MODEL,
+     lambda: edit(seed_two_publics(), "inter1", ansible_facts={"interfaces": ["wg1"], "wg1": {"type": "bridge"}}),
+     ["host 'inter1': wgpf_interfaces: wg1 already exists on this host, as an interface of type bridge (facts)"]),
+    ("wireguard-interface-lo", MODEL, lambda: edit(lan(), "public1", interface="lo"),
+     ["host 'public1': wgpf_interface: 'lo' is not an interface name the collection may use"]),
+    ("wireguard-interface-dot-dot", MODEL, lambda: edit(lan(), "public1", interface=".."),
+     ["host 'public1': wgpf_interface: '..' is not an interface name the collection may use"]),
+    ("wireguard-interface-slash", MODEL, lambda: edit(lan(), "public1", interface="wg/0"),
+     ["host 'public1': wgpf_interface: must be an interface name of 1-15 characters"]),
+    ("wireguard-interface-colon", MODEL, lambda: edit(lan(), "public1", interface="wg:0"),
+     ["host 'public1': wgpf_interface: must be an interface name of 1-15 characters"]),
+    ("wireguard-interface-space", MODEL, lambda: edit(lan(), "public1", interface="wg 0"),
+     ["host 'public1': wgpf_interface: must be an interface name of 1-15 characters"]),
+    ("endpoint-ipv6-without-brackets", MODEL, lambda: edit(lan(), "public1", endpoint="2001:db8::2:51822"),
+     ["host 'public1': wgpf_endpoint: an IPv6 endpoint needs brackets: [2001:db8::2]:51822"]),
+    ("endpoint-host-label-with-underscore", MODEL, lambda: edit(lan(), "public1", endpoint="vpn_1.example.com:51822"),
+     ["host 'public1': wgpf_endpoint: the host of 'vpn_1.example.com:51822' must be a DNS name (RFC 1123) or an IP "
+      "address"]),
+    ("endpoint-host-numeric-tld", MODEL, lambda: edit(lan(), "public1", endpoint="203.0.113:51822"),
+     ["host 'public1': wgpf_endpoint: the host of '203.0.113:51822' must be a DNS name (RFC 1123) or an IP address"]),
+    # ---- issue 7.4: forwards that meet on one service
+    ("two-forwards-one-service", MODEL, lambda: lan(fwd(), fwd(name="b", port=2001)),
+     ["forward 'b': to_port: 8080/tcp on private1 is already the target of 'web' (8080) from public1: one public "
+      "port range per service and public server"]),
+    ("two-forwards-overlapping-service-ranges", MODEL,
+     lambda: lan(fwd(port="2000-2010", to_port="8080-8090"), fwd(name="b", port=3000, to_port=8085)),
+     ["forward 'b': to_port: 8085/tcp on private1 is already the target of 'web' (8080-8090) from public1"]),
     # ---- forced techniques that cannot work
     ("forced-static-routes-without-sources", PLAN, lambda: lan(fwd(technique="static_routes")),
      ["forward 'web': technique: static_routes needs the fixed client networks in sources"]),
@@ -341,6 +416,17 @@ VALID = [
     ("direct-peer-connmark-private", lambda: direct(fwd(only_via_public=False))),
     ("port-as-string", lambda: lan(fwd(port="2000", to_port="8080"))),
     ("mark-as-hex-string", lambda: edit(lan(), "private1", mark="0x02000000", mark_mask="0x0f000000")),
+    ("same-service-other-protocol", lambda: lan(fwd(protocols=["tcp"]), fwd(name="b", port=2001, protocols=["udp"]))),
+    ("sources-partner-networks", lambda: lan(fwd(sources=["198.51.100.0/24", "2001:db8:99::/48"]))),
+    ("wireguard-interface-up-in-facts", lambda: edit(lan(), "public1", ansible_facts={
+        "interfaces": ["lo", "eth0", "wg0"], "wg0": {"type": "tunnel"}, "eth0": {"type": "ether"}})),
+    ("endpoint-dns-name", lambda: edit(lan(), "public1", endpoint="vpn-1.example.com:51822")),
+    ("intermediates-at-two-sites-share-a-lan-address", lambda: tweak(
+        lan(fwd(), fwd(name="b", port=2001, to="private2")), lambda inv: (
+            inv.host("inter2", "intermediate", address="10.0.0.5/24", endpoint="172.31.0.1:51821",
+                     lan_interface="eth0", lan_address="172.31.0.1", lan_mac="12:34:56:78:90:ac"),
+            inv.host("private2", "private", intermediate="inter2", attachment="lan", lan_interface="eth0",
+                     lan_address="172.31.0.4", gateway_is_intermediate=False)))),
 ]
 
 
@@ -522,3 +608,22 @@ def test_public_wan_interface_inferred_from_facts():
     inv = edit(lan(), "public1", wan_interface=None)
     inv.hosts["public1"]["ansible_facts"] = {"default_ipv4": {"interface": "ens3", "address": "203.0.113.2"}}
     assert build_model(inv.data()).hosts["public1"].wan_interface == "ens3"
+
+
+# ---------------------------------------------------------------- issue 7.4: sources of one forward merge
+
+@pytest.mark.parametrize("written,merged", [
+    (["198.51.100.0/25", "198.51.100.0/24", "198.51.100.128/25"], ["198.51.100.0/24"]),
+    (["198.51.100.0/25", "198.51.100.128/25"], ["198.51.100.0/24"]),
+    (["198.51.100.87/32", "198.51.100.87/32"], ["198.51.100.87/32"]),
+    (["198.51.100.87/32", "192.0.2.144/30"], ["198.51.100.87/32", "192.0.2.144/30"]),  # order kept: nothing merges
+], ids=["overlapping", "adjacent", "duplicate", "disjoint"])
+def test_sources_of_one_forward_are_merged(written, merged):
+    (forward,) = build_model(lan(fwd(sources=written)).data()).forwards
+    assert [str(n) for n in forward.sources] == merged
+
+
+def test_merged_sources_render_one_dnat_row_per_network():
+    plans = plan_inventory(lan(fwd(sources=["198.51.100.0/25", "198.51.100.0/24"])).data())
+    rows = plans["public1"]["nftables"]["dnat"]["4"]
+    assert [r["saddr"] for r in rows] == ["198.51.100.0/24"]
