@@ -159,15 +159,21 @@ def _parsed(where, field, value, parse, problems):
 
 
 def check_required(host, problems):
-    """What a host's part needs once every default is filled in."""
+    """What a host's part needs once every default is filled in (a value set but refused is reported already)."""
     where = host_where(host.name)
+    unset = {key for key in ("wgpf_endpoint", "wgpf_wan_interface", "wgpf_lan_address") if host.vars.get(key) is None}
+    # Facts that had a value, refused by its grammar, are reported already too.
+    if any(d.get("interface") for d in F.defaults(host.vars)):
+        unset.discard("wgpf_wan_interface")
+    if any(d.get("address") for d in F.defaults(host.vars)):
+        unset.discard("wgpf_lan_address")
     if host.role == "public":
-        if host.endpoint is None:
+        if host.endpoint is None and "wgpf_endpoint" in unset:
             problems.add(where, "wgpf_endpoint", "required: the host:port that peers dial to reach this server")
-        if host.wan_interface is None:
+        if host.wan_interface is None and "wgpf_wan_interface" in unset:
             problems.add(where, "wgpf_wan_interface", "not set and no default IPv4 route in the facts to infer it")
     if host.role == "private" and host.attachment != "wireguard":
-        if not host.lan_addresses:
+        if not host.lan_addresses and "wgpf_lan_address" in unset:
             problems.add(where, "wgpf_lan_address", "not set and no default route in the facts to infer it: "
                          "the public server forwards to this address")
         if host.attachment == "container" and host.gateway_is_intermediate is False:
