@@ -104,15 +104,19 @@ def _networks(hosts):
 def check_sources(forwards, hosts, problems):
     """Sources are Internet clients: routes for them must not capture the inventory's own traffic."""
     own = _networks(hosts)
+    verdicts = {}  # large inventories repeat a few source networks: judge each once
     for fwd in forwards:
-        where = forward_where(fwd.name)
         for src in fwd.sources:
-            if src.prefixlen < SHORTEST_SOURCE:
-                problems.add(where, "sources", "%s covers the whole Internet (or half of it): that is "
-                             "default_route: set wgpf_internet_via_public on the private server" % src)
-                continue
-            for net, what in own:
-                if net.version == src.version and (net in src or src in net):
-                    problems.add(where, "sources", "%s %s %s: routing its replies back through the public server "
-                                 "would capture the inventory's own traffic"
-                                 % (src, "covers" if net in src else "lies inside", what))
+            if src not in verdicts:
+                verdicts[src] = _source_problems(src, own)
+            for message in verdicts[src]:
+                problems.add(forward_where(fwd.name), "sources", message)
+
+
+def _source_problems(src, own):
+    if src.prefixlen < SHORTEST_SOURCE:
+        return ["%s covers the whole Internet (or half of it): that is default_route: set wgpf_internet_via_public "
+                "on the private server" % src]
+    return ["%s %s %s: routing its replies back through the public server would capture the inventory's own "
+            "traffic" % (src, "covers" if net in src else "lies inside", what)
+            for net, what in own if net.version == src.version and (net in src or src in net)]

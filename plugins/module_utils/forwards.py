@@ -136,7 +136,7 @@ def _sources(where, sources, problems):
             continue
         if net not in nets:
             nets.append(net)
-    merged = A.netaddr.cidr_merge(nets)
+    merged = A.netaddr.cidr_merge(nets) if len(nets) > 1 else nets
     # Keep the order written when nothing merges, so routes and files keep it too.
     return nets if len(merged) == len(nets) else merged
 

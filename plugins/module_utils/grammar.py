@@ -30,11 +30,12 @@ IPV4_RE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
 IPV6_RE = re.compile(r"[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*")
 PREFIX_RE = re.compile(r"[0-9]{1,3}")
 RESERVED_IFNAMES = (".", "..", "lo")
+PLAIN_RE = re.compile(r"[ -&(-~]*")  # printable ASCII but the single quote
 
 
 def is_plain(value):
     """A string that can be quoted in a message as it is (printable ASCII, no quote)."""
-    return isinstance(value, str) and re.fullmatch(r"[ -&(-~]*", value) is not None
+    return isinstance(value, str) and PLAIN_RE.fullmatch(value) is not None
 
 
 def quote(value):

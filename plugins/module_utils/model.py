@@ -15,18 +15,22 @@ from __future__ import annotations
 from ansible_collections.wgforward.portforward.plugins.module_utils import addresses as A
 from ansible_collections.wgforward.portforward.plugins.module_utils import crosscheck as X
 from ansible_collections.wgforward.portforward.plugins.module_utils import facts as F
-from ansible_collections.wgforward.portforward.plugins.module_utils.forwards import (  # noqa: F401 (re-exported)
+from ansible_collections.wgforward.portforward.plugins.module_utils.forwards import (
     FORWARD_KEYS, check_port_clashes, check_shared_targets, parse_forwards)
-from ansible_collections.wgforward.portforward.plugins.module_utils.grammar import (  # noqa: F401 (re-exported)
+from ansible_collections.wgforward.portforward.plugins.module_utils.grammar import (
     parse_port, port_text)
-from ansible_collections.wgforward.portforward.plugins.module_utils.hosts import (  # noqa: F401 (re-exported)
+from ansible_collections.wgforward.portforward.plugins.module_utils.hosts import (
     HOST_KEYS, check_required, parse_host)
-from ansible_collections.wgforward.portforward.plugins.module_utils.knobs import KNOB_DEFAULTS  # noqa: F401
+from ansible_collections.wgforward.portforward.plugins.module_utils.knobs import KNOB_DEFAULTS
 from ansible_collections.wgforward.portforward.plugins.module_utils.links import check_links
 from ansible_collections.wgforward.portforward.plugins.module_utils.problems import Problems, host_where
-from ansible_collections.wgforward.portforward.plugins.module_utils.records import (  # noqa: F401 (re-exported)
+from ansible_collections.wgforward.portforward.plugins.module_utils.records import (
     Forward, Host, Model, WgSpec)
 from ansible_collections.wgforward.portforward.plugins.module_utils.tree import DEFAULT
+
+# The names other modules import from here, whether defined here or in the split modules.
+__all__ = ("GROUPS", "ROLE_OF_GROUP", "KNOB_DEFAULTS", "FORWARD_KEYS", "HOST_KEYS", "Forward", "Host", "Model",
+           "WgSpec", "build_model", "parse_port", "port_text", "parse_forwards", "parse_host", "check_port_clashes")
 
 GROUPS = ("wireguard_public", "wireguard_intermediate", "wireguard_private")
 ROLE_OF_GROUP = {"wireguard_public": "public", "wireguard_intermediate": "intermediate",
