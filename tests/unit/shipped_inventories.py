@@ -89,5 +89,5 @@ def scenario(name):
 
 
 def scenarios():
-    return sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(ROOT, "molecule", "*",
-                                                                                      "molecule.yml")))
+    found = glob.glob(os.path.join(ROOT, "molecule", "*", "molecule.yml"))
+    return sorted(os.path.basename(os.path.dirname(p)) for p in found)
