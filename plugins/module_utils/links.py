@@ -125,7 +125,11 @@ def check_links(hosts, problems):
 def _check_name_is_free(host, spec, problems):
     """wg-quick would take over (or fail on) an interface the host already uses for something else."""
     where = host_where(host.name)
-    for what, name in (("WAN", host.wan_interface), ("LAN", host.lan_interface)):
+    # A spoke's or direct peer's LAN interface comes from its default route, which is the
+    # tunnel itself once default_route is applied: compare only a LAN interface that is set
+    # or that an intermediate routes to.
+    lan = host.lan_interface if host.role == "intermediate" or host.vars.get("wgpf_lan_interface") else None
+    for what, name in (("WAN", host.wan_interface), ("LAN", lan)):
         if spec.name == name:
             problems.add(where, _field(host), "%s is this host's %s interface (wgpf_%s_interface): give the "
                          "WireGuard interface another name" % (spec.name, what, what.lower()))

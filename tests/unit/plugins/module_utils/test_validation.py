@@ -421,6 +421,9 @@ VALID = [
     ("wireguard-interface-up-in-facts", lambda: edit(lan(), "public1", ansible_facts={
         "interfaces": ["lo", "eth0", "wg0"], "wg0": {"type": "tunnel"}, "eth0": {"type": "ether"}})),
     ("endpoint-dns-name", lambda: edit(lan(), "public1", endpoint="vpn-1.example.com:51822")),
+    # default_route on a direct peer: its default route (the LAN interface inferred from facts) is the tunnel.
+    ("direct-peer-default-route-via-its-tunnel", lambda: edit(direct(), "private1", internet_via_public=True,
+                                                              ansible_facts={"default_ipv4": {"interface": "wg0"}})),
     ("intermediates-at-two-sites-share-a-lan-address", lambda: tweak(
         lan(fwd(), fwd(name="b", port=2001, to="private2")), lambda inv: (
             inv.host("inter2", "intermediate", address="10.0.0.5/24", endpoint="172.31.0.1:51821",
