@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import functools
-import re
+
+from ansible_collections.wgforward.portforward.plugins.module_utils import grammar as G
 
 try:
     import netaddr
@@ -14,9 +15,6 @@ try:
 except ImportError:  # pragma: no cover - reported by the filters
     netaddr = None
     HAS_NETADDR = False
-
-IFNAME_RE = re.compile(r"^[A-Za-z0-9_=+.-]{1,15}$")
-MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 
 ANY = {4: "0.0.0.0/0", 6: "::/0"}
 # The other half of the "def1" trick: two /1 routes override a default route without replacing it.
@@ -39,24 +37,27 @@ def require_netaddr():
 
 def parse_interface_address(value):
     """'10.0.0.2/24' or '10.0.0.2' -> IPNetwork keeping the host address; raises ValueError."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value:
         raise ValueError("expected an address like 10.0.0.2/24, got %r" % (value,))
-    text = value.strip()
     try:
-        net = netaddr.IPNetwork(text)
+        if not G.looks_like_address(value):
+            raise ValueError(value)
+        net = netaddr.IPNetwork(value)
     except (netaddr.AddrFormatError, ValueError, TypeError):
         raise ValueError("%r is not an IP address with optional /prefix" % value)
-    if "/" in text and net.size > 2 and net.ip == net.network:
+    if "/" in value and net.size > 2 and net.ip == net.network:
         raise ValueError("%r is a network address, not a host address" % value)
     return net
 
 
 def parse_address(value):
-    """A bare IP address; raises ValueError."""
-    if not isinstance(value, str) or not value.strip():
+    """A bare IP address (a /prefix is ignored); raises ValueError."""
+    if not isinstance(value, str) or not value:
         raise ValueError("expected an IP address, got %r" % (value,))
     try:
-        return netaddr.IPAddress(value.strip().split("/")[0])
+        if not G.looks_like_address(value):
+            raise ValueError(value)
+        return netaddr.IPAddress(value.split("/")[0])
     except (netaddr.AddrFormatError, ValueError, TypeError):
         raise ValueError("%r is not an IP address" % value)
 
@@ -71,10 +72,12 @@ def parse_cidr(value):
 @functools.lru_cache(maxsize=4096)
 def _parse_cidr(value):
     # Large inventories repeat the same source networks: parse each text once.
-    if not value.strip():
+    if not value:
         raise ValueError("expected a CIDR like 192.0.2.0/24, got %r" % (value,))
     try:
-        net = netaddr.IPNetwork(value.strip())
+        if not G.looks_like_address(value):
+            raise ValueError(value)
+        net = netaddr.IPNetwork(value)
     except (netaddr.AddrFormatError, ValueError, TypeError):
         raise ValueError("%r is not a CIDR" % value)
     if net.ip != net.network:
@@ -90,20 +93,30 @@ def host_net(ip):
 
 
 def split_endpoint(value):
-    """'host:port' or '[v6]:port' -> (host, port); raises ValueError."""
+    """'host:port' or '[v6]:port' -> (host, port); the host is a DNS name or an address. Raises ValueError."""
     if not isinstance(value, str) or ":" not in value:
         raise ValueError("expected host:port, got %r" % (value,))
     if value.startswith("["):
         host, sep, port = value[1:].partition("]:")
-        if not sep:
+        if not sep or not _is_ip(host, 6):
             raise ValueError("expected [IPv6]:port, got %r" % value)
     else:
         host, dummy, port = value.rpartition(":")
         if ":" in host:
             raise ValueError("an IPv6 endpoint needs brackets: [%s]:%s" % (host, port))
-    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        if not (_is_ip(host, 4) or G.dns_name(host)):
+            raise ValueError("the host of %r must be a DNS name (RFC 1123) or an IP address" % value)
+    if not (port.isascii() and port.isdigit() and len(port) <= 5) or not 1 <= int(port) <= 65535:
         raise ValueError("expected host:port with a port in 1-65535, got %r" % value)
     return host, int(port)
+
+
+def _is_ip(text, version):
+    """A plain address of that version, in its usual spelling (no prefix, zone or shorthand)."""
+    if not G.looks_like_address(text) or "/" in text:
+        return False
+    check = netaddr.valid_ipv4 if version == 4 else netaddr.valid_ipv6
+    return check(text, flags=netaddr.INET_PTON) if version == 4 else check(text)
 
 
 def join_endpoint(host, port):

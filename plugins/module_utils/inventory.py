@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.model import GROUPS
@@ -43,9 +44,10 @@ def host_vars(hv, seen_forwards):
         elif key.startswith("wgpf_") or key in FACT_VARS or key == "ansible_facts":
             out[key] = plain(hv[key])
     for ifname in out.get("ansible_interfaces") or []:
-        key = "ansible_" + str(ifname).replace("-", "_")
-        if key in hv:
-            out[key] = plain(hv[key])
+        # Both spellings facts.iface_facts looks up: as named, and with - : . as _.
+        for key in ("ansible_" + str(ifname), "ansible_" + re.sub(r"[-:.]", "_", str(ifname))):
+            if key in hv:
+                out[key] = plain(hv[key])
     return out
 
 

@@ -6,6 +6,12 @@
 from __future__ import annotations
 
 import difflib
+import re
+
+from ansible_collections.wgforward.portforward.plugins.module_utils.grammar import quote
+
+
+KEY_RE = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 class PlanError(Exception):
@@ -30,15 +36,18 @@ class Problems:
 
     def add(self, where, field, message):
         text = "%s: %s: %s" % (where, field, message) if field else "%s: %s" % (where, message)
+        # One problem, one line: a value quoted carelessly must not start a line of its own.
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
         if text not in self._seen:
             self._seen.add(text)
             self._items.append(text)
 
     def unknown_keys(self, where, given, allowed, what="key"):
-        for key in sorted(set(given) - set(allowed)):
-            hint = difflib.get_close_matches(key, sorted(allowed), n=1)
+        for key in sorted(set(given) - set(allowed), key=str):
+            hint = difflib.get_close_matches(key, sorted(allowed), n=1) if isinstance(key, str) else []
             suffix = " (did you mean '%s'?)" % hint[0] if hint else ""
-            self.add(where, key, "unknown %s%s" % (what, suffix))
+            shown = key if isinstance(key, str) and KEY_RE.fullmatch(key) else quote(key)
+            self.add(where, shown, "unknown %s%s" % (what, suffix))
 
     def __bool__(self):
         return bool(self._items)
@@ -55,8 +64,8 @@ class Problems:
 
 
 def forward_where(name):
-    return "forward '%s'" % name
+    return "forward %s" % quote(name)
 
 
 def host_where(name):
-    return "host '%s'" % name
+    return "host %s" % quote(name)

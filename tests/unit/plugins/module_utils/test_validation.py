@@ -89,6 +89,7 @@ def two_sites_same_lan():
 
 MODEL = build_model
 PLAN = plan_inventory
+ROUTE = "routing its replies back through the public server would capture the inventory's own traffic"
 
 # (id, stage, inventory factory, problem fragments that must each appear in one problem)
 CASES = [
@@ -186,7 +187,8 @@ CASES = [
     ("listen-port-outside", MODEL, lambda: edit(lan(), "inter1", listen_port=70000),
      ["host 'inter1': wgpf_listen_port: must be a port in 1-65535, got 70000"]),
     ("interface-name-too-long", MODEL, lambda: edit(lan(), "inter1", interface="wireguard-tunnel0"),
-     ["host 'inter1': wgpf_interface: must be an interface name of 1-15 characters, got 'wireguard-tunnel0'"]),
+     ["host 'inter1': wgpf_interface: must be an interface name of 1-15 characters from A-Z a-z 0-9 _ = + . -, "
+      "got 'wireguard-tunnel0'"]),
     ("endpoint-no-port", MODEL, lambda: edit(lan(), "public1", endpoint="203.0.113.2"),
      ["host 'public1': wgpf_endpoint: expected host:port, got '203.0.113.2'"]),
     ("endpoint-ipv6-no-brackets", MODEL, lambda: edit(lan(), "public1", endpoint="2001:db8::2:51820"),
@@ -240,7 +242,7 @@ CASES = [
      ["host 'inter1': wgpf_interfaces: peer 'public1' is listed on both wg1 and wg2"]),
     ("local-routes-host-bits", MODEL,
      lambda: edit(lan(), "private1", local_routes=[{"to": "192.168.99.1/24", "via": "192.168.1.1"}]),
-     ["host 'private1': wgpf_local_routes[0]: '192.168.99.1/24' has host bits set"]),
+     ["host 'private1': wgpf_local_routes[0].to: '192.168.99.1/24' has host bits set"]),
     # ---- ports on the public server
     ("public-port-twice", MODEL, lambda: lan(fwd(), fwd(name="b", to_port=8081)),
      ["forward 'b': port: 2000/tcp on public1 is already forwarded by 'web' (2000)"]),
@@ -268,8 +270,10 @@ CASES = [
      ["wgpf_address: tunnel address fd00::9 is also used by"]),
     ("duplicate-tunnel-address-spoke", MODEL, lambda: edit(hub(), "private1", address="10.0.0.1/24"),
      ["wgpf_address: tunnel address 10.0.0.1 is also used by"]),
-    ("two-peers-claim-one-network", PLAN, two_sites_same_lan,
-     ["host 'public1': AllowedIPs: peers 'inter1' and 'inter2' of wg0 both claim 172.31.0.3/32"]),
+    # Issue 7: two hosts with one address are refused by the model, before AllowedIPs could clash.
+    ("two-hosts-one-lan-address", PLAN, two_sites_same_lan,
+     ["host 'private1': wgpf_lan_address: LAN address 172.31.0.3 is also used by host 'private2' (its LAN address): "
+      "one address, one host"]),
     # ---- topology the techniques cannot serve
     ("two-publics-share-intermediate-interface", PLAN, two_publics_one_interface,
      ["host 'inter1': wgpf_interfaces: public servers public1 and public2 share interface wg0"]),
@@ -284,6 +288,73 @@ CASES = [
     ("policy-routing-lan-without-intermediate-lan-address", PLAN,
      lambda: edit(lan(), "inter1", lan_address=None, lan_interface=None),
      ["host 'inter1': wgpf_lan_address: forward 'web' (policy routing of the private server's replies)"]),
+    # ---- issue 7.3: sources that would break routing, one address on two hosts
+    ("sources-cover-a-lan", MODEL, lambda: lan(fwd(sources=["172.31.0.0/24"])),
+     ["forward 'web': sources: 172.31.0.0/24 covers the LAN address 172.31.0.1 of host 'inter1': " + ROUTE,
+      "forward 'web': sources: 172.31.0.0/24 covers the LAN address 172.31.0.3 of host 'private1': " + ROUTE]),
+    ("sources-cover-a-tunnel-network", MODEL, lambda: lan(fwd(sources=["10.0.0.0/16"])),
+     ["forward 'web': sources: 10.0.0.0/16 covers the tunnel network 10.0.0.0/24 of host 'public1' (wg0): " + ROUTE]),
+    ("sources-inside-a-tunnel-network", MODEL, lambda: lan(fwd(sources=["10.0.0.128/25"])),
+     ["forward 'web': sources: 10.0.0.128/25 lies inside the tunnel network 10.0.0.0/24 of host 'public1' (wg0): "
+      + ROUTE]),
+    ("sources-cover-a-public-endpoint", MODEL, lambda: lan(fwd(sources=["203.0.113.0/24"])),
+     ["forward 'web': sources: 203.0.113.0/24 covers 203.0.113.2, the endpoint of public server 'public1': "
+      + ROUTE]),
+    ("sources-whole-internet", MODEL, lambda: lan(fwd(sources=["0.0.0.0/0"])),
+     ["forward 'web': sources: 0.0.0.0/0 covers the whole Internet (or half of it): that is default_route: set "
+      "wgpf_internet_via_public on the private server"]),
+    ("sources-whole-internet-ipv6", MODEL, lambda: lan(fwd(sources=["::/0"])),
+     ["forward 'web': sources: ::/0 covers the whole Internet (or half of it): that is default_route"]),
+    ("sources-half-the-internet", MODEL, lambda: lan(fwd(sources=["128.0.0.0/1"])),
+     ["forward 'web': sources: 128.0.0.0/1 covers the whole Internet (or half of it): that is default_route"]),
+    ("sources-two-halves-merge-to-everything", MODEL, lambda: lan(fwd(sources=["0.0.0.0/1", "128.0.0.0/1"])),
+     ["forward 'web': sources: 0.0.0.0/0 covers the whole Internet (or half of it): that is default_route"]),
+    ("tunnel-address-is-another-hosts-lan-address", MODEL, lambda: edit(lan(), "inter1", address="172.31.0.3/32"),
+     ["host 'inter1': wgpf_address: tunnel address 172.31.0.3 is also used by host 'private1' (its LAN address): "
+      "one address, one host"]),
+    ("spoke-tunnel-address-is-a-lan-servers-address", MODEL,
+     lambda: tweak(hub(fwd(), fwd(name="b", port=2001, to="private2")), lambda inv: inv.host(
+         "private2", "private", intermediate="inter1", attachment="lan", lan_interface="eth0", lan_address="10.0.0.3",
+         gateway_is_intermediate=False)),
+     ["host 'private1': wgpf_address: tunnel address 10.0.0.3 is also used by host 'private2' (its LAN address): "
+      "one address, one host"]),
+    ("two-lan-servers-one-address", MODEL,
+     lambda: tweak(lan(fwd(), fwd(name="b", port=2001, to="private2")), lambda inv: inv.host(
+         "private2", "private", intermediate="inter1", attachment="lan", lan_address="172.31.0.3")),
+     ["host 'private1': wgpf_lan_address: LAN address 172.31.0.3 is also used by host 'private2' (its LAN address): "
+      "one address, one host"]),
+    # ---- issue 7.2: WireGuard interface names the host already uses
+    ("wireguard-interface-is-the-wan", MODEL, lambda: edit(lan(), "public1", interface="eth0"),
+     ["host 'public1': wgpf_interface: eth0 is this host's WAN interface (wgpf_wan_interface): give the WireGuard "
+      "interface another name"]),
+    ("wireguard-interface-is-the-lan", MODEL, lambda: edit(lan(), "inter1", interface="eth0"),
+     ["host 'inter1': wgpf_interface: eth0 is this host's LAN interface (wgpf_lan_interface): give the WireGuard "
+      "interface another name"]),
+    ("wireguard-interface-exists-in-facts", MODEL,
+     lambda: edit(lan(), "public1", interface="ens4", ansible_facts={"interfaces": ["lo", "eth0", "ens4"],
+                                                                     "ens4": {"type": "ether"}}),
+     ["host 'public1': wgpf_interface: ens4 already exists on this host, as an interface of type ether (facts): give "
+      "the WireGuard interface another name"]),
+    ("wireguard-interface-is-a-bridge-in-facts", MODEL,
+     lambda: edit(seed_two_publics(), "inter1", ansible_facts={"interfaces": ["wg1"], "wg1": {"type": "bridge"}}),
+     ["host 'inter1': wgpf_interfaces: wg1 already exists on this host, as an interface of type bridge (facts)"]),
+    ("wireguard-interface-lo", MODEL, lambda: edit(lan(), "public1", interface="lo"),
+     ["host 'public1': wgpf_interface: 'lo' is not an interface name the collection may use"]),
+    ("wireguard-interface-dot-dot", MODEL, lambda: edit(lan(), "public1", interface=".."),
+     ["host 'public1': wgpf_interface: '..' is not an interface name the collection may use"]),
+    ("wireguard-interface-slash", MODEL, lambda: edit(lan(), "public1", interface="wg/0"),
+     ["host 'public1': wgpf_interface: must be an interface name of 1-15 characters"]),
+    ("wireguard-interface-colon", MODEL, lambda: edit(lan(), "public1", interface="wg:0"),
+     ["host 'public1': wgpf_interface: must be an interface name of 1-15 characters"]),
+    ("wireguard-interface-space", MODEL, lambda: edit(lan(), "public1", interface="wg 0"),
+     ["host 'public1': wgpf_interface: must be an interface name of 1-15 characters"]),
+    ("endpoint-ipv6-without-brackets", MODEL, lambda: edit(lan(), "public1", endpoint="2001:db8::2:51822"),
+     ["host 'public1': wgpf_endpoint: an IPv6 endpoint needs brackets: [2001:db8::2]:51822"]),
+    ("endpoint-host-label-with-underscore", MODEL, lambda: edit(lan(), "public1", endpoint="vpn_1.example.com:51822"),
+     ["host 'public1': wgpf_endpoint: the host of 'vpn_1.example.com:51822' must be a DNS name (RFC 1123) or an IP "
+      "address"]),
+    ("endpoint-host-numeric-tld", MODEL, lambda: edit(lan(), "public1", endpoint="203.0.113:51822"),
+     ["host 'public1': wgpf_endpoint: the host of '203.0.113:51822' must be a DNS name (RFC 1123) or an IP address"]),
     # ---- forced techniques that cannot work
     ("forced-static-routes-without-sources", PLAN, lambda: lan(fwd(technique="static_routes")),
      ["forward 'web': technique: static_routes needs the fixed client networks in sources"]),
@@ -338,6 +409,24 @@ VALID = [
     ("direct-peer-connmark-private", lambda: direct(fwd(only_via_public=False))),
     ("port-as-string", lambda: lan(fwd(port="2000", to_port="8080"))),
     ("mark-as-hex-string", lambda: edit(lan(), "private1", mark="0x02000000", mark_mask="0x0f000000")),
+    # Two public ports of one server onto one service (80 and 8080 -> 8080): the sets merge the flows.
+    ("two-forwards-one-service", lambda: lan(fwd(), fwd(name="b", port=2001))),
+    ("two-forwards-overlapping-service-ranges",
+     lambda: lan(fwd(port="2000-2010", to_port="8080-8090"), fwd(name="b", port=3000, to_port=8085))),
+    ("same-service-other-protocol", lambda: lan(fwd(protocols=["tcp"]), fwd(name="b", port=2001, protocols=["udp"]))),
+    ("sources-partner-networks", lambda: lan(fwd(sources=["198.51.100.0/24", "2001:db8:99::/48"]))),
+    ("wireguard-interface-up-in-facts", lambda: edit(lan(), "public1", ansible_facts={
+        "interfaces": ["lo", "eth0", "wg0"], "wg0": {"type": "tunnel"}, "eth0": {"type": "ether"}})),
+    ("endpoint-dns-name", lambda: edit(lan(), "public1", endpoint="vpn-1.example.com:51822")),
+    # default_route on a direct peer: its default route (the LAN interface inferred from facts) is the tunnel.
+    ("direct-peer-default-route-via-its-tunnel", lambda: edit(direct(), "private1", internet_via_public=True,
+                                                              ansible_facts={"default_ipv4": {"interface": "wg0"}})),
+    ("intermediates-at-two-sites-share-a-lan-address", lambda: tweak(
+        lan(fwd(), fwd(name="b", port=2001, to="private2")), lambda inv: (
+            inv.host("inter2", "intermediate", address="10.0.0.5/24", endpoint="172.31.0.1:51821",
+                     lan_interface="eth0", lan_address="172.31.0.1", lan_mac="12:34:56:78:90:ac"),
+            inv.host("private2", "private", intermediate="inter2", attachment="lan", lan_interface="eth0",
+                     lan_address="172.31.0.4", gateway_is_intermediate=False)))),
 ]
 
 
@@ -385,8 +474,9 @@ BROKEN = [
 
 
 def broken_inventory():
-    inv = lan(fwd(to_prot=8080), fwd(name="b", port=70000), fwd(name="c", port=2002, sources=["198.51.100.1/24"]),
-              fwd(name="c", port=2003), fwd(name="d", public="inter1", port=2004), fwd(name="e", port=22))
+    inv = lan(fwd(to_prot=8080), fwd(name="b", port=70000, to_port=8081),
+              fwd(name="c", port=2002, to_port=8082, sources=["198.51.100.1/24"]), fwd(name="c", port=2003, to_port=8083),
+              fwd(name="d", public="inter1", port=2004, to_port=8084), fwd(name="e", port=22, to_port=8085))
     edit(inv, "inter1", wgpf_adress="10.0.0.9/24")
     edit(inv, "private1", sav="strictest", mark=0x10)
     edit(inv, "public1", endpoint=None)
@@ -408,7 +498,7 @@ def test_every_problem_in_one_error(stage):
 def test_forward_problems_and_forced_technique_problems_together():
     """A typo in one forward must not hide that another forward forces a technique that cannot work:
     DESIGN.md asks for every problem found in the inventory at once."""
-    inv = lan(fwd(to_prot=8080), fwd(name="b", port=2001, technique="static_routes"))
+    inv = lan(fwd(to_prot=8080), fwd(name="b", port=2001, to_port=8081, technique="static_routes"))
     with pytest.raises(PlanError) as err:
         plan_inventory(inv.data())
     assert sorted(err.value.problems) == sorted([
@@ -518,3 +608,22 @@ def test_public_wan_interface_inferred_from_facts():
     inv = edit(lan(), "public1", wan_interface=None)
     inv.hosts["public1"]["ansible_facts"] = {"default_ipv4": {"interface": "ens3", "address": "203.0.113.2"}}
     assert build_model(inv.data()).hosts["public1"].wan_interface == "ens3"
+
+
+# ---------------------------------------------------------------- issue 7.4: sources of one forward merge
+
+@pytest.mark.parametrize("written,merged", [
+    (["198.51.100.0/25", "198.51.100.0/24", "198.51.100.128/25"], ["198.51.100.0/24"]),
+    (["198.51.100.0/25", "198.51.100.128/25"], ["198.51.100.0/24"]),
+    (["198.51.100.87/32", "198.51.100.87/32"], ["198.51.100.87/32"]),
+    (["198.51.100.87/32", "192.0.2.144/30"], ["198.51.100.87/32", "192.0.2.144/30"]),  # order kept: nothing merges
+], ids=["overlapping", "adjacent", "duplicate", "disjoint"])
+def test_sources_of_one_forward_are_merged(written, merged):
+    (forward,) = build_model(lan(fwd(sources=written)).data()).forwards
+    assert [str(n) for n in forward.sources] == merged
+
+
+def test_merged_sources_render_one_dnat_row_per_network():
+    plans = plan_inventory(lan(fwd(sources=["198.51.100.0/25", "198.51.100.0/24"])).data())
+    rows = plans["public1"]["nftables"]["dnat"]["4"]
+    assert [r["saddr"] for r in rows] == ["198.51.100.0/24"]

@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+"""render.yml, explain.yml and site.yml print the planner's problem list for a bad inventory (issue 7.1).
+
+Runs ansible-playbook offline on bad_inventory/ (every host is this machine,
+ansible_connection=local): render.yml and explain.yml contact no host, and
+site.yml --check gathers this machine's facts, then must stop at planning with
+nothing changed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+INVENTORY = os.path.join(HERE, "bad_inventory")
+
+EXPECTED = [
+    "host 'public1': wgpf_endpoint: the host of '203.0.113.2;id:51820' must be a DNS name (RFC 1123) or an IP address",
+    "host 'private1': wgpf_address: '10.99.0.4/24\\nPostUp = id' is not an IP address with optional /prefix",
+    "forward 'web': to_prot: unknown key (did you mean 'to_port'?)",
+    "forward 'hooks': sources: 0.0.0.0/0 covers the whole Internet (or half of it): that is default_route: set "
+    "wgpf_internet_via_public on the private server",
+]
+
+
+def problem_lines(output):
+    """The '  - ...' lines of the planner's message, each once, in order (Ansible prints the error twice)."""
+    found = []
+    for line in output.splitlines():
+        match = re.match(r"  - ((?:forward|host) .*)$", line)
+        if match and match.group(1) not in found:
+            found.append(match.group(1))
+    return found
+
+
+def run(playbook, *args, tmp_path):
+    if shutil.which("ansible-playbook") is None:
+        pytest.fail("ansible-playbook is not on PATH: run the tests through `make unit`")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_HOME=str(tmp_path / "home"))
+    cmd = ["ansible-playbook", "-i", INVENTORY, os.path.join(ROOT, "playbooks", playbook),
+           "-e", "ansible_python_interpreter=%s" % sys.executable] + list(args)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=120, check=False)
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_the_planner_reports_the_expected_problems():
+    """The list the playbooks must print is the planner's own."""
+    import shipped_inventories as S
+    inv = S._inventory(INVENTORY, {"wireguard_public": ["public1"], "wireguard_private": ["private1"]})
+    with pytest.raises(PlanError) as err:
+        plan_inventory(inv)
+    assert err.value.problems == EXPECTED
+
+
+@pytest.mark.parametrize("playbook,args", [
+    ("explain.yml", []),
+    ("render.yml", ["-e", "wgpf_render_dir=rendered"]),
+    ("site.yml", ["--check"]),
+], ids=["explain", "render", "site-check"])
+def test_playbook_prints_the_problem_list(playbook, args, tmp_path):
+    code, output = run(playbook, *args, tmp_path=tmp_path)
+    assert code != 0, output
+    assert problem_lines(output) == EXPECTED, output
+    assert "CapturedExceptionMarker" not in output
+    assert not (tmp_path / "rendered").exists()
+    if playbook == "site.yml":
+        # Planning is the first thing that fails, and nothing ran after it or changed before it.
+        assert "Install the packages" not in output and "wireguard_key" not in output, output
+        assert re.search(r"public1 +: ok=\d+ +changed=0 .*failed=1", output), output
+        assert not re.search(r"changed=[1-9]", output), output

@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+"""The inventories the repository ships (inventory.example, every molecule/*/inventory) as planner input.
+
+Molecule scenarios keep their groups in molecule.yml and rely on gathered facts for
+some defaults (the public server's WAN interface, a LAN server's address and
+gateway, an intermediate's LAN interface, address and MAC). Those facts are
+synthesised here from the scenario's networks the way Docker lays them out:
+a container's interfaces are eth0, eth1, ... in the order of its networks' names,
+and the default route is the `test_ip` "route replace default via X" of the host.
+"""
+
+from __future__ import annotations
+
+import glob
+import ipaddress
+import os
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GROUPS = ("wireguard_public", "wireguard_intermediate", "wireguard_private")
+
+
+def _load(path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def _vars_of(folder, name):
+    """host_vars/<name>.yml or host_vars/<name>/*.yml, likewise group_vars/all."""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(folder, name + ".yml")) + glob.glob(os.path.join(folder, name, "*.yml"))):
+        out.update(_load(path))
+    return out
+
+
+def _inventory(folder, groups):
+    common = _vars_of(os.path.join(folder, "group_vars"), "all")
+    hosts = {}
+    for group in GROUPS:
+        for name in groups.get(group, []):
+            hv = dict(common)
+            hv.update(_vars_of(os.path.join(folder, "host_vars"), name))
+            hosts[name] = hv
+    groups = dict(groups)
+    groups["all"] = sorted(hosts)
+    return {"hosts": hosts, "groups": groups}
+
+
+def example():
+    hosts = _load(os.path.join(ROOT, "inventory.example", "hosts.yml"))["all"]["children"]
+    groups = {g: list((hosts.get(g) or {}).get("hosts") or {}) for g in GROUPS}
+    return _inventory(os.path.join(ROOT, "inventory.example"), groups)
+
+
+def _facts(platform, subnets, hv):
+    """ansible_facts of a scenario's container: its interfaces and default route."""
+    nets = sorted(platform.get("networks") or [], key=lambda n: n["name"])
+    facts = {"interfaces": ["lo"] + ["eth%d" % i for i in range(len(nets))],
+             "lo": {"type": "loopback", "ipv4": {"address": "127.0.0.1", "netmask": "255.0.0.0"}}}
+    via = None
+    for cmd in hv.get("test_ip") or []:
+        words = cmd.split()
+        if words[:3] == ["route", "replace", "default"]:
+            via = ipaddress.ip_address(words[4])
+    for i, net in enumerate(nets):
+        subnet = subnets[net["name"]]
+        data = {"type": "ether", "macaddress": net.get("mac_address", "02:42:ac:1f:%02x:%02x" % (i, len(nets))),
+                "ipv4": {"address": net["ipv4_address"], "netmask": str(subnet.netmask)}}
+        facts["eth%d" % i] = data
+        if via is not None and via in subnet:
+            facts["default_ipv4"] = {"interface": "eth%d" % i, "address": net["ipv4_address"],
+                                     "gateway": str(via)}
+    return facts
+
+
+def scenario(name):
+    folder = os.path.join(ROOT, "molecule", name)
+    platforms = _load(os.path.join(folder, "molecule.yml"))["platforms"]
+    subnets = {n["name"]: ipaddress.ip_network(n["ipam_config"][0]["subnet"])
+               for p in platforms for n in p.get("docker_networks") or []}
+    groups = {g: [p["name"] for p in platforms if g in (p.get("groups") or [])] for g in GROUPS}
+    inv = _inventory(os.path.join(folder, "inventory"), groups)
+    for platform in platforms:
+        if platform["name"] in inv["hosts"]:
+            hv = inv["hosts"][platform["name"]]
+            hv["ansible_facts"] = _facts(platform, subnets, hv)
+    return inv
+
+
+def scenarios():
+    found = glob.glob(os.path.join(ROOT, "molecule", "*", "molecule.yml"))
+    return sorted(os.path.basename(os.path.dirname(p)) for p in found)
