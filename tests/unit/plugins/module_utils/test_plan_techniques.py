@@ -364,6 +364,7 @@ def test_sources_restrict_the_families_forwarded():
 def test_source_address_validation_modes(sav, rp_filter, strict_entries):
     inv = build("lan", only_via_public=False, private_vars={"gateway_is_intermediate": True})
     inv["hosts"]["inter1"]["wgpf_sav"] = sav
+    inv["hosts"]["inter1"]["wgpf_lan_address"] = "172.31.0.1/24"
     inter = plan_inventory(inv)["inter1"]
     assert iface(inter)["rp_filter"] == rp_filter
     sav_entries = inter["nftables"]["sav"]

@@ -36,6 +36,7 @@ def cases():
     strict = inventory("lan", "connmark_private")
     for host in strict["hosts"].values():
         host["wgpf_sav"] = "strict"
+    strict["hosts"]["inter1"]["wgpf_lan_address"] = "172.31.0.1/24"  # strict SAV needs the LAN's prefix
     yield pytest.param(strict, id="lan-connmark_private-strict-sav")
 
 
