@@ -13,7 +13,7 @@ import sys
 import uuid
 
 import pytest
-from builders import seed_direct
+from builders import seed_direct, seed_lan
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
 from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
@@ -116,3 +116,37 @@ def test_public_table_forwards_dnat_clamps_mss_and_drops_routed_packets(tmp_path
             server.wait()
         for name in ns:
             subprocess.run(["ip", "netns", "delete", name], check=False, capture_output=True)
+
+
+# ------------------------------------------------------------------ only the service's replies move
+
+ROUTE_GET = """set -e
+ip link set lo up
+ip link add eth0 type veth peer name lan1; ip link set eth0 up; ip link set lan1 up
+ip addr add 172.31.0.1/24 dev eth0
+ip link add wg0 type veth peer name wgp; ip link set wg0 up; ip link set wgp up
+ip route add default via 172.31.0.254 dev eth0
+ip route add default dev wg0 table 51900
+sh %s up
+for probe in "tcp sport 8080" "tcp sport 40000" "udp sport 40000 dport 53"; do
+    ip route get 198.51.100.9 from 172.31.0.3 iif lan1 ipproto $probe | head -1
+done
+"""
+
+
+def test_the_gateway_intermediate_sends_only_the_services_replies_into_the_tunnel(tmp_path):
+    """The rendered routes.sh of an intermediate that is the private server's gateway, in an unprivileged
+    netns: the service's replies take the tunnel's table, the private server's own TCP and DNS do not."""
+    if not shutil.which("unshare"):
+        pytest.fail("unshare is required: run the tests through `make test`")
+    inv = seed_lan(private_vars={"gateway_is_intermediate": True})
+    inv.forward(name="web", public="public1", port=2000, to="private1", to_port=8080, technique="policy_routing")
+    plan = plan_inventory(inv.data())["inter1"]
+    script = tmp_path / "routes.sh"
+    script.write_text(next(f["content"] for f in render_files(plan) if f["kind"] == "routes"))
+    run = subprocess.run(["unshare", "-rn", "sh", "-c", ROUTE_GET % script], capture_output=True, text=True,
+                         check=False)
+    assert run.returncode == 0, run.stderr
+    service, own_tcp, dns = run.stdout.splitlines()
+    assert "dev wg0 table 51900" in service, run.stdout
+    assert "via 172.31.0.254 dev eth0" in own_tcp and "via 172.31.0.254 dev eth0" in dns, run.stdout

@@ -96,6 +96,44 @@ def test_a_public_server_without_forwards_gets_no_table():
         f for f in render_files(plan_inventory(inv.data())["public1"]) if f["kind"] != "nftables"]
 
 
+# ------------------------------------------------------------------ only the service's replies move
+
+
+@pytest.mark.parametrize("topology", ["lan", "hub"])
+@pytest.mark.parametrize("technique", ["policy_routing", "connmark_private"])
+def test_intermediate_rules_move_only_the_services_replies(topology, technique):
+    inv = inv_for(topology, technique, protocols=["tcp", "udp"], port="2000-2001", to_port="8080-8081",
+                  private_vars={"gateway_is_intermediate": True} if topology == "lan" else None)
+    inter = plan_inventory(inv.data())["inter1"]
+    selectors = [s for s, _table in rules_of(inter)]
+    assert selectors, "the intermediate routes replies by rules"
+    for selector in selectors:
+        assert "sport 8080-8081" in selector and " ipproto " in " " + selector, selector
+    assert {s.split(" ipproto ")[1].split()[0] for s in selectors} == {"6", "17"}
+
+
+def test_spoke_and_direct_peer_rules_move_only_the_services_replies():
+    for topology in ("hub", "direct"):
+        priv = plan_inventory(inv_for(topology, "policy_routing").data())["private1"]
+        assert rules_of(priv) == [("from 10.0.0.3 ipproto 6 sport 8080", 51900)]
+
+
+def test_internet_via_public_keeps_the_whole_source_in_the_tunnel():
+    # Forced policy_routing for a server that asked for all its traffic through the public server.
+    inv = inv_for("lan", "policy_routing", private_vars={"gateway_is_intermediate": True,
+                                                          "internet_via_public": True})
+    assert rules_of(plan_inventory(inv.data())["inter1"]) == [("from 172.31.0.3", 51900)]
+
+
+def test_connmark_rules_route_only_marked_packets():
+    for topology, private_vars in (("lan", {"gateway_is_intermediate": True}), ("lan", None)):
+        tech = "connmark_intermediate" if private_vars else "connmark_private"
+        plans = plan_inventory(inv_for(topology, tech, private_vars=private_vars).data())
+        for name in ("inter1", "private1"):
+            for selector, _table in rules_of(plans[name]):
+                assert selector.startswith(("fwmark ", "from 172.31.0.3 ipproto 6 sport 8080")), (name, selector)
+
+
 # ------------------------------------------------------------------ MTU and MSS
 
 
