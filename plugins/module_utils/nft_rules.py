@@ -83,8 +83,8 @@ def _protect(nft, host, ifaces):
     """The public server's own tunnel addresses, which nothing from the WAN may reach."""
     if host.role != "public" or not (nft.dnat[4] or nft.dnat[6]):
         return None
-    return {"iif": host.wan_interface, "daddr": _by_family([A.host_net(net.ip) for i in ifaces
-                                                             for net in i.spec.addresses])}
+    own = [A.host_net(net.ip) for i in ifaces for net in i.spec.addresses]
+    return {"iif": host.wan_interface, "daddr": _by_family(own)}
 
 
 def _clamp(nft, ifaces):

@@ -120,8 +120,8 @@ def test_spoke_and_direct_peer_rules_move_only_the_services_replies():
 
 def test_internet_via_public_keeps_the_whole_source_in_the_tunnel():
     # Forced policy_routing for a server that asked for all its traffic through the public server.
-    inv = inv_for("lan", "policy_routing", private_vars={"gateway_is_intermediate": True,
-                                                          "internet_via_public": True})
+    private_vars = {"gateway_is_intermediate": True, "internet_via_public": True}
+    inv = inv_for("lan", "policy_routing", private_vars=private_vars)
     assert rules_of(plan_inventory(inv.data())["inter1"]) == [("from 172.31.0.3", 51900)]
 
 
