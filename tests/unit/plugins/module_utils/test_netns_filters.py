@@ -44,10 +44,10 @@ except OSError as exc:
 """
 
 
-def public_table(mtu):
+def public_table(mtu, technique):
     inv = seed_direct()
     inv.hosts["public1"]["wgpf_mtu"] = mtu
-    inv.forward(name="web", public="public1", port=2000, to="private1", to_port=8080, technique="masquerade")
+    inv.forward(name="web", public="public1", port=2000, to="private1", to_port=8080, technique=technique)
     plan = plan_inventory(inv.data())["public1"]
     return next(f["content"] for f in render_files(plan) if f["kind"] == "nftables")
 
@@ -83,21 +83,23 @@ def connect(client, host, port):
     return run.stdout.split()
 
 
-def test_public_table_forwards_dnat_clamps_mss_and_drops_routed_packets(tmp_path):
+@pytest.mark.parametrize("technique", ["masquerade", "default_route"])
+def test_public_table_forwards_dnat_clamps_mss_and_drops_routed_packets(technique, tmp_path):
     if os.geteuid() != 0:
         pytest.skip("network namespaces with veths need root (ip netns add)")
     if not (shutil.which("ip") and shutil.which("nft") and shutil.which("sysctl")):
         pytest.fail("ip, nft and sysctl are required: run the tests through `make test`")
     table_path = tmp_path / "wgpf.nft"
-    table_path.write_text(public_table(1280))
+    table_path.write_text(public_table(1280, technique))
     tag = uuid.uuid4().hex[:6]
     ns = ("wgpf-c-%s" % tag, "wgpf-p-%s" % tag, "wgpf-s-%s" % tag)
-    server = None
+    servers = []
     try:
         build_lab(ns, table_path)
-        server = subprocess.Popen(["ip", "netns", "exec", ns[2], sys.executable, "-c", SERVER],
-                                  stdout=subprocess.PIPE, text=True)
-        assert server.stdout.readline().strip() == "ready"
+        for name in (ns[2], ns[0]):
+            servers.append(subprocess.Popen(["ip", "netns", "exec", name, sys.executable, "-c", SERVER],
+                                            stdout=subprocess.PIPE, text=True))
+            assert servers[-1].stdout.readline().strip() == "ready"
         # Through the DNAT: passes; the SYN (seen by the server) and the SYN-ACK (seen by the client)
         # carry 1280 - 40 = 1240 at most, against 1460 on these 1500-byte veths.
         result = connect(ns[0], "203.0.113.2", 2000)
@@ -110,8 +112,11 @@ def test_public_table_forwards_dnat_clamps_mss_and_drops_routed_packets(tmp_path
         listed = subprocess.run(["ip", "netns", "exec", ns[1], "nft", "list", "chain", "inet", "wgpf", "forward"],
                                 capture_output=True, text=True, check=True).stdout
         assert "counter packets 0 " not in listed.split("ct status dnat")[1].split("\n")[0], listed
+        if technique == "default_route":
+            # The private server's own connection out through the public server: its replies come back in.
+            assert connect(ns[2], "203.0.113.9", 8080)[0] == "ok"
     finally:
-        if server is not None:
+        for server in servers:
             server.kill()
             server.wait()
         for name in ns:
