@@ -245,7 +245,7 @@ def rp_filter_drops(name):
     return int(run.stdout.split("TcpExtIPReversePathFilter")[1].split()[0])
 
 
-def test_loose_tunnel_under_strict_all_and_strict_sav_on_the_lan(tmp_path):
+def test_intermediate_loose_tunnel_under_strict_all_public_link_guard_and_strict_lan_sav(tmp_path):
     if os.geteuid() != 0:
         pytest.skip("network namespaces with veths need root (ip netns add)")
     if not (shutil.which("ip") and shutil.which("nft") and shutil.which("sysctl")):
@@ -264,6 +264,8 @@ def test_loose_tunnel_under_strict_all_and_strict_sav_on_the_lan(tmp_path):
         assert rp_filter_drops(inter) == 3
         sh(*in_ns(inter, "sh", "-c", postup))
         assert received(pub, "11.0.0.9", lan, "172.31.0.3", 8080) == ["11.0.0.9"]
+        # The public link brings only the forwarded destination: another port of the same host is dropped.
+        assert received(pub, "11.0.0.9", lan, "172.31.0.3", 9999) == []
         # The private server's own LAN address passes; a source outside the LAN is dropped (strict SAV),
         # although rp_filter alone would pass it (the intermediate's default route is on that LAN).
         assert received(lan, "172.31.0.3", pub, "10.0.0.2", 9999) == ["172.31.0.3"]
