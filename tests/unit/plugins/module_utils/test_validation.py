@@ -370,6 +370,10 @@ CASES = [
     ("strict-sav-without-lan-prefix", PLAN, lambda: edit(lan(), "inter1", sav="strict"),
      ["host 'inter1': wgpf_sav: strict drops what the LAN sends from outside its networks, but the LAN's IPv4 "
       "prefix is not known: set wgpf_lan_address with its prefix, like 192.168.1.1/24"]),
+    ("strict-sav-without-lan-interface", PLAN,
+     lambda: edit(lan(), "inter1", sav="strict", lan_address="172.31.0.1/24", lan_interface=None),
+     ["host 'inter1': wgpf_sav: strict drops what the LAN sends from outside its networks, but the LAN interface "
+      "is not known: set wgpf_lan_interface"]),
     # ---- forced techniques that cannot work
     ("forced-static-routes-without-sources", PLAN, lambda: lan(fwd(technique="static_routes")),
      ["forward 'web': technique: static_routes needs the fixed client networks in sources"]),
