@@ -17,6 +17,7 @@ except ImportError:  # pragma: no cover - reported by the filters
     HAS_NETADDR = False
 
 ANY = {4: "0.0.0.0/0", 6: "::/0"}
+MAX_PREFIX = {4: 32, 6: 128}
 # The other half of the "def1" trick: two /1 routes override a default route without replacing it.
 HALVES = {4: ("0.0.0.0/1", "128.0.0.0/1"), 6: ("::/1", "8000::/1")}
 

@@ -82,6 +82,7 @@ class HostDraft:
     forwards: Dict[str, object] = field(default_factory=dict)  # forward name -> Decision
     route_tables: Dict[str, int] = field(default_factory=dict)  # owner (interface or "lan") -> table number
     next_priority: int = 0
+    rule_keys: set = field(default_factory=set, repr=False)  # (id(target), family, selector, table) added
 
     def __post_init__(self):
         self.next_priority = self.host.priority_base
@@ -98,9 +99,11 @@ class HostDraft:
         return self.route_tables[owner]
 
     def add_rule(self, target, version, selector, table):
-        for rule in target:
-            if rule["family"] == version and rule["selector"] == selector and rule["table"] == table:
-                return
+        # A set, not a scan of target: rules per service port make thousands on one intermediate.
+        key = (id(target), version, selector, table)
+        if key in self.rule_keys:
+            return
+        self.rule_keys.add(key)
         target.append({"family": version, "selector": selector, "table": table, "priority": self.next_priority})
         self.next_priority += 1
 

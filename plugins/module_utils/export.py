@@ -26,6 +26,7 @@ def _iface(draft, iface):
         "name": iface.name,
         "addresses": [str(n) for n in iface.spec.addresses],
         "listen_port": iface.spec.listen_port,
+        "mtu": iface.spec.mtu,
         "table": iface.table,
         "key_file": key_path(iface.name),
         "rp_filter": 2 if loose else None,

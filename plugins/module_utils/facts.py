@@ -106,6 +106,23 @@ def _lan_of(hv, targets):
     return None, None
 
 
+def _network(address, mask):
+    try:
+        return A.netaddr.IPNetwork("%s/%s" % (address, mask)).cidr
+    except (A.netaddr.AddrFormatError, ValueError, TypeError):
+        return None
+
+
+def lan_networks(hv, ifname):
+    """The networks on ``ifname`` from its facts (IPv4 with secondaries, global IPv6): strict SAV's LAN."""
+    data = iface_facts(hv, ifname) or {}
+    v4 = [data.get("ipv4") or {}] + list(data.get("ipv4_secondaries") or [])
+    nets = [_network(a.get("address"), a.get("netmask")) for a in v4 if isinstance(a, dict) and a.get("address")]
+    nets += [_network(a.get("address"), a.get("prefix")) for a in data.get("ipv6") or []
+             if isinstance(a, dict) and a.get("address") and a.get("scope") != "link"]
+    return A.netaddr.cidr_merge([n for n in nets if n is not None])
+
+
 def infer_intermediate_lan(where, draft, privates, problems):
     """Fill an intermediate's LAN interface, address and MAC from facts, from where its private servers live."""
     hv = draft["vars"]
@@ -117,6 +134,8 @@ def infer_intermediate_lan(where, draft, privates, problems):
         if address is not None and not draft["lan_addresses"]:
             ip = checked(where, "wgpf_lan_address", address, A.parse_address, problems)
             draft["lan_addresses"] = [ip] if ip is not None else []
+    if not draft["lan_networks"] and draft["lan_interface"] is not None:
+        draft["lan_networks"] = lan_networks(hv, draft["lan_interface"])
     if draft["lan_mac"] is None and draft["lan_interface"] is not None:
         found = (iface_facts(hv, draft["lan_interface"]) or {}).get("macaddress")
         if isinstance(found, str) and G.MAC_RE.fullmatch(found):

@@ -21,7 +21,7 @@ HOST_KEYS = ("wgpf_address", "wgpf_listen_port", "wgpf_interface", "wgpf_endpoin
              "wgpf_wan_interface", "wgpf_lan_interface", "wgpf_lan_address", "wgpf_lan_mac",
              "wgpf_intermediate", "wgpf_attachment", "wgpf_gateway_is_intermediate",
              "wgpf_internet_via_public", "wgpf_local_routes", "wgpf_interfaces", "wgpf_forwards",
-             "wgpf_render_dir") + tuple(KNOB_DEFAULTS)
+             "wgpf_render_dir", "wgpf_mtu") + tuple(KNOB_DEFAULTS)
 ATTACHMENTS = ("wireguard", "lan", "container")
 LOCAL_ROUTE_KEYS = ("to", "via", "dev")
 
@@ -65,9 +65,12 @@ def _interfaces(where, role, hv, problems):
     if wan is None and role == "public" and hv.get("wgpf_wan_interface") is None:
         wan = F.default_interface(where, "wgpf_wan_interface", hv, problems)
     lan = ifname(where, "wgpf_lan_interface", hv.get("wgpf_lan_interface"), problems)
-    lan_addresses = []
+    lan_addresses, lan_networks = [], []
     if hv.get("wgpf_lan_address") is not None:
-        lan_addresses = [net.ip for net in addresses(where, "wgpf_lan_address", hv["wgpf_lan_address"], problems)]
+        nets = addresses(where, "wgpf_lan_address", hv["wgpf_lan_address"], problems)
+        lan_addresses = [net.ip for net in nets]
+        # 192.168.1.1/24 states the LAN's prefix; a bare address leaves it to the facts' netmask.
+        lan_networks = [net.cidr for net in nets if net.prefixlen < A.MAX_PREFIX[net.version]]
     if role == "private":
         if lan is None and hv.get("wgpf_lan_interface") is None:
             lan = F.default_interface(where, "wgpf_lan_interface", hv, problems)
@@ -80,7 +83,8 @@ def _interfaces(where, role, hv, problems):
         except ValueError as exc:
             problems.add(where, "wgpf_lan_mac", str(exc))
             mac = None
-    return {"wan_interface": wan, "lan_interface": lan, "lan_addresses": lan_addresses, "lan_mac": mac}
+    return {"wan_interface": wan, "lan_interface": lan, "lan_addresses": lan_addresses, "lan_networks": lan_networks,
+            "lan_mac": mac}
 
 
 def _attachment(where, role, hv, problems):

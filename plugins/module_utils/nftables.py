@@ -16,9 +16,9 @@ from typing import Dict, List, Optional, Set, Tuple
 
 from ansible_collections.wgforward.portforward.plugins.module_utils import addresses as A
 from ansible_collections.wgforward.portforward.plugins.module_utils.layout import NFT_TABLE
-
-# nft's words for each address family: payload expression and address type.
-FAMILY = {4: ("ip", "ipv4_addr"), 6: ("ip6", "ipv6_addr")}
+from ansible_collections.wgforward.portforward.plugins.module_utils.nft_rules import (
+    FAMILY, clamp_rules, export_filters, flow as _flow, flow_key as _flow_key, flow_match as _flow_match,
+    forward_rules, input_rules, sav_rules)
 
 
 @dataclass
@@ -32,6 +32,9 @@ class NftDraft:
     marks_in: List[dict] = field(default_factory=list)  # {"iif", "mark"}: connmark on the intermediate
     marks_private: List[dict] = field(default_factory=list)  # {"iif", "mac", "mark", "match": {v: [flow]}}
     restore_output: bool = False
+    guard_links: Dict[str, Set[str]] = field(default_factory=dict)  # link to public servers -> their names
+    clamp: Set[str] = field(default_factory=set)  # tunnels the forwarded flows cross: MSS clamped
+    lan_sav: Dict[str, Set[int]] = field(default_factory=dict)  # LAN interface -> families, for strict SAV
 
     def masquerade(self, oif, version, flows):
         self.masq.setdefault((oif, version), []).extend(flows)
@@ -80,27 +83,6 @@ def _flows(items):
     return [{"addr": a, "proto": p, "port": _span(s)} for (a, p) in sorted(spans) for s in merge_spans(spans[(a, p)])]
 
 
-def _sav(host, ifaces):
-    """Strict SAV: what may arrive on loosened WireGuard interfaces (the seed's raw-table example)."""
-    if host.sav != "strict":
-        return []
-    out = []
-    for iface in ifaces:
-        if not iface.loose:
-            continue
-        allowed = {4: [], 6: []}
-        for net in iface.spec.addresses:
-            allowed[net.version].append(net.cidr)
-        for peer in iface.peers.values():
-            for net in peer.allowed:
-                if net.prefixlen:
-                    allowed[net.version].append(net)
-        out.append({"iif": iface.spec.name,
-                    "peers": {str(v): [str(n) for n in A.netaddr.cidr_merge(nets)] for v, nets in allowed.items()},
-                    "bogons": {str(v): list(A.BOGONS[v]) for v in (4, 6)}})
-    return out
-
-
 def export(nft, host, ifaces):
     """The plan's ``nftables`` dict for ``host``, from its draft and its WireGuard interfaces."""
     dnat = {}
@@ -114,7 +96,7 @@ def export(nft, host, ifaces):
     marks_private = [{"iif": e["iif"], "mac": e["mac"], "mark": e["mark"],
                       "flows": {str(v): _flows(items) for v, items in sorted(e["match"].items())}}
                      for e in nft.marks_private]
-    return {
+    data = {
         "table": NFT_TABLE,
         "wan_interface": host.wan_interface if nft.dnat[4] or nft.dnat[6] else None,
         "dnat": dnat,
@@ -125,8 +107,9 @@ def export(nft, host, ifaces):
         "marks_in": list(nft.marks_in),
         "marks_private": marks_private,
         "restore_output": {"value": host.mark, "mask": host.mark_mask} if nft.restore_output else None,
-        "sav": _sav(host, ifaces),
     }
+    data.update(export_filters(nft, host, ifaces))
+    return data
 
 
 # ------------------------------------------------------------------ describe: sets, maps, chains, rules
@@ -154,25 +137,6 @@ class Table:
     name: str
     sets: List[NftSet]
     chains: List[Chain]
-
-
-def _port(span):
-    return str(span["from"]) if span["from"] == span["to"] else "%d-%d" % (span["from"], span["to"])
-
-
-# Flow sets are keyed port first: interval lookups keyed by address first slow down with the
-# number of elements (measured: 0.17 of the 1-forward connection rate at 10,000), port first stay flat.
-def _flow(flow):
-    return "%s . %s . %s" % (_port(flow["port"]), flow["proto"], flow["addr"])
-
-
-def _flow_key(version):
-    return "inet_service . inet_proto . %s" % FAMILY[version][1]
-
-
-def _flow_match(version, direction):
-    """The packet's side of a flow set: ``d`` for the destination (toward the service), ``s`` for replies."""
-    return "th %sport . meta l4proto . %s %saddr" % (direction, FAMILY[version][0], direction)
 
 
 def _set_mark(what, mark):
@@ -237,18 +201,6 @@ def _postrouting(nft, sets):
     return rules
 
 
-def _forward(nft, sets):
-    rules = []
-    iifs = ", ".join('"%s"' % i for i in nft["accept_iifs"])
-    for v in (4, 6):
-        flows = nft["accept"].get(str(v)) or []
-        if flows:
-            sets.append(NftSet("fwd%d" % v, _flow_key(v), [_flow(f) for f in flows]))
-            rules.append("iifname { %s } %s @fwd%d counter accept" % (iifs, _flow_match(v, "d"), v))
-            rules.append("%s @fwd%d counter accept" % (_flow_match(v, "s"), v))
-    return rules
-
-
 def _mangle(nft):
     rules = []
     for entry in nft["marks_in"]:
@@ -267,31 +219,22 @@ def _mangle(nft):
     return rules
 
 
-def _sav_rules(nft):
-    rules = []
-    for entry in nft["sav"]:
-        for v in (4, 6):
-            ip = FAMILY[v][0]
-            peers = entry["peers"].get(str(v)) or []
-            allow = " %s saddr != { %s }" % (ip, ", ".join(peers)) if peers else ""
-            rules.append('iifname "%s"%s %s saddr { %s } counter drop'
-                         % (entry["iif"], allow, ip, ", ".join(entry["bogons"][str(v)])))
-    return rules
-
-
 def describe(nft):
     """The table for a plan's ``nftables`` data, or None when the host needs no table."""
     sets = []
     restore = nft["restore_output"]
-    # Counts and passes the forwarded flows; the policy stays accept so other traffic is not this table's call.
+    # Counts and passes the forwarded flows and drops what enters the collection's own paths unasked (nft_rules.py);
+    # the policies stay accept so other traffic is not this table's call.
     chains = [
         Chain("prerouting_nat", "type nat hook prerouting priority dstnat; policy accept;", _dnat(nft, sets)),
         Chain("postrouting_nat", "type nat hook postrouting priority srcnat; policy accept;", _postrouting(nft, sets)),
-        Chain("forward", "type filter hook forward priority filter; policy accept;", _forward(nft, sets)),
+        Chain("forward", "type filter hook forward priority filter; policy accept;", forward_rules(nft, sets, NftSet)),
+        Chain("input", "type filter hook input priority filter; policy accept;", input_rules(nft)),
+        Chain("forward_mangle", "type filter hook forward priority mangle; policy accept;", clamp_rules(nft)),
         Chain("prerouting_mangle", "type filter hook prerouting priority mangle; policy accept;", _mangle(nft)),
         Chain("output_mangle", "type route hook output priority mangle; policy accept;",
               ["%s %s" % (_has_mark("ct mark", restore), _set_mark("meta mark", restore))] if restore else []),
-        Chain("prerouting_sav", "type filter hook prerouting priority raw; policy accept;", _sav_rules(nft)),
+        Chain("prerouting_sav", "type filter hook prerouting priority raw; policy accept;", sav_rules(nft)),
     ]
     chains = [c for c in chains if c.rules]
     if not chains:

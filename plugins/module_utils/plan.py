@@ -150,15 +150,37 @@ class Planner:
                     draft.nft.dnat[v].append((src, proto, fwd.port, dest, fwd.to_port))
                 draft.nft.accept[v].append((dest, proto, fwd.to_port))
         draft.nft.accept_iifs.add(job.public.wan_interface)
+        draft.nft.clamp.add(job.public_if.name)
 
     @staticmethod
     def pass_through(job):
-        """The intermediate forwards the flows and accepts them from the public link."""
-        draft = job.inter_draft
+        """The intermediate forwards the flows and accepts them from the public link, only them."""
+        draft, inter = job.inter_draft, job.inter
         draft.forwarding.update(job.versions)
         for v in job.versions:
             draft.nft.accept[v].extend(job.flows(v))
         draft.nft.accept_iifs.add(job.inner_if.name)
+        draft.nft.guard_links.setdefault(job.inner_if.name, set()).add(job.public.name)
+        draft.nft.clamp.update(i.name for i in (job.inner_if, job.hub_if) if i is not None)
+        if inter.sav == "strict" and not job.spoke:
+            Planner.lan_sav(job)
+
+    @staticmethod
+    def lan_sav(job):
+        """Strict SAV on the LAN the forward's private server lives on: its interface and prefix must be known."""
+        inter, draft = job.inter, job.inter_draft
+        known = {net.version for net in inter.lan_networks}
+        missing = [v for v in job.versions if v not in known]
+        if inter.lan_interface is None:
+            job.planner.problems.add(host_where(inter.name), "wgpf_sav", "strict drops what the LAN sends from "
+                                     "outside its networks, but the LAN interface is not known: set "
+                                     "wgpf_lan_interface")
+        elif missing:
+            job.planner.problems.add(host_where(inter.name), "wgpf_sav", (
+                "strict drops what the LAN sends from outside its networks, but the LAN's IPv%d prefix is "
+                "not known: set wgpf_lan_address with its prefix, like 192.168.1.1/24" % missing[0]))
+        else:
+            draft.nft.lan_sav.setdefault(inter.lan_interface, set()).update(job.versions)
 
 
 def planned(inventory):

@@ -41,6 +41,7 @@ class WgSpec:
     addresses: list  # netaddr.IPNetwork, host address kept
     listen_port: int
     peers: object = None  # None: this interface takes every peer; else a list of host names
+    mtu: object = None  # wg-quick's MTU =, or None for wg-quick's own choice
 
 
 @dataclass(eq=False)
@@ -54,6 +55,7 @@ class Host:
     wan_interface: object
     lan_interface: object
     lan_addresses: list  # netaddr.IPAddress
+    lan_networks: list  # netaddr.IPNetwork (cidr) of the LAN, for strict SAV: a set prefix, else the facts' netmask
     lan_mac: object
     intermediate: object
     attachment: object

@@ -49,6 +49,8 @@ def interface_section(plan, iface):
     lines = ["[Interface]"]
     lines += ["Address = %s" % a for a in iface["addresses"]]
     lines.append("ListenPort = %d" % iface["listen_port"])
+    if iface.get("mtu"):
+        lines.append("MTU = %d" % iface["mtu"])
     if iface["table"] is not None:
         lines.append("Table = %d" % iface["table"])
     lines.append("# The private key never leaves this host: it is loaded from its own file.")

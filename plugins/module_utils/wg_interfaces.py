@@ -11,9 +11,11 @@ from ansible_collections.wgforward.portforward.plugins.module_utils import gramm
 from ansible_collections.wgforward.portforward.plugins.module_utils.problems import host_where
 from ansible_collections.wgforward.portforward.plugins.module_utils.records import WgSpec
 
-IFACE_KEYS = ("name", "address", "listen_port", "peers")
+IFACE_KEYS = ("name", "address", "listen_port", "peers", "mtu")
 DEFAULT_INTERFACE = "wg0"
 DEFAULT_LISTEN_PORT = 51820
+# IPv4's minimum datagram every host must take (RFC 791), IPv6's minimum link MTU (RFC 8200).
+MIN_MTU = {4: 576, 6: 1280}
 
 
 def addresses(where, field, value, problems):
@@ -37,6 +39,19 @@ def listen_port(where, field, value, problems):
     return port
 
 
+def mtu(where, field, value, addrs, problems):
+    """The interface's MTU (None: wg-quick picks it); the minimum is IPv6's when the tunnel carries IPv6."""
+    if value is None:
+        return None
+    number = G.integer(value)
+    low = MIN_MTU[6] if any(net.version == 6 for net in addrs) else MIN_MTU[4]
+    if number is None or not low <= number <= 65535:
+        problems.add(where, field, "must be an MTU in %d-65535%s, got %r"
+                     % (low, " (the tunnel carries IPv6)" if low == MIN_MTU[6] else "", value))
+        return None
+    return number
+
+
 def ifname(where, field, value, problems):
     """An interface name from the inventory, or None (unset, or refused with a problem)."""
     if value is None:
@@ -53,20 +68,22 @@ def wg_specs(where, hv, problems):
     if explicit is None:
         name = ifname(where, "wgpf_interface", hv.get("wgpf_interface", DEFAULT_INTERFACE), problems)
         addrs = hv.get("wgpf_address")
-        return [WgSpec(name or DEFAULT_INTERFACE,
-                       addresses(where, "wgpf_address", addrs, problems) if addrs is not None else [],
-                       listen_port(where, "wgpf_listen_port", hv.get("wgpf_listen_port"), problems))]
+        addrs = addresses(where, "wgpf_address", addrs, problems) if addrs is not None else []
+        return [WgSpec(name or DEFAULT_INTERFACE, addrs,
+                       listen_port(where, "wgpf_listen_port", hv.get("wgpf_listen_port"), problems),
+                       mtu=mtu(where, "wgpf_mtu", hv.get("wgpf_mtu"), addrs, problems))]
     if hv.get("wgpf_interface") is not None:
         ifname(where, "wgpf_interface", hv["wgpf_interface"], problems)
     if not isinstance(explicit, list) or not explicit:
         problems.add(where, "wgpf_interfaces", "must be a non-empty list of {name, address, listen_port, peers}")
         return []
-    specs = [spec for spec in (_explicit_spec(where, i, item, problems) for i, item in enumerate(explicit)) if spec]
+    specs = [spec for spec in (_explicit_spec(where, i, item, hv.get("wgpf_mtu"), problems)
+                               for i, item in enumerate(explicit)) if spec]
     _check_explicit(where, specs, problems)
     return specs
 
 
-def _explicit_spec(where, index, item, problems):
+def _explicit_spec(where, index, item, host_mtu, problems):
     field = "wgpf_interfaces[%d]" % index
     if not isinstance(item, dict):
         problems.add(where, field, "must be a mapping")
@@ -84,7 +101,12 @@ def _explicit_spec(where, index, item, problems):
         problems.add(where, field + ".peers", "must be a list of inventory host names")
         peers = []
     port = listen_port(where, field + ".listen_port", item.get("listen_port"), problems)
-    return WgSpec(name, addrs, port, list(peers))
+    # An interface's own mtu wins over the host's wgpf_mtu.
+    if item.get("mtu") is not None:
+        value = mtu(where, field + ".mtu", item["mtu"], addrs, problems)
+    else:
+        value = mtu(where, "wgpf_mtu", host_mtu, addrs, problems)
+    return WgSpec(name, addrs, port, list(peers), value)
 
 
 def _check_explicit(where, specs, problems):

@@ -66,24 +66,40 @@ def lan_return_table(job):
 # ------------------------------------------------------------------ rules that pick the replies
 
 
+def reply_selectors(job, version, skip=()):
+    """ip-rule selectors for the service's replies: its address, protocol and port.
+
+    Only the service's replies move, so the private server's own traffic (updates, DNS)
+    keeps its route; all of its traffic only when it asked for that (wgpf_internet_via_public).
+    """
+    source = "from %s" % job.target_text(version)
+    if job.private.internet_via_public:
+        return [source]
+    return ["%s ipproto %d sport %s" % (source, IPPROTO[proto], port_text(job.fwd.to_port))
+            for proto in job.fwd.protocols if proto not in skip]
+
+
 def tunnel_source_rules(job, draft, iface):
     """Replies from the tunnel address go back through the tunnel (the seed's spoke rule).
 
     A UDP service bound to the wildcard address picks its reply's source by
     routing, which would choose the LAN address; when every client comes
     through the public server (Q4), route its UDP port through the tunnel
-    too, so the reply leaves from the tunnel address.
+    too, so the reply leaves from the tunnel address (that rule covers the
+    address's UDP replies as well).
     """
     fwd = job.fwd
+    wildcard_udp = fwd.only_via_public and "udp" in fwd.protocols
     for v in job.versions:
-        draft.add_rule(iface.rules, v, "from %s" % job.target_text(v), iface.table)
-        if fwd.only_via_public and "udp" in fwd.protocols:
+        for selector in reply_selectors(job, v, skip=("udp",) if wildcard_udp else ()):
+            draft.add_rule(iface.rules, v, selector, iface.table)
+        if wildcard_udp:
             draft.add_rule(iface.rules, v, "ipproto %d sport %s" % (IPPROTO["udp"], port_text(fwd.to_port)),
                            iface.table)
 
 
 def intermediate_source_rules(job):
-    """On the intermediate: the private server's replies go to the public link's table, by source address."""
+    """On the intermediate: the private server's replies go to the public link's table, by source and port."""
     inter, draft, hub = job.inter, job.inter_draft, job.hub_if
     table = job.inner_if.table
     if job.spoke:
@@ -91,11 +107,13 @@ def intermediate_source_rules(job):
         for v in job.versions:
             # Only the spoke's own replies: forwards to LAN hosts also arrive on a hub that faces
             # the public server, and must not be sent back into the tunnel.
-            draft.add_rule(hub.rules, v, "from %s iif %s" % (job.target_text(v), hub.name), table)
+            for selector in reply_selectors(job, v):
+                draft.add_rule(hub.rules, v, "%s iif %s" % (selector, hub.name), table)
     elif job.need_lan("policy routing of the private server's replies"):
         draft.loose_lan.add(inter.lan_interface)
         for v in job.versions:
-            draft.add_rule(draft.rules, v, "from %s" % job.target_text(v), table)
+            for selector in reply_selectors(job, v):
+                draft.add_rule(draft.rules, v, selector, table)
 
 
 def service_port_rules(job, table):

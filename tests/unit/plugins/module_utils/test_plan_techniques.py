@@ -153,10 +153,10 @@ def test_policy_routing_hub_spoke():
     inter, priv = plans["inter1"], plans["private1"]
     assert plans["public1"]["forwards"][0]["technique"] == "policy_routing"
     assert iface(priv)["table"] == T0
-    assert selectors(iface(priv)["rules"]) == [("from 10.0.0.3", T0)]
+    assert selectors(iface(priv)["rules"]) == [("from 10.0.0.3 ipproto 6 sport 8080", T0)]
     assert allowed(priv, "inter1") == ["0.0.0.0/0"]
     assert iface(inter)["table"] == T0
-    assert selectors(iface(inter)["rules"]) == [("from 10.0.0.3 iif wg0", T0)]
+    assert selectors(iface(inter)["rules"]) == [("from 10.0.0.3 ipproto 6 sport 8080 iif wg0", T0)]
     assert allowed(inter, "public1") == ["0.0.0.0/0"]
     assert allowed(inter, "private1") == ["10.0.0.3/32"]
 
@@ -165,7 +165,7 @@ def test_policy_routing_lan_not_hub():
     plans = plans_for("lan")
     inter, priv = plans["inter1"], plans["private1"]
     assert iface(inter)["table"] == T0
-    assert selectors(inter["rules"]) == [("from 172.31.0.3", T0)]
+    assert selectors(inter["rules"]) == [("from 172.31.0.3 ipproto 6 sport 8080", T0)]
     assert inter["sysctls"]["net.ipv4.conf.eth0.rp_filter"] == "2"
     assert [(r["to"], r["via"], r["dev"], r["table"]) for r in priv["routes"]] == [
         ("default", "172.31.0.1", "eth0", T0)]
@@ -175,11 +175,11 @@ def test_policy_routing_lan_not_hub():
 def test_policy_routing_spoke_routes_udp_replies_by_port_when_all_clients_come_via_public():
     # A wildcard-bound UDP service picks its reply's source by routing; the port rule makes it the tunnel's.
     priv = plans_for("hub", protocols=["tcp", "udp"], port="2000-2001", to_port="8080-8081")["private1"]
-    assert selectors(iface(priv)["rules"]) == [("from 10.0.0.3", T0), ("ipproto 17 sport 8080-8081", T0)]
+    assert selectors(iface(priv)["rules"]) == [("from 10.0.0.3 ipproto 6 sport 8080-8081", T0), ("ipproto 17 sport 8080-8081", T0)]
     direct = plans_for("direct", "policy_routing", protocols=["udp"])["private1"]
-    assert selectors(iface(direct)["rules"]) == [("from 10.0.0.3", T0), ("ipproto 17 sport 8080", T0)]
+    assert selectors(iface(direct)["rules"]) == [("ipproto 17 sport 8080", T0)]
     escalated = plan_inventory(seed_two_publics().data())["private1"]
-    assert selectors(iface(escalated)["rules"]) == [("from 10.0.0.3", T0)]  # tcp only
+    assert selectors(iface(escalated)["rules"]) == [("from 10.0.0.3 ipproto 6 sport 8080", T0)]  # tcp only
 
 
 def test_policy_routing_rule_per_protocol_and_port_range():
@@ -221,7 +221,7 @@ def test_connmark_private_on_a_lan():
     assert selectors(priv["rules"]) == [(FWMARK, T0)]
     assert priv["sysctls"] == {"net.ipv4.conf.eth0.rp_filter": "2"}
     # The intermediate does policy routing as in "When Not Hub-and-Spoke".
-    assert selectors(inter["rules"]) == [("from 172.31.0.3", T0)]
+    assert selectors(inter["rules"]) == [("from 172.31.0.3 ipproto 6 sport 8080", T0)]
     assert inter["nftables"]["marks_in"] == []
 
 
@@ -255,7 +255,7 @@ def test_connmark_private_notes_udp_replies_must_leave_from_the_tunnel_address(t
     ("masquerade", None, [], ["10.0.0.2/32"]),
     ("static_routes", None, [], ["10.0.0.2/32", "192.0.2.144/30", "198.51.100.87/32"]),
     ("default_route", None, [], ["0.0.0.0/0"]),
-    ("policy_routing", T0, [("from 10.0.0.3", T0)], ["0.0.0.0/0"]),
+    ("policy_routing", T0, [("from 10.0.0.3 ipproto 6 sport 8080", T0)], ["0.0.0.0/0"]),
 ])
 def test_direct_peer_techniques(technique, table, rules, peer_allowed):
     priv = plans_for("direct", technique)["private1"]
@@ -287,7 +287,7 @@ def test_two_public_servers_escalate_to_per_public_marks():
     assert allowed(inter, "public1", "wg1") == ["0.0.0.0/0"]
     assert allowed(inter, "public2", "wg2") == ["0.0.0.0/0"]
     priv = plans["private1"]
-    assert selectors(iface(priv)["rules"]) == [("from 10.0.0.3", T0)]
+    assert selectors(iface(priv)["rules"]) == [("from 10.0.0.3 ipproto 6 sport 8080", T0)]
     decisions = explain_inventory(seed_two_publics().data())
     assert [(d["technique"], d["tree_technique"], d["escalated"]) for d in decisions] == [
         ("connmark_intermediate", "policy_routing", True)] * 2
@@ -346,7 +346,7 @@ def test_ipv6_forwards_get_their_own_dnat_map_rules_and_default_routes():
     assert pub["sysctls"]["net.ipv6.conf.all.forwarding"] == "1"
     assert allowed(inter, "public1") == ["0.0.0.0/0", "::/0"]
     assert selectors(iface(priv)["rules"]) == [
-        ("from 10.0.0.3", T0), ("ipproto 17 sport 8080", T0), ("from fd00::3", T0), ("ipproto 17 sport 8080", T0)]
+        ("from 10.0.0.3 ipproto 6 sport 8080", T0), ("ipproto 17 sport 8080", T0), ("from fd00::3 ipproto 6 sport 8080", T0), ("ipproto 17 sport 8080", T0)]
     assert [r["family"] for r in iface(priv)["rules"]] == [4, 4, 6, 6]
     assert "fd00::3/128" in allowed(pub, "inter1")
 
@@ -364,6 +364,7 @@ def test_sources_restrict_the_families_forwarded():
 def test_source_address_validation_modes(sav, rp_filter, strict_entries):
     inv = build("lan", only_via_public=False, private_vars={"gateway_is_intermediate": True})
     inv["hosts"]["inter1"]["wgpf_sav"] = sav
+    inv["hosts"]["inter1"]["wgpf_lan_address"] = "172.31.0.1/24"
     inter = plan_inventory(inv)["inter1"]
     assert iface(inter)["rp_filter"] == rp_filter
     sav_entries = inter["nftables"]["sav"]
@@ -419,8 +420,8 @@ def test_a_hub_facing_the_public_server_only_steers_its_spokes_replies():
     inv.forward(name="spoke", public="public1", port=2000, to="private1", to_port=8080)
     inv.forward(name="lan", public="public1", port=2001, to="private2", to_port=8080)
     inter = plan_inventory(inv.data())["inter1"]
-    assert selectors(iface(inter)["rules"]) == [("from 10.0.0.3 iif wg0", T0)]
-    assert selectors(inter["rules"]) == [("from 172.31.0.4", T0)]
+    assert selectors(iface(inter)["rules"]) == [("from 10.0.0.3 ipproto 6 sport 8080 iif wg0", T0)]
+    assert selectors(inter["rules"]) == [("from 172.31.0.4 ipproto 6 sport 8080", T0)]
 
 
 def test_default_route_keeps_its_routes_when_the_facts_then_show_the_intermediate_as_gateway():

@@ -36,6 +36,7 @@ def cases():
     strict = inventory("lan", "connmark_private")
     for host in strict["hosts"].values():
         host["wgpf_sav"] = "strict"
+    strict["hosts"]["inter1"]["wgpf_lan_address"] = "172.31.0.1/24"  # strict SAV needs the LAN's prefix
     yield pytest.param(strict, id="lan-connmark_private-strict-sav")
 
 
@@ -70,9 +71,10 @@ def test_wireguard_config_loads_the_key_from_a_file_and_lists_peers():
     assert "PrivateKey" not in conf["content"]
     assert "PostUp = wg set %i private-key /etc/wireguard/wgpf/wg0.key" in conf["content"]
     assert "Table = 51900" in conf["content"]
-    assert ("PostUp = while ip -4 rule del from 10.0.0.3 lookup 51900 priority 5100 2>/dev/null; do :; done; "
-            "ip -4 rule add from 10.0.0.3 lookup 51900 priority 5100") in conf["content"]
-    assert "PreDown = while ip -4 rule del from 10.0.0.3 lookup 51900 priority 5100" in conf["content"]
+    assert ("PostUp = while ip -4 rule del from 10.0.0.3 ipproto 6 sport 8080-8081 lookup 51900 priority 5100 2>/dev/null; "
+            "do :; done; ip -4 rule add from 10.0.0.3 ipproto 6 sport 8080-8081 lookup 51900 priority 5100") in conf["content"]
+    assert ("PreDown = while ip -4 rule del from 10.0.0.3 ipproto 6 sport 8080-8081 lookup 51900 priority 5100"
+            in conf["content"])
     peer = conf["content"].split("[Peer]")[1]
     assert "PublicKey = HUBKEY=" in peer and "Endpoint = 172.31.0.1:51821" in peer
     assert "AllowedIPs = 0.0.0.0/0" in peer and "PersistentKeepalive = 25" in peer

@@ -355,6 +355,25 @@ CASES = [
       "address"]),
     ("endpoint-host-numeric-tld", MODEL, lambda: edit(lan(), "public1", endpoint="203.0.113:51822"),
      ["host 'public1': wgpf_endpoint: the host of '203.0.113:51822' must be a DNS name (RFC 1123) or an IP address"]),
+    # ---- MTU (wgpf_mtu, wgpf_interfaces[].mtu) and strict SAV's LAN prefix
+    ("mtu-below-ipv4-minimum", MODEL, lambda: edit(lan(), "public1", mtu=575),
+     ["host 'public1': wgpf_mtu: must be an MTU in 576-65535, got 575"]),
+    ("mtu-below-ipv6-minimum", MODEL, lambda: edit(lan(), "public1", mtu=1279, address=["10.0.0.2/24", "fd00::2/64"]),
+     ["host 'public1': wgpf_mtu: must be an MTU in 1280-65535 (the tunnel carries IPv6), got 1279"]),
+    ("mtu-above-maximum", MODEL, lambda: edit(lan(), "public1", mtu=65536),
+     ["host 'public1': wgpf_mtu: must be an MTU in 576-65535, got 65536"]),
+    ("mtu-not-a-number", MODEL, lambda: edit(lan(), "public1", mtu="jumbo"),
+     ["host 'public1': wgpf_mtu: must be an MTU in 576-65535, got 'jumbo'"]),
+    ("mtu-of-one-interface", MODEL,
+     lambda: tweak(seed_two_publics(), lambda inv: inv.hosts["inter1"]["wgpf_interfaces"][1].update(mtu=100)),
+     ["host 'inter1': wgpf_interfaces[1].mtu: must be an MTU in 576-65535, got 100"]),
+    ("strict-sav-without-lan-prefix", PLAN, lambda: edit(lan(), "inter1", sav="strict"),
+     ["host 'inter1': wgpf_sav: strict drops what the LAN sends from outside its networks, but the LAN's IPv4 "
+      "prefix is not known: set wgpf_lan_address with its prefix, like 192.168.1.1/24"]),
+    ("strict-sav-without-lan-interface", PLAN,
+     lambda: edit(lan(), "inter1", sav="strict", lan_address="172.31.0.1/24", lan_interface=None),
+     ["host 'inter1': wgpf_sav: strict drops what the LAN sends from outside its networks, but the LAN interface "
+      "is not known: set wgpf_lan_interface"]),
     # ---- forced techniques that cannot work
     ("forced-static-routes-without-sources", PLAN, lambda: lan(fwd(technique="static_routes")),
      ["forward 'web': technique: static_routes needs the fixed client networks in sources"]),

@@ -5,11 +5,11 @@
 set -eu
 
 up() {
-	while ip -4 rule del from 172.31.0.3 lookup 51900 priority 5100 2>/dev/null; do :; done; ip -4 rule add from 172.31.0.3 lookup 51900 priority 5100
+	while ip -4 rule del from 172.31.0.3 ipproto 6 sport 8080 lookup 51900 priority 5100 2>/dev/null; do :; done; ip -4 rule add from 172.31.0.3 ipproto 6 sport 8080 lookup 51900 priority 5100
 }
 
 down() {
-	while ip -4 rule del from 172.31.0.3 lookup 51900 priority 5100 2>/dev/null; do :; done
+	while ip -4 rule del from 172.31.0.3 ipproto 6 sport 8080 lookup 51900 priority 5100 2>/dev/null; do :; done
 }
 
 case "${1:-up}" in

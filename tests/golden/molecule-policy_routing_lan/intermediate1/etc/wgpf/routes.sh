@@ -5,11 +5,13 @@
 set -eu
 
 up() {
-	while ip -4 rule del from 172.31.15.3 lookup 51900 priority 5100 2>/dev/null; do :; done; ip -4 rule add from 172.31.15.3 lookup 51900 priority 5100
+	while ip -4 rule del from 172.31.15.3 ipproto 6 sport 8080 lookup 51900 priority 5100 2>/dev/null; do :; done; ip -4 rule add from 172.31.15.3 ipproto 6 sport 8080 lookup 51900 priority 5100
+	while ip -4 rule del from 172.31.15.3 ipproto 17 sport 8080 lookup 51900 priority 5101 2>/dev/null; do :; done; ip -4 rule add from 172.31.15.3 ipproto 17 sport 8080 lookup 51900 priority 5101
 }
 
 down() {
-	while ip -4 rule del from 172.31.15.3 lookup 51900 priority 5100 2>/dev/null; do :; done
+	while ip -4 rule del from 172.31.15.3 ipproto 6 sport 8080 lookup 51900 priority 5100 2>/dev/null; do :; done
+	while ip -4 rule del from 172.31.15.3 ipproto 17 sport 8080 lookup 51900 priority 5101 2>/dev/null; do :; done
 }
 
 case "${1:-up}" in
