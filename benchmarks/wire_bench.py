@@ -305,8 +305,8 @@ def main(argv=None):
             return 2
     sizes = sorted(args.sizes)
     styles = ["collection"] + ([] if args.no_linear else ["linear"])
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGHUP, interrupt)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
     info = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "sizes": sizes, "reps": args.reps, "seconds": args.seconds, "target_ratio": TARGET_RATIO}
     print("wire_bench: %(nproc)s CPUs (%(cpu)s), kernel %(kernel)s, load %(loadavg)s" % info["machine"])
@@ -318,7 +318,13 @@ def main(argv=None):
     except (RuntimeError, subprocess.SubprocessError, ValueError) as exc:
         print("wire_bench: %s" % exc, file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        print("wire_bench: interrupted (%s); removing the lab" % exc, file=sys.stderr)
+        return 130
     finally:
+        # A second signal must not cut the teardown short.
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
         lab.close()
         shutil.rmtree(workdir, ignore_errors=True)
     summary = summarise(runs, sizes)
