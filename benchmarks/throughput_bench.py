@@ -10,7 +10,8 @@ image) measures
     through DNAT, the tunnel and the technique's routing, to the private server;
   - bare tunnel: from the public server to the far end of its WireGuard tunnel (the
     intermediate, or the private server when it is a direct peer), over the tunnel
-    addresses, between the same containers;
+    addresses, between the same containers; for a WireGuard spoke of a hub, from the
+    public server to the spoke's tunnel address, through both tunnels;
 alternately, --reps times each, and the ratio of the medians is reported. `molecule
 destroy -s X` follows, always. Each scenario holds /tmp/wgpf-lab.lock (flock(2), the
 lock flock(1) takes) from converge to destroy: other Molecule runs wait, one scenario at
@@ -85,15 +86,27 @@ def scenario_forwards(scenario):
         fwd = forwards[check["forward"]]
         connect = check["connect"] if isinstance(check["connect"], list) else [check["connect"]]
         to = fwd["to"]
+        to_vars = host_vars.get(to, {})
         out.append({
             "forward": fwd["name"], "technique": check.get("technique"), "public": fwd["public"], "to": to,
             # The tunnel from the public server ends at the intermediate, or at a direct peer itself.
-            "far_end": host_vars.get(to, {}).get("wgpf_intermediate") or to,
+            "far_end": to_vars.get("wgpf_intermediate") or to,
+            "spoke_address": spoke_address(to_vars),
             "client": expect["client"], "port": first_port(fwd["port"]),
             "to_port": first_port(fwd.get("to_port", fwd["port"])),
             "connect": next(a for a in connect if ipaddress.ip_address(a).version == 4),
         })
     return out
+
+
+def spoke_address(host_vars):
+    """The tunnel address of a WireGuard spoke of a hub (two tunnels from the public server), else None."""
+    if host_vars.get("wgpf_attachment") != "wireguard" or not host_vars.get("wgpf_intermediate"):
+        return None
+    addresses = host_vars.get("wgpf_address") or []
+    addresses = addresses if isinstance(addresses, list) else [addresses]
+    return next((str(ipaddress.ip_interface(a).ip) for a in addresses if ipaddress.ip_interface(a).version == 4),
+                None)
 
 
 def tunnel_addresses(container):
@@ -147,9 +160,11 @@ def median(values):
 
 
 def measure_forward(fwd, reps, seconds, started):
-    far = far_end_address(fwd["public"], fwd["far_end"])
+    # A spoke behind a hub is two tunnels away: the baseline crosses both, to the spoke itself.
+    end = fwd["to"] if fwd["spoke_address"] else fwd["far_end"]
+    far = fwd["spoke_address"] or far_end_address(fwd["public"], fwd["far_end"])
     start_server(fwd["to"], fwd["to_port"], started)
-    start_server(fwd["far_end"], TUNNEL_PORT, started)
+    start_server(end, TUNNEL_PORT, started)
     bare, forwarded = [], []
     for rep in range(reps):  # alternated, so that a change in load hits both alike
         bare.append(iperf(fwd["public"], far, TUNNEL_PORT, seconds))
