@@ -35,7 +35,7 @@ SANITY_ARGS ?=
 ANSIBLE_TEST_PIP ?= 24.2
 GET_PIP_SHIM := $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
 
-.PHONY: test deps apt-deps collection-path unit offline sanity lint build install-check bench clean render explain golden \
+.PHONY: test deps apt-deps collection-path unit offline sanity lint build install-check bench bench-wire bench-throughput clean render explain golden \
 	example molecule demo docker-image
 
 test: deps collection-path unit offline lint install-check molecule
@@ -200,8 +200,19 @@ install-check: build
 	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t filter wgforward.portforward.plan >/dev/null; \
 	echo "install-check: $(TARBALL) installs and documents its plugins"
 
+# Benchmarks, run on demand (not part of `make test`); each prints a table, saves JSON under
+# .benchmarks/ and fails when its target is missed. benchmarks/README.md has the latest tables.
 bench: deps collection-path
 	$(TEST_ENV) $(VBIN)/python benchmarks/plan_bench.py
+
+# Root: network namespaces on this machine, nft, gcc.
+bench-wire: deps collection-path
+	$(TEST_ENV) $(VBIN)/python benchmarks/wire_bench.py
+
+# Molecule labs, one scenario at a time under /tmp/wgpf-lab.lock; the image needs iperf3
+# (FORCE=1 bash molecule/resources/image/build.sh rebuilds it).
+bench-throughput: deps collection-path
+	$(TEST_ENV) $(VBIN)/python benchmarks/throughput_bench.py $(if $(SCENARIO_BENCH),--scenarios $(SCENARIO_BENCH))
 
 clean:
 	rm -rf .collections .sanity dist tests/output .pytest_cache
