@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
 """The public server's DNAT map stays flat in the number of forwards and keeps `sources` exact.
 
-Without sources in a family: a plain hash map keyed protocol . port. With them: an interval map
-keyed port first (port . protocol . source network). Both measured at 0.94-0.97 of the 1-forward
-connection rate with 10,000 forwards (issue 11), against 0.17 for the source-first interval map.
+Forwards open to anyone: a plain hash map keyed protocol . port (`dnatN`). Source-restricted
+forwards: an interval map keyed port first (port . protocol . source network, `dnatN_sources`),
+looked up only when the first misses. The source-first interval map of earlier versions fell to
+0.17 of the 1-forward connection rate at 10,000 forwards (benchmarks/wire_bench.py).
 """
 
 from __future__ import annotations
@@ -28,8 +29,12 @@ def public_table(inv):
     return next(f["content"] for f in render_files(plan) if f["kind"] == "nftables")
 
 
-def dnat_map(table, version=4):
-    return re.search(r"map dnat%d \{\n(.*?)\n\t\}" % version, table, re.S).group(1)
+def dnat_map(table, version=4, name="dnat%d"):
+    return re.search(r"map %s \{\n(.*?)\n\t\}" % (name % version), table, re.S).group(1)
+
+
+def sources_map(table, version=4):
+    return dnat_map(table, version, "dnat%d_sources")
 
 
 def mixed():
@@ -53,26 +58,29 @@ def test_without_sources_the_map_is_a_plain_hash_keyed_protocol_then_port(nft_ch
     nft_check(table, tmp_path)
 
 
-def test_with_sources_the_map_is_keyed_port_first_and_lists_only_the_sources(nft_check, tmp_path):
+def test_with_sources_a_second_map_keyed_port_first_lists_only_the_sources(nft_check, tmp_path):
     table = public_table(mixed())
-    body = dnat_map(table)
+    assert set(re.findall(r"(\w+ \. \d+) :", dnat_map(table))) == {"tcp . 2000", "udp . 2000"}
+    body = sources_map(table)
     assert "type inet_service . inet_proto . ipv4_addr : ipv4_addr . inet_service\n\t\tflags interval" in body
     elements = set(re.findall(r"(\d+ \. \w+ \. [\d./]+) :", body))
-    assert elements == {"2000 . tcp . 0.0.0.0/0", "2000 . udp . 0.0.0.0/0",
-                        "2001 . tcp . 198.51.100.87/32", "2001 . tcp . 192.0.2.144/30"}
-    assert "dnat ip to th dport . meta l4proto . ip saddr map @dnat4" in table
+    assert elements == {"2001 . tcp . 198.51.100.87/32", "2001 . tcp . 192.0.2.144/30"}
+    # The hash map first: open forwards never pay for the interval lookup.
+    assert table.index("map @dnat4\n") < table.index("dnat ip to th dport . meta l4proto . ip saddr map @dnat4_sources")
     nft_check(table, tmp_path)
 
 
-def test_overlapping_sources_of_one_forward_become_one_element(nft_check, tmp_path):
+def test_only_restricted_forwards_make_only_the_sources_map(nft_check, tmp_path):
     inv = seed_lan()
     inv.forward(name="hooks", public="public1", port=2001, to="private1", sources=["10.8.0.0/16", "10.8.4.0/24"])
     table = public_table(inv)
-    assert re.findall(r"2001 \. tcp \. ([\d./]+) :", dnat_map(table)) == ["10.8.0.0/16"]
+    assert "map dnat4 {" not in table
+    # Overlapping sources of one forward are one element.
+    assert re.findall(r"2001 \. tcp \. ([\d./]+) :", sources_map(table)) == ["10.8.0.0/16"]
     nft_check(table, tmp_path)
 
 
-def test_ipv6_families_choose_their_map_on_their_own(nft_check, tmp_path):
+def test_ipv6_families_choose_their_maps_on_their_own(nft_check, tmp_path):
     inv = seed_hub(private_vars={"address": ["10.0.0.3/24", "fd00::3/64"]})
     inv.hosts["public1"]["wgpf_address"] = ["10.0.0.2/24", "fd00::2/64"]
     inv.hosts["inter1"]["wgpf_address"] = ["10.0.0.1/24", "fd00::1/64"]
@@ -80,9 +88,10 @@ def test_ipv6_families_choose_their_map_on_their_own(nft_check, tmp_path):
     inv.forward(name="hooks", public="public1", port=2001, to="private1", sources=["2001:db8::/32"])
     table = public_table(inv)
     assert "type inet_proto . inet_service : ipv4_addr . inet_service\n" in dnat_map(table, 4)
-    assert "2001 . tcp . 2001:db8::/32 : fd00::3 . 2001" in dnat_map(table, 6)
-    assert "2000 . tcp . ::/0 : fd00::3 . 2000" in dnat_map(table, 6)
-    assert "dnat ip6 to th dport . meta l4proto . ip6 saddr map @dnat6" in table
+    assert "map dnat4_sources" not in table
+    assert "tcp . 2000 : fd00::3 . 2000" in dnat_map(table, 6)
+    assert "2001 . tcp . 2001:db8::/32 : fd00::3 . 2001" in sources_map(table, 6)
+    assert "dnat ip6 to th dport . meta l4proto . ip6 saddr map @dnat6_sources" in table
     nft_check(table, tmp_path)
 
 
@@ -97,12 +106,15 @@ def test_the_loaded_map_answers_a_restricted_port_only_from_its_sources(tmp_path
     netns = "wgpf-test-%s" % uuid.uuid4().hex[:8]
     subprocess.run(["ip", "netns", "add", netns], check=True)
 
-    def lookup(port, proto, saddr):
-        run = subprocess.run(["ip", "netns", "exec", netns, "nft", "get", "element", "inet", "wgpf", "dnat4",
-                              "{ %d . %s . %s }" % (port, proto, saddr)], capture_output=True, text=True,
-                             check=False)
+    def get(name, element):
+        run = subprocess.run(["ip", "netns", "exec", netns, "nft", "get", "element", "inet", "wgpf", name,
+                              "{ %s }" % element], capture_output=True, text=True, check=False)
         found = re.search(r": ([\d.]+ \. \d+)", run.stdout)
         return found.group(1) if run.returncode == 0 and found else None
+
+    def lookup(port, proto, saddr):
+        # What the two rules do: the hash map first, the sources map on a miss.
+        return get("dnat4", "%s . %d" % (proto, port)) or get("dnat4_sources", "%d . %s . %s" % (port, proto, saddr))
 
     try:
         subprocess.run(["ip", "netns", "exec", netns, "nft", "-f", str(path)], check=True, capture_output=True)
