@@ -54,9 +54,9 @@ _value:
       C(listen_port), C(table), C(key_file), C(rp_filter), C(rules) and C(peers) with C(host),
       C(endpoint), C(keepalive) and C(allowed_ips)), C(nftables) (DNAT maps, masquerading, accepted
       flows, connection marks and SAV), C(sysctls), C(routes), C(rules) and C(forwards) (the decision
-      for each forward that involves this host) and C(layout) (where the collection's files live on a host:
-      C(header), C(wg_dir), C(key_dir), C(etc_dir), C(nft_path), C(nft_table), C(sysctl_path), C(routes_path),
-      C(sync_script), C(nft_unit), C(routes_unit)).
+      for each forward that involves this host) and C(layout), where the collection's files live on a host
+      (C(header), C(wg_dir), C(key_dir), C(etc_dir), C(nft_path), C(nft_table), C(sysctl_path),
+      C(routes_path), C(sync_script), C(nft_unit), C(routes_unit)).
     - Without O(host), a dictionary of such plans by host name.
   type: dict
 """
