@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: wgforward.portforward contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -126,8 +125,10 @@ def concerned_hosts(scenario, forward):
         path = os.path.join(ROOT, "inventory.example", "host_vars", forward["to"] + ".yml")
     with open(path) as handle:
         host_vars = yaml.safe_load(handle) or {}
-    return sorted({forward["public"], forward["to"]} | ({host_vars["wgpf_intermediate"]}
-                                                         if host_vars.get("wgpf_intermediate") else set()))
+    hosts = {forward["public"], forward["to"]}
+    if host_vars.get("wgpf_intermediate"):
+        hosts.add(host_vars["wgpf_intermediate"])
+    return sorted(hosts)
 
 
 def forwards_of(scenario):
@@ -207,7 +208,7 @@ def main():
     if not holds_lock():
         # Scenarios share container names: one user of the lab at a time.
         os.execvp("flock", ["flock", LOCK, sys.executable] + sys.argv)
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--only", choices=sorted(TOPOLOGIES), help="one topology")
     parser.add_argument("--json", default=os.path.join(ROOT, ".benchmarks", "controller.json"))
     args = parser.parse_args()

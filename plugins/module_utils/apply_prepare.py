@@ -35,15 +35,15 @@ def host_plan(plans, host, role=None):
     """``host``'s plan from every host's plans; with ``role``, the plan must give the host that role."""
     if host not in plans:
         raise PrepareError("%s is in none of the groups wireguard_public, wireguard_intermediate, wireguard_private, "
-                        "so the collection has nothing to plan for it" % host)
+                           "so the collection has nothing to plan for it" % host)
     plan = plans[host]
     if role is not None and role not in ROLES:
         raise PrepareError("%s: internal is an internal role: apply wgforward.portforward.wireguard_public, "
-                        "wireguard_intermediate or wireguard_private instead (role %r)" % (host, role))
+                           "wireguard_intermediate or wireguard_private instead (role %r)" % (host, role))
     if role is not None and plan["role"] != role:
         raise PrepareError("%s is planned as a %s server, but the role wgforward.portforward.wireguard_%s is applied to "
-                        "it: put it in the group wireguard_%s or apply wgforward.portforward.wireguard_%s"
-                        % (host, plan["role"], role, role, plan["role"]))
+                           "it: put it in the group wireguard_%s or apply wgforward.portforward.wireguard_%s"
+                           % (host, plan["role"], role, role, plan["role"]))
     return plan
 
 
@@ -60,7 +60,7 @@ def package_query(os_family):
     """argv that lists which of the needed packages are installed."""
     if os_family not in PACKAGES:
         raise PrepareError("installing packages on the %s family is not supported: install wireguard-tools, nftables "
-                        "and iproute2 yourself and set wireguard_<role>_install_packages to false" % os_family)
+                           "and iproute2 yourself and set wireguard_<role>_install_packages to false" % os_family)
     return PACKAGE_QUERY[os_family] + PACKAGES[os_family]
 
 

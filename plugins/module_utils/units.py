@@ -99,9 +99,9 @@ grep -qxE '[A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=' "$KEY" || die "$KEY does not ho
 wg show "$IF" >/dev/null 2>&1 || die "$IF is not up: start wg-quick@$IF instead"
 
 state() {
-	# Hash of the running config (with its key: hashed here, never printed) and of its routes.
-	{ wg showconf "$IF"; ip -4 route show table all dev "$IF"; ip -6 route show table all dev "$IF"; } 2>/dev/null \
-		| sha256sum
+    # Hash of the running config (with its key: hashed here, never printed) and of its routes.
+    { wg showconf "$IF"; ip -4 route show table all dev "$IF"; ip -6 route show table all dev "$IF"; } 2>/dev/null \
+        | sha256sum
 }
 before=$(state)
 
@@ -113,11 +113,11 @@ grep -qx '\[Interface\]' <<<"$stripped" || die "$CONF has no [Interface] section
 # Everything stays in this shell's memory (command substitution); only a
 # complete config with exactly one PrivateKey line is handed to wg.
 full=$(awk -v keyfile="$KEY" '
-	BEGIN { if ((getline key < keyfile) <= 0 || key == "") exit 3; close(keyfile) }
-	/^[ \t]*[Pp][Rr][Ii][Vv][Aa][Tt][Ee][Kk][Ee][Yy][ \t]*=/ { next }
-	{ print }
-	/^\[Interface\][ \t]*$/ && !done { print "PrivateKey = " key; done = 1 }
-	END { if (!done) exit 4 }
+    BEGIN { if ((getline key < keyfile) <= 0 || key == "") exit 3; close(keyfile) }
+    /^[ \t]*[Pp][Rr][Ii][Vv][Aa][Tt][Ee][Kk][Ee][Yy][ \t]*=/ { next }
+    { print }
+    /^\[Interface\][ \t]*$/ && !done { print "PrivateKey = " key; done = 1 }
+    END { if (!done) exit 4 }
 ' <<<"$stripped") || die "could not add the private key to the config: refusing to sync"
 [ "$(grep -c '^PrivateKey = ' <<<"$full")" = 1 ] || die "the config to sync has no private key: refusing to sync"
 
@@ -128,72 +128,72 @@ unset full
 # ---------------------------------------------------------------- routes
 # The Table of the [Interface] section, as wg-quick reads it (default auto).
 table=$(awk '
-	/^\[/ { section = $0; next }
-	section == "[Interface]" {
-		line = $0; sub(/#.*/, "", line)
-		if (match(line, /^[ \t]*[Tt][Aa][Bb][Ll][Ee][ \t]*=/)) {
-			value = substr(line, RLENGTH + 1); gsub(/[ \t]/, "", value); print value
-		}
-	}' "$CONF" | tail -n1)
+    /^\[/ { section = $0; next }
+    section == "[Interface]" {
+        line = $0; sub(/#.*/, "", line)
+        if (match(line, /^[ \t]*[Tt][Aa][Bb][Ll][Ee][ \t]*=/)) {
+            value = substr(line, RLENGTH + 1); gsub(/[ \t]/, "", value); print value
+        }
+    }' "$CONF" | tail -n1)
 table=${table:-auto}
 table_lc=${table,,}
 
 if [ "$table_lc" != off ]; then
-	mapfile -t allowed < <(wg show "$IF" allowed-ips | tr -s ' \t' '\n' | grep -E '^[0-9a-fA-F:.]+/[0-9]+$' \
-		| sort -u | sort -t / -k 2 -nr)
+    mapfile -t allowed < <(wg show "$IF" allowed-ips | tr -s ' \t' '\n' | grep -E '^[0-9a-fA-F:.]+/[0-9]+$' \
+        | sort -u | sort -t / -k 2 -nr)
 
-	if [ "$table_lc" = auto ]; then
-		# wg-quick turns a /0 into fwmark policy routing at up; only a restart redoes that.
-		has_default=no
-		for net in "${allowed[@]}"; do [[ $net == */0 ]] && has_default=yes; done
-		fwmark=$(wg show "$IF" fwmark 2>/dev/null || echo off)
-		if { [ "$has_default" = yes ] && [ "$fwmark" = off ]; } || { [ "$has_default" = no ] && [ "$fwmark" != off ]; }; then
-			systemctl restart "wg-quick@$IF"
-			echo changed
-			exit 0
-		fi
-	fi
+    if [ "$table_lc" = auto ]; then
+        # wg-quick turns a /0 into fwmark policy routing at up; only a restart redoes that.
+        has_default=no
+        for net in "${allowed[@]}"; do [[ $net == */0 ]] && has_default=yes; done
+        fwmark=$(wg show "$IF" fwmark 2>/dev/null || echo off)
+        if { [ "$has_default" = yes ] && [ "$fwmark" = off ]; } || { [ "$has_default" = no ] && [ "$fwmark" != off ]; }; then
+            systemctl restart "wg-quick@$IF"
+            echo changed
+            exit 0
+        fi
+    fi
 
-	want=()
-	for net in "${allowed[@]}"; do
-		fam=-4
-		[[ $net == *:* ]] && fam=-6
-		if [ "$table_lc" != auto ]; then
-			ip "$fam" route replace "$net" dev "$IF" table "$table"
-			want+=("$net")
-		elif [[ $net != */0 ]]; then
-			if [ -z "$(ip "$fam" route show dev "$IF" match "$net" 2>/dev/null)" ]; then
-				ip "$fam" route add "$net" dev "$IF"
-			fi
-			want+=("$net")
-		fi
-	done
+    want=()
+    for net in "${allowed[@]}"; do
+        fam=-4
+        [[ $net == *:* ]] && fam=-6
+        if [ "$table_lc" != auto ]; then
+            ip "$fam" route replace "$net" dev "$IF" table "$table"
+            want+=("$net")
+        elif [[ $net != */0 ]]; then
+            if [ -z "$(ip "$fam" route show dev "$IF" match "$net" 2>/dev/null)" ]; then
+                ip "$fam" route add "$net" dev "$IF"
+            fi
+            want+=("$net")
+        fi
+    done
 
-	# Routes through this interface that no peer's AllowedIPs carry any more
-	# (the kernel's own routes for the interface addresses are left alone).
-	rt_table=$table
-	[ "$table_lc" = auto ] && rt_table=main
-	for fam in -4 -6; do
-		while read -r dst _; do
-			[ -n "$dst" ] || continue
-			norm=$dst
-			if [ "$dst" = default ]; then
-				norm=$([ "$fam" = -4 ] && echo 0.0.0.0/0 || echo ::/0)
-			elif [[ $dst != */* ]]; then
-				norm=$dst/$([ "$fam" = -4 ] && echo 32 || echo 128)
-			fi
-			keep=no
-			for net in "${want[@]}"; do [ "$net" = "$norm" ] && keep=yes; done
-			if [ "$keep" = no ]; then
-				ip "$fam" route del "$dst" dev "$IF" table "$rt_table" 2>/dev/null || true
-			fi
-		done < <(ip "$fam" route show table "$rt_table" dev "$IF" 2>/dev/null | grep -v -e 'proto kernel' -e '^fe80::/64' -e '^multicast ' || true)
-	done
+    # Routes through this interface that no peer's AllowedIPs carry any more
+    # (the kernel's own routes for the interface addresses are left alone).
+    rt_table=$table
+    [ "$table_lc" = auto ] && rt_table=main
+    for fam in -4 -6; do
+        while read -r dst _; do
+            [ -n "$dst" ] || continue
+            norm=$dst
+            if [ "$dst" = default ]; then
+                norm=$([ "$fam" = -4 ] && echo 0.0.0.0/0 || echo ::/0)
+            elif [[ $dst != */* ]]; then
+                norm=$dst/$([ "$fam" = -4 ] && echo 32 || echo 128)
+            fi
+            keep=no
+            for net in "${want[@]}"; do [ "$net" = "$norm" ] && keep=yes; done
+            if [ "$keep" = no ]; then
+                ip "$fam" route del "$dst" dev "$IF" table "$rt_table" 2>/dev/null || true
+            fi
+        done < <(ip "$fam" route show table "$rt_table" dev "$IF" 2>/dev/null | grep -v -e 'proto kernel' -e '^fe80::/64' -e '^multicast ' || true)
+    done
 fi
 
 after=$(state)
 if [ "$before" != "$after" ]; then
-	echo changed
+    echo changed
 fi
 """
 

@@ -112,7 +112,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.apply_system
 
 def run_module(module, root="/"):
     fs = HostFiles(root=root, check_mode=module.check_mode)
-    cmd = Commands(lambda argv: module.run_command(argv), check_mode=module.check_mode)
+    cmd = Commands(module.run_command, check_mode=module.check_mode)
     host = HostApply(fs, cmd)
     try:
         if module.params["state"] == "absent":
@@ -133,7 +133,7 @@ def main():
         argument_spec=dict(
             state=dict(type="str", default="present", choices=["present", "absent"]),
             files=dict(type="list", elements="dict", default=[]),
-            key_files=dict(type="dict", default={}),
+            key_files=dict(type="dict", default={}, no_log=False),  # paths, not keys
             sysctls=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
