@@ -35,7 +35,7 @@ SANITY_ARGS ?=
 ANSIBLE_TEST_PIP ?= 24.2
 GET_PIP_SHIM := $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
 
-.PHONY: test deps apt-deps collection-path unit offline sanity lint build install-check bench bench-wire bench-throughput clean render explain golden \
+.PHONY: test deps apt-deps collection-path unit offline sanity lint build install-check bench bench-wire bench-throughput bench-controller clean render explain golden \
 	example molecule demo docker-image
 
 test: deps collection-path unit offline lint install-check molecule
@@ -206,6 +206,9 @@ bench: deps collection-path
 	$(TEST_ENV) $(VBIN)/python benchmarks/plan_bench.py
 
 # Root: network namespaces on this machine, nft, gcc.
+bench-controller: deps collection-path docker-image
+	$(TEST_ENV) $(VBIN)/python benchmarks/controller_bench.py
+
 bench-wire: deps collection-path
 	$(TEST_ENV) $(VBIN)/python benchmarks/wire_bench.py
 

@@ -54,7 +54,9 @@ _value:
       C(listen_port), C(table), C(key_file), C(rp_filter), C(rules) and C(peers) with C(host),
       C(endpoint), C(keepalive) and C(allowed_ips)), C(nftables) (DNAT maps, masquerading, accepted
       flows, connection marks and SAV), C(sysctls), C(routes), C(rules) and C(forwards) (the decision
-      for each forward that involves this host).
+      for each forward that involves this host) and C(layout), where the collection's files live on a host
+      (C(header), C(wg_dir), C(key_dir), C(etc_dir), C(nft_path), C(nft_table), C(sysctl_path),
+      C(routes_path), C(sync_script), C(nft_unit), C(routes_unit)).
     - Without O(host), a dictionary of such plans by host name.
   type: dict
 """
@@ -63,6 +65,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.addresses import HAS_NETADDR
 from ansible_collections.wgforward.portforward.plugins.module_utils.inventory import from_hostvars
+from ansible_collections.wgforward.portforward.plugins.module_utils.layout import as_dict as layout
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_cached
 from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
 
@@ -74,12 +77,14 @@ def plan(hostvars, groups, host=None):
         plans = plan_cached(from_hostvars(hostvars, groups))
     except PlanError as exc:
         raise AnsibleFilterError(str(exc))
+    # Copies: the cached plans stay as the planner made them.
+    where = layout()
     if host is None:
-        return plans
+        return {name: dict(each, layout=where) for name, each in plans.items()}
     if host not in plans:
         raise AnsibleFilterError("wgforward.portforward.plan: host '%s' is in none of the groups wireguard_public, "
                                  "wireguard_intermediate, wireguard_private" % host)
-    return plans[host]
+    return dict(plans[host], layout=where)
 
 
 class FilterModule:

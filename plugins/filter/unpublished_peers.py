@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: unpublished_peers
+author: wgforward.portforward contributors
+version_added: 0.2.0
+short_description: The peers of a host whose public keys no host has published yet
+description:
+  - The peers of a host whose public keys no host has published yet.
+  - Used by the collection's roles; the logic is unit-tested Python, not Jinja.
+options:
+  _input:
+    description: This host's plan.
+    type: dict
+    required: true
+  hostvars:
+    description: C(hostvars).
+    type: dict
+    required: true
+  plans:
+    description: Every host's plan (for the peers' key files).
+    type: dict
+    required: true
+  fact:
+    description: The name of the fact each host publishes its public keys in.
+    type: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Peers to ensure keys on
+  ansible.builtin.set_fact:
+    todo: "{{ my_plan | wgforward.portforward.unpublished_peers(hostvars, plans, 'my_public_keys') }}"
+"""
+
+RETURN = r"""
+_value:
+  description: One C({host, interface, key_file}) per peer interface, each once.
+  type: list
+  elements: dict
+"""
+
+# One file per filter: Ansible finds a collection filter by its file name without importing the others.
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.prepare_errors import checked
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply_prepare import unpublished_peers as _impl
+
+
+class FilterModule:
+    def filters(self):
+        return {"unpublished_peers": checked(_impl)}

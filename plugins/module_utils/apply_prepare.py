@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller-side steps of the roles that used to be Jinja loops: pick a host's plan,
+which packages are missing, and whose public keys a host's configs need.
+
+Public keys travel as a fact of each host (``{interface: public key}``); the
+private keys never leave the hosts.
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.parsing.convert_bool import boolean
+
+
+class PrepareError(Exception):
+    """A host the roles cannot prepare; the message names it."""
+
+
+ROLES = ("public", "intermediate", "private")
+
+# By ansible_facts.os_family: what the collection needs on a host.
+PACKAGES = {
+    "Debian": ["wireguard-tools", "nftables", "iproute2"],
+    "RedHat": ["wireguard-tools", "nftables", "iproute"],
+}
+# How to ask which are installed without python3-apt or a package cache; prints "<name> installed".
+PACKAGE_QUERY = {
+    "Debian": ["dpkg-query", "--show", "--showformat=${Package} ${db:Status-Status}\\n"],
+    "RedHat": ["rpm", "--query", "--queryformat=%{NAME} installed\\n"],
+}
+
+
+def host_plan(plans, host, role=None):
+    """``host``'s plan from every host's plans; with ``role``, the plan must give the host that role."""
+    if host not in plans:
+        raise PrepareError("%s is in none of the groups wireguard_public, wireguard_intermediate, wireguard_private, "
+                           "so the collection has nothing to plan for it" % host)
+    plan = plans[host]
+    if role is not None and role not in ROLES:
+        raise PrepareError("%s: internal is an internal role: apply wgforward.portforward.wireguard_public, "
+                           "wireguard_intermediate or wireguard_private instead (role %r)" % (host, role))
+    if role is not None and plan["role"] != role:
+        raise PrepareError("%s is planned as a %s server, but the role wgforward.portforward.wireguard_%s is applied to "
+                           "it: put it in the group wireguard_%s or apply wgforward.portforward.wireguard_%s"
+                           % (host, plan["role"], role, role, plan["role"]))
+    return plan
+
+
+def install_packages(explicit, host_vars, role):
+    """Whether to install missing packages: the role's own variable when it passed one, else the
+    host's ``wireguard_<role>_install_packages`` from the inventory (site.yml's first play runs no
+    role that would set it), else true."""
+    if explicit is not None:
+        return boolean(explicit)
+    return boolean(host_vars.get("wireguard_%s_install_packages" % role, True))
+
+
+def package_query(os_family):
+    """argv that lists which of the needed packages are installed."""
+    if os_family not in PACKAGES:
+        raise PrepareError("installing packages on the %s family is not supported: install wireguard-tools, nftables "
+                           "and iproute2 yourself and set wireguard_<role>_install_packages to false" % os_family)
+    return PACKAGE_QUERY[os_family] + PACKAGES[os_family]
+
+
+def missing_packages(query_lines, os_family):
+    """The needed packages the query did not report as installed."""
+    installed = set()
+    for line in query_lines:
+        words = line.split()
+        if len(words) == 2 and words[1] == "installed":
+            installed.add(words[0])
+    return [name for name in PACKAGES[os_family] if name not in installed]
+
+
+def published_keys(key_results):
+    """{interface: public key} from the results of a wireguard_key loop over the plan's interfaces."""
+    out = {}
+    for result in key_results or []:
+        if result.get("public_key"):
+            out[result["item"]["name"]] = result["public_key"]
+    return out
+
+
+def _published(hostvars, host, fact):
+    known = hostvars[host].get(fact) if host in hostvars else None
+    return known if isinstance(known, dict) else {}
+
+
+def unpublished_peers(plan, hostvars, plans, fact):
+    """The peers whose public key no host published as ``fact``: [{host, interface, key_file}] to ensure there."""
+    out = []
+    for iface in plan["interfaces"]:
+        for peer in iface["peers"]:
+            if peer["interface"] in _published(hostvars, peer["host"], fact):
+                continue
+            peer_plan = host_plan(plans, peer["host"])
+            for peer_iface in peer_plan["interfaces"]:
+                entry = {"host": peer["host"], "interface": peer["interface"], "key_file": peer_iface["key_file"]}
+                if peer_iface["name"] == peer["interface"] and entry not in out:
+                    out.append(entry)
+    return out
+
+
+def peer_keys(plan, hostvars, fact, ensured=None):
+    """{host: {interface: public key}} of this host's peers: published facts, then keys ensured on the peers."""
+    keys = {}
+    for iface in plan["interfaces"]:
+        for peer in iface["peers"]:
+            key = _published(hostvars, peer["host"], fact).get(peer["interface"])
+            if key:
+                keys.setdefault(peer["host"], {})[peer["interface"]] = key
+    for result in ensured or []:
+        if result.get("public_key"):
+            keys.setdefault(result["item"]["host"], {})[result["item"]["interface"]] = result["public_key"]
+    return keys
+
+
+def key_files(plan):
+    return {iface["name"]: iface["key_file"] for iface in plan["interfaces"]}

@@ -1,0 +1,145 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the wgforward.portforward collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: apply_plan
+short_description: Apply one host's rendered wgforward.portforward plan in one step
+version_added: "0.2.0"
+description:
+  - Writes the files P(wgforward.portforward.render_files#filter) rendered for this host where they differ
+    (temporary file beside the target, then one rename; mode and owner root), with the helper units and the
+    WireGuard sync script they need, then runs exactly what the change needs.
+  - The nftables table is checked with C(nft -c) before it replaces the old file, and loaded by
+    C(wgpf-nftables.service) (a reload replaces the collection's table only, in one transaction).
+  - Sysctls are loaded from the drop-in only when a running value differs from the plan.
+  - A WireGuard config whose C([Interface]) section changed (its C(interface_digest)) restarts C(wg-quick@<if>),
+    stopped first with the old config in place; a peer-only change is applied to the running interface with
+    C(wg syncconf) through C(/usr/local/sbin/wgpf-wg-sync), which reads the key from its file on the host and
+    never feeds an empty or keyless config.
+  - A changed routes script is preceded by the old script's C(down) (the unit is stopped before it is replaced),
+    then C(wgpf-routes.service) starts again. Units are enabled; C(daemon-reload) runs when a unit file changed.
+  - Removes the interfaces, units and files the plan no longer holds; O(state=absent) removes everything the
+    collection put on the host, and nothing else.
+  - Refuses to replace a WireGuard config the collection did not write (no C(# Managed by wgforward.portforward)
+    header line).
+  - Never reads a private key file (keys are loaded by the configs' C(PostUp) and by the sync script); diffs
+    mask any secret line.
+author:
+  - wgforward.portforward maintainers (@wgforward)
+options:
+  state:
+    description:
+      - V(present) applies O(files); V(absent) removes everything the collection put on the host.
+    type: str
+    choices: [present, absent]
+    default: present
+  files:
+    description:
+      - The host's files from P(wgforward.portforward.render_files#filter), each with C(path), C(mode), C(kind)
+        (wireguard, nftables, sysctl, routes) and C(content); WireGuard configs also with C(interface),
+        C(interface_digest) and C(missing_keys).
+      - A kind with no file here is removed from the host.
+    type: list
+    elements: dict
+    default: []
+  key_files:
+    description: The private key file of each WireGuard interface, by interface name (the plan's C(key_file)).
+    type: dict
+    default: {}
+  sysctls:
+    description: The plan's sysctls (name to value), compared with the running values.
+    type: dict
+    default: {}
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - The commands a real run would run are returned in RV(actions); the WireGuard sync is assumed to change
+        the running interface.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+requirements:
+  - systemd, and on the host C(nft) (nftables), C(sysctl) (procps), C(wg) and C(wg-quick) (wireguard-tools).
+notes:
+  - Private keys are never in the arguments, the result or the diff.
+"""
+
+EXAMPLES = r"""
+- name: Apply this host's plan
+  wgforward.portforward.apply_plan:
+    files: "{{ plan | wgforward.portforward.render_files(public_keys) }}"
+    key_files: "{{ plan | wgforward.portforward.key_files }}"
+    sysctls: "{{ plan.sysctls }}"
+
+- name: Remove everything the collection put on the host
+  wgforward.portforward.apply_plan:
+    state: absent
+"""
+
+RETURN = r"""
+actions:
+  description: The commands that changed the host (or would, in check mode), in the order they ran.
+  returned: always
+  type: list
+  elements: str
+  sample: ["systemctl reload wgpf-nftables.service", "/usr/local/sbin/wgpf-wg-sync wg0 /etc/wireguard/wgpf/wg0.key"]
+files:
+  description: The paths written or removed (or that would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/wgpf/wgpf.nft]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply_fs import ApplyError, HostFiles
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply_host import HostApply
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply_systemd import Commands
+
+
+def run_module(module, root="/"):
+    fs = HostFiles(root=root, check_mode=module.check_mode)
+    cmd = Commands(module.run_command, check_mode=module.check_mode)
+    host = HostApply(fs, cmd)
+    try:
+        if module.params["state"] == "absent":
+            host.absent()
+        else:
+            host.present(module.params["files"], module.params["key_files"], module.params["sysctls"],
+                         check_mode=module.check_mode)
+    except (ApplyError, OSError) as exc:
+        module.fail_json(msg=str(exc), changed=host.changed, actions=cmd.actions, files=fs.changed_paths)
+    result = {"changed": host.changed, "actions": cmd.actions, "files": fs.changed_paths}
+    if module._diff:
+        result["diff"] = fs.diffs
+    module.exit_json(**result)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            files=dict(type="list", elements="dict", default=[]),
+            key_files=dict(type="dict", default={}, no_log=False),  # paths, not keys
+            sysctls=dict(type="dict", default={}),
+        ),
+        supports_check_mode=True,
+    )
+    run_module(module)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,367 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests for wgforward.portforward.apply_plan and module_utils/apply_*.py.
+
+Each decision of the apply step runs against a temporary directory standing for
+the host's root (/etc/wireguard, /etc/wgpf, /proc/sys, ... under tmp_path) and a
+fake command runner that keeps the units' state (active, enabled) and records
+every command with what the files held at that moment, so a test can prove for
+instance that an interface was stopped while its old config was still in place.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.wgforward.portforward.plugins.module_utils import layout
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply_fs import ApplyError, HostFiles
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply_host import HostApply
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply_systemd import Commands
+from ansible_collections.wgforward.portforward.plugins.module_utils.units import UNIT_DIR, WG_SYNC
+from ansible_collections.wgforward.portforward.plugins.modules import apply_plan
+
+NFT_UNIT_FILE = "%s/%s" % (UNIT_DIR, layout.NFT_UNIT)
+ROUTES_UNIT_FILE = "%s/%s" % (UNIT_DIR, layout.ROUTES_UNIT)
+KEY = "EEWSeEq3jB8emW9R4TctJK1WkCJuvQw3n4EL0Siaenw="  # test-only, must never show up in a diff
+KEY_FILE = layout.key_path("wg0")
+HEAD = "%s for host h1: local changes are overwritten.\n" % layout.HEADER
+
+
+class FakeHost:
+    """Commands of the apply step against the tmp root: systemd state, nft, sysctl, the sync script."""
+
+    def __init__(self, root):
+        self.root = root
+        self.active, self.enabled = set(), set()
+        self.calls = []  # (argv, {path: content at the time} for the paths in self.watch)
+        self.watch = []
+        self.fail = {}  # argv prefix (tuple) -> (rc, stderr)
+        self.sync_out = "changed\n"
+        self.nft_seen = []
+
+    def read(self, path):
+        real = self.root / path.lstrip("/")
+        return real.read_text() if real.exists() else None
+
+    def run(self, argv):
+        self.calls.append((list(argv), {p: self.read(p) for p in self.watch}))
+        for prefix, (rc, err) in self.fail.items():
+            if tuple(argv[:len(prefix)]) == prefix:
+                return rc, "", err
+        if argv[0] == "systemctl":
+            return self.systemctl(argv[1:])
+        if argv[:3] == ["nft", "-c", "-f"]:
+            with open(argv[3]) as handle:
+                self.nft_seen.append(handle.read())
+            return 0, "", ""
+        if argv[0] == layout.SYNC_SCRIPT:
+            return 0, self.sync_out, ""
+        return 0, "", ""
+
+    def systemctl(self, args):
+        verb, unit = args[0], args[-1]
+        if verb == "is-active":
+            return (0 if unit in self.active else 3), "", ""
+        if verb == "is-enabled":
+            return (0 if unit in self.enabled else 1), "", ""
+        if verb == "start":
+            self.active.add(unit)
+        elif verb == "stop":
+            self.active.discard(unit)
+        elif verb == "enable":
+            self.enabled.add(unit)
+        elif verb == "disable":
+            self.active.discard(unit)
+            self.enabled.discard(unit)
+        return 0, "", ""
+
+    def changes(self):
+        """The commands that change the host, as strings."""
+        return [" ".join(argv) for argv, dummy in self.calls
+                if argv[:2] not in (["systemctl", "is-active"], ["systemctl", "is-enabled"]) and argv[0] != "nft"]
+
+
+def wg_file(peers="\n[Peer]\n# h2\nPublicKey = pub2\nAllowedIPs = 10.0.0.2/32\n", interface="[Interface]\nAddress = 10.0.0.1/24\n",
+            digest="digest-1", missing=()):
+    return {"path": layout.wg_config_path("wg0"), "mode": "0600", "kind": "wireguard", "interface": "wg0",
+            "interface_digest": digest, "content": HEAD + interface + peers, "missing_keys": list(missing)}
+
+
+def nft_file(body="table inet wgpf {}\n"):
+    return {"path": layout.NFT_PATH, "mode": "0644", "kind": "nftables", "content": "#!/usr/sbin/nft -f\n" + HEAD + body}
+
+
+def sysctl_file():
+    return {"path": layout.SYSCTL_PATH, "mode": "0644", "kind": "sysctl", "content": HEAD + "net.ipv4.ip_forward = 1\n"}
+
+
+def routes_file(body="up() { :; }\n"):
+    return {"path": layout.ROUTES_PATH, "mode": "0755", "kind": "routes", "content": "#!/bin/sh\n" + HEAD + body}
+
+
+SYSCTLS = {"net.ipv4.ip_forward": "1"}
+
+
+@pytest.fixture
+def host(tmp_path):
+    fake = FakeHost(tmp_path)
+    (tmp_path / "proc/sys/net/ipv4").mkdir(parents=True)
+    (tmp_path / "proc/sys/net/ipv4/ip_forward").write_text("0\n")
+    return fake
+
+
+def apply(host, files, check_mode=False, sysctls=None, state="present"):
+    fs = HostFiles(root=str(host.root), check_mode=check_mode, chown=False)
+    cmd = Commands(host.run, check_mode=check_mode)
+    step = HostApply(fs, cmd)
+    host.calls, host.nft_seen = [], []
+    if state == "absent":
+        step.absent()
+    else:
+        step.present(files, {"wg0": KEY_FILE}, SYSCTLS if sysctls is None else sysctls, check_mode=check_mode)
+    return step, fs, cmd
+
+
+def converged(host, files=None):
+    """A host after a first run, with the kernel having taken the sysctl."""
+    files = files or [wg_file(), nft_file(), sysctl_file(), routes_file()]
+    apply(host, files)
+    (host.root / "proc/sys/net/ipv4/ip_forward").write_text("1\n")
+    return files
+
+
+def test_first_run_writes_everything_and_starts_every_unit(host):
+    step, fs, dummy = apply(host, [wg_file(), nft_file(), sysctl_file(), routes_file()])
+    assert step.changed
+    for path in (layout.wg_config_path("wg0"), layout.NFT_PATH, layout.SYSCTL_PATH, layout.ROUTES_PATH,
+                 NFT_UNIT_FILE, ROUTES_UNIT_FILE, layout.SYNC_SCRIPT):
+        assert host.read(path) is not None, path
+    assert host.read(layout.SYNC_SCRIPT) == WG_SYNC
+    assert (host.root / layout.ROUTES_PATH.lstrip("/")).stat().st_mode & 0o777 == 0o755
+    assert (host.root / "etc/wireguard/wg0.conf").stat().st_mode & 0o777 == 0o600
+    changes = host.changes()
+    assert changes[0] == "systemctl daemon-reload"
+    for unit in (layout.NFT_UNIT, layout.ROUTES_UNIT, "wg-quick@wg0"):
+        assert "systemctl enable %s" % unit in changes and "systemctl start %s" % unit in changes
+    assert "sysctl --quiet --load %s" % layout.SYSCTL_PATH in changes
+    assert host.read("/etc/wgpf/wg0.digest") == "digest-1\n"
+    assert not any(c.startswith(layout.SYNC_SCRIPT) for c in changes)
+
+
+def test_second_run_changes_nothing_and_runs_nothing(host):
+    files = converged(host)
+    step, fs, cmd = apply(host, files)
+    assert not step.changed
+    assert host.changes() == [] and cmd.actions == [] and fs.diffs == []
+
+
+def test_changed_table_is_checked_then_reloaded_not_restarted(host):
+    converged(host)
+    new = nft_file("table inet wgpf { chain c {} }\n")
+    step, fs, dummy = apply(host, [wg_file(), new, sysctl_file(), routes_file()])
+    assert step.changed
+    assert host.nft_seen == [new["content"]]
+    assert host.changes() == ["systemctl reload %s" % layout.NFT_UNIT]
+    assert host.read(layout.NFT_PATH) == new["content"]
+
+
+def test_table_rejected_by_nft_leaves_the_old_one_and_names_the_file(host):
+    files = converged(host)
+    host.fail[("nft", "-c")] = (1, "Error: syntax error")
+    with pytest.raises(ApplyError, match=r"^/etc/wgpf/wgpf.nft: nft -c rejected .*syntax error"):
+        apply(host, [wg_file(), nft_file("broken"), sysctl_file(), routes_file()])
+    assert host.read(layout.NFT_PATH) == files[1]["content"]
+    assert not list((host.root / "etc/wgpf").glob(".wgpf.nft.*")), "the temporary file was left behind"
+    assert "systemctl reload %s" % layout.NFT_UNIT not in host.changes()
+
+
+def test_sysctls_are_loaded_only_when_a_running_value_differs(host):
+    files = converged(host)
+    apply(host, files)
+    assert not any(c.startswith("sysctl") for c in host.changes())
+    (host.root / "proc/sys/net/ipv4/ip_forward").write_text("0\n")
+    step, dummy, dummy2 = apply(host, files)
+    assert step.changed and host.changes() == ["sysctl --quiet --load %s" % layout.SYSCTL_PATH]
+
+
+def test_peer_only_change_is_synced_without_restart(host):
+    converged(host)
+    peers = "\n[Peer]\n# h2\nPublicKey = pub2\nAllowedIPs = 10.0.0.2/32, 10.9.0.0/24\n"
+    step, dummy, dummy2 = apply(host, [wg_file(peers=peers), nft_file(), sysctl_file(), routes_file()])
+    assert step.changed
+    assert host.changes() == ["%s wg0 %s" % (layout.SYNC_SCRIPT, KEY_FILE)]
+    assert "wg-quick@wg0" in host.active
+
+
+def test_sync_that_changes_nothing_running_still_reports_the_written_config(host):
+    converged(host)
+    host.sync_out = ""
+    step, fs, dummy = apply(host, [wg_file(peers="\n"), nft_file(), sysctl_file(), routes_file()])
+    assert step.changed and fs.changed_paths == [layout.wg_config_path("wg0")]
+
+
+def test_interface_change_stops_with_the_old_config_then_starts(host):
+    files = converged(host)
+    host.watch = [layout.wg_config_path("wg0")]
+    new = wg_file(interface="[Interface]\nAddress = 10.0.0.9/24\n", digest="digest-2")
+    apply(host, [new, nft_file(), sysctl_file(), routes_file()])
+    changes = host.changes()
+    assert changes == ["systemctl stop wg-quick@wg0", "systemctl start wg-quick@wg0"]
+    stop = [seen for argv, seen in host.calls if argv == ["systemctl", "stop", "wg-quick@wg0"]][0]
+    assert stop[layout.wg_config_path("wg0")] == files[0]["content"], "stopped after the new config was written"
+    assert host.read("/etc/wgpf/wg0.digest") == "digest-2\n"
+
+
+def test_changed_routes_script_is_taken_down_by_the_old_one_first(host):
+    files = converged(host)
+    host.watch = [layout.ROUTES_PATH]
+    apply(host, [wg_file(), nft_file(), sysctl_file(), routes_file("up() { ip route replace 10.1.0.0/16 via 10.0.0.2; }\n")])
+    assert host.changes() == ["systemctl stop %s" % layout.ROUTES_UNIT, "systemctl start %s" % layout.ROUTES_UNIT]
+    stop = [seen for argv, seen in host.calls if argv[:2] == ["systemctl", "stop"]][0]
+    assert stop[layout.ROUTES_PATH] == files[3]["content"]
+
+
+def test_units_stopped_by_hand_are_started_again(host):
+    files = converged(host)
+    host.active.clear()
+    step, dummy, dummy2 = apply(host, files)
+    assert step.changed
+    assert sorted(host.changes()) == sorted("systemctl start %s" % u
+                                            for u in (layout.NFT_UNIT, layout.ROUTES_UNIT, "wg-quick@wg0"))
+
+
+def test_refuses_to_replace_a_config_it_did_not_write(host):
+    conf = host.root / "etc/wireguard/wg0.conf"
+    conf.parent.mkdir(parents=True)
+    conf.write_text("[Interface]\nPrivateKey = %s\n" % KEY)
+    with pytest.raises(ApplyError, match=r"^/etc/wireguard/wg0.conf exists and was not written by"):
+        apply(host, [wg_file(), nft_file()])
+    assert conf.read_text().startswith("[Interface]")
+    assert host.changes() == [] and host.read(layout.NFT_PATH) is None
+
+
+def test_missing_peer_keys_fail_naming_the_config_except_in_check_mode(host):
+    with pytest.raises(ApplyError, match=r"^/etc/wireguard/wg0.conf: no public key for h2"):
+        apply(host, [wg_file(missing=["h2"])])
+    step, dummy, dummy2 = apply(host, [wg_file(missing=["h2"])], check_mode=True)
+    assert step.changed
+
+
+def test_failed_command_names_the_unit(host):
+    host.fail[("systemctl", "start", "wg-quick@wg0")] = (1, "Job for wg-quick@wg0.service failed")
+    with pytest.raises(ApplyError, match=r"^wg-quick@wg0: `systemctl start wg-quick@wg0` failed \(rc 1\): Job for"):
+        apply(host, [wg_file()])
+
+
+def test_interfaces_and_kinds_no_longer_planned_are_removed(host):
+    converged(host)
+    other = host.root / "etc/wireguard/wg9.conf"
+    other.write_text("[Interface]\nPrivateKey = %s\n" % KEY)  # not the collection's: stays
+    (host.root / "etc/wireguard/wg1.conf").write_text(HEAD + "[Interface]\n")
+    (host.root / "etc/wireguard/wgpf/wg1.key").parent.mkdir(parents=True, exist_ok=True)
+    (host.root / "etc/wireguard/wgpf/wg1.key").write_text(KEY + "\n")
+    host.active.add("wg-quick@wg1")
+    host.watch = [layout.ROUTES_PATH]
+    step, fs, dummy = apply(host, [wg_file(), nft_file(), sysctl_file()])
+    changes = host.changes()
+    assert "systemctl disable --now wg-quick@wg1" in changes
+    assert "systemctl disable --now %s" % layout.ROUTES_UNIT in changes
+    assert changes[-1] == "systemctl daemon-reload"
+    down = [seen for argv, seen in host.calls if argv[-1] == layout.ROUTES_UNIT and argv[1] == "disable"][0]
+    assert down[layout.ROUTES_PATH] is not None, "the routes unit must stop while routes.sh is still there"
+    for gone in ("/etc/wireguard/wg1.conf", "/etc/wireguard/wgpf/wg1.key", layout.ROUTES_PATH, ROUTES_UNIT_FILE):
+        assert host.read(gone) is None, gone
+    assert other.exists() and host.read(layout.wg_config_path("wg0")) is not None
+    assert KEY not in json.dumps(fs.diffs)
+
+
+def test_absent_removes_everything_of_the_collection_and_nothing_else(host):
+    converged(host)
+    other = host.root / "etc/wireguard/wg9.conf"
+    other.write_text("[Interface]\n")
+    (host.root / "etc/wireguard/wgpf").mkdir()
+    (host.root / "etc/wireguard/wgpf/wg0.key").write_text(KEY + "\n")
+    step, fs, dummy = apply(host, [], state="absent")
+    assert step.changed
+    assert not host.active and not host.enabled
+    for gone in ("/etc/wireguard/wg0.conf", "/etc/wireguard/wgpf", "/etc/wgpf", layout.SYSCTL_PATH,
+                 NFT_UNIT_FILE, ROUTES_UNIT_FILE, layout.SYNC_SCRIPT):
+        assert host.read(gone) is None and not (host.root / gone.lstrip("/")).exists(), gone
+    assert other.exists()
+    assert KEY not in json.dumps(fs.diffs)
+    step, dummy, dummy2 = apply(host, [], state="absent")
+    assert not step.changed and host.changes() == []
+
+
+def test_check_mode_changes_nothing_and_says_what_would_run(host):
+    step, fs, cmd = apply(host, [wg_file(), nft_file(), sysctl_file(), routes_file()], check_mode=True)
+    assert step.changed
+    assert not (host.root / "etc/wgpf").exists() and not (host.root / "etc/wireguard").exists()
+    assert host.changes() == [], "check mode ran a command that changes the host"
+    assert "systemctl start wg-quick@wg0" in cmd.actions
+    assert {d["after_header"] for d in fs.diffs} >= {layout.NFT_PATH, layout.wg_config_path("wg0")}
+
+
+def test_unit_file_changes_trigger_daemon_reload_only_then(host):
+    files = converged(host)
+    (host.root / NFT_UNIT_FILE.lstrip("/")).write_text("[Unit]\n")
+    apply(host, files)
+    assert host.changes() == ["systemctl daemon-reload"]
+
+
+def test_mode_only_change_is_fixed_without_rewriting(host):
+    files = converged(host)
+    (host.root / "etc/wireguard/wg0.conf").chmod(0o644)
+    step, fs, dummy = apply(host, files)
+    assert step.changed and host.changes() == []
+    assert (host.root / "etc/wireguard/wg0.conf").stat().st_mode & 0o777 == 0o600
+
+
+def test_diff_masks_a_stray_secret_line(host):
+    converged(host)
+    conf = host.root / "etc/wireguard/wg0.conf"
+    conf.write_text(conf.read_text() + "PrivateKey = %s\n" % KEY)
+    dummy, fs, dummy2 = apply(host, [wg_file(), nft_file(), sysctl_file(), routes_file()])
+    assert fs.diffs and KEY not in json.dumps(fs.diffs)
+    assert "PrivateKey = (secret, not shown)" in fs.diffs[0]["before"]
+
+
+def test_malformed_files_fail_before_anything_is_touched(host):
+    with pytest.raises(ApplyError, match="not a rendered file"):
+        apply(host, [{"path": "/etc/x", "kind": "nftables"}])
+    assert host.calls == [] and not (host.root / "etc").exists()
+
+
+# ------------------------------------------------------------ the module itself
+
+
+def run_module(monkeypatch, host, args, check_mode=False, diff=True):
+    monkeypatch.setattr(apply_plan, "HostFiles", lambda root, check_mode: HostFiles(str(host.root), check_mode, False))
+    monkeypatch.setattr(apply_plan.AnsibleModule, "run_command", lambda self, argv: host.run(argv))
+    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    with patch_module_args(args), pytest.raises(SystemExit):
+        apply_plan.main()
+
+
+def module_result(capsys):
+    return json.loads(capsys.readouterr().out)
+
+
+def test_module_check_mode_reports_the_diff_without_a_key(monkeypatch, capsys, host):
+    run_module(monkeypatch, host, {"files": [wg_file(), nft_file()], "key_files": {"wg0": KEY_FILE}}, check_mode=True)
+    result = module_result(capsys)
+    assert result["changed"] and not result.get("failed")
+    assert layout.wg_config_path("wg0") in result["files"]
+    assert any("PublicKey = pub2" in d["after"] for d in result["diff"])
+    assert not (host.root / "etc").exists()
+
+
+def test_module_failure_names_the_file(monkeypatch, capsys, host):
+    host.fail[("nft", "-c")] = (1, "Error: no such table")
+    run_module(monkeypatch, host, {"files": [nft_file()]})
+    result = module_result(capsys)
+    assert result["failed"] and result["msg"].startswith(layout.NFT_PATH)
