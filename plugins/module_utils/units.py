@@ -11,18 +11,18 @@ helpers they need, and the unit tests see the same texts.
 from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.layout import (
-    NFT_PATH, NFT_UNIT, ROUTES_PATH, ROUTES_UNIT, SYNC_SCRIPT)
+    HEADER, KEY_DIR, NFT_PATH, NFT_TABLE, NFT_UNIT, ROUTES_PATH, ROUTES_UNIT, SYNC_SCRIPT, WG_DIR)
 
 UNIT_DIR = "/etc/systemd/system"
 
-NFT_SERVICE = """# Managed by wgforward.portforward: local changes are overwritten.
-# Loads the collection's own nftables table (inet wgpf) at boot, and again after
+NFT_SERVICE = """%(header)s: local changes are overwritten.
+# Loads the collection's own nftables table (inet %(table)s) at boot, and again after
 # the distribution's nftables.service (whose config flushes the ruleset) starts
 # or restarts. Reload replaces the table atomically; stop deletes only it.
 [Unit]
-Description=wgforward.portforward nftables table (inet wgpf)
+Description=wgforward.portforward nftables table (inet %(table)s)
 Documentation=https://github.com/wgforward/portforward
-ConditionPathExists=/etc/wgpf/wgpf.nft
+ConditionPathExists=%(nft_path)s
 Wants=network-pre.target
 Before=network-pre.target
 After=nftables.service
@@ -31,22 +31,22 @@ PartOf=nftables.service
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=/usr/sbin/nft -f /etc/wgpf/wgpf.nft
-ExecReload=/usr/sbin/nft -f /etc/wgpf/wgpf.nft
-ExecStop=-/usr/sbin/nft delete table inet wgpf
+ExecStart=/usr/sbin/nft -f %(nft_path)s
+ExecReload=/usr/sbin/nft -f %(nft_path)s
+ExecStop=-/usr/sbin/nft delete table inet %(table)s
 
 [Install]
 WantedBy=multi-user.target nftables.service
-"""
+""" % {"header": HEADER, "nft_path": NFT_PATH, "table": NFT_TABLE}
 
-ROUTES_SERVICE = """# Managed by wgforward.portforward: local changes are overwritten.
-# Applies the routes and rules of non-WireGuard interfaces (/etc/wgpf/routes.sh)
+ROUTES_SERVICE = """%(header)s: local changes are overwritten.
+# Applies the routes and rules of non-WireGuard interfaces (%(routes_path)s)
 # at boot and again after systemd-networkd (re)starts, since networkd removes
 # routes and rules it does not manage. routes.sh is idempotent.
 [Unit]
 Description=wgforward.portforward routes and rules of non-WireGuard interfaces
 Documentation=https://github.com/wgforward/portforward
-ConditionPathExists=/etc/wgpf/routes.sh
+ConditionPathExists=%(routes_path)s
 Wants=network-online.target
 After=network-online.target systemd-networkd.service
 PartOf=systemd-networkd.service
@@ -54,12 +54,12 @@ PartOf=systemd-networkd.service
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=/etc/wgpf/routes.sh up
-ExecStop=/etc/wgpf/routes.sh down
+ExecStart=%(routes_path)s up
+ExecStop=%(routes_path)s down
 
 [Install]
 WantedBy=multi-user.target systemd-networkd.service
-"""
+""" % {"header": HEADER, "routes_path": ROUTES_PATH}
 
 # Reads the private key itself (awk, from its file) so that nothing else ever does.
 WG_SYNC = r"""#!/usr/bin/env bash
@@ -89,8 +89,8 @@ die() { echo "wgpf-wg-sync: $*" >&2; exit 1; }
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then die "usage: wgpf-wg-sync IFACE [KEYFILE]"; fi
 IF=$1
 [[ $IF =~ ^[a-zA-Z0-9_=+.-]{1,15}$ ]] || die "invalid interface name '$IF'"
-KEY=${2:-/etc/wireguard/wgpf/$IF.key}
-CONF=/etc/wireguard/$IF.conf
+KEY=${2:-@KEY_DIR@/$IF.key}
+CONF=@WG_DIR@/$IF.conf
 
 [ -r "$CONF" ] || die "$CONF is missing"
 [ -r "$KEY" ] || die "$KEY is missing"
@@ -195,7 +195,7 @@ after=$(state)
 if [ "$before" != "$after" ]; then
     echo changed
 fi
-"""
+""".replace("@KEY_DIR@", KEY_DIR).replace("@WG_DIR@", WG_DIR)
 
 
 def helpers():
