@@ -19,7 +19,9 @@ description:
   - An existing valid key is never replaced. A file that exists but does not hold a valid key (empty, truncated,
     not base64 of 32 bytes) makes the module fail unless O(force=true), because replacing a key silently breaks
     every peer that knows the old public key.
-  - The key file is kept at mode C(0600) and its parent directory at mode C(0700), both owned by O(owner) and O(group).
+  - The key file is kept at mode C(0600), owned by O(owner) and O(group). Missing parent directories are created
+    with mode C(0700) and the same owner; an existing parent directory is never changed (mode, owner or group), as
+    it may be shared, such as C(/etc/wireguard).
   - The roles of this collection keep one key per interface at C(/etc/wireguard/wgpf/<interface>.key).
 author:
   - wgforward.portforward maintainers (@wgforward)
@@ -27,7 +29,7 @@ options:
   path:
     description:
       - Path of the private key file on the managed host.
-      - Missing parent directories are created with mode C(0700).
+      - Missing parent directories are created with mode C(0700); an existing one is left as it is.
       - The roles of this collection use C(/etc/wireguard/wgpf/<interface>.key).
     type: path
     required: true
@@ -46,12 +48,12 @@ options:
     default: false
   owner:
     description:
-      - Owner of the key file and of its parent directory.
+      - Owner of the key file and of the parent directories the module creates.
     type: str
     default: root
   group:
     description:
-      - Group of the key file and of its parent directory.
+      - Group of the key file and of the parent directories the module creates.
     type: str
     default: root
 requirements:
@@ -207,27 +209,28 @@ class WireguardKey(object):
     # -- filesystem helpers ------------------------------------------------
 
     def ensure_parent(self):
-        """Create missing directories (0700) and fix owner, group and mode of the parent. Returns changed."""
-        changed = False
-        if not os.path.exists(self.parent):
-            changed = True
-            if not self.check_mode:
-                missing = []
-                d = self.parent
-                while d and not os.path.exists(d):
-                    missing.append(d)
-                    d = os.path.dirname(d)
-                for d in reversed(missing):
-                    os.mkdir(d, KEY_DIR_MODE)
-                    changed = self.module.set_owner_if_different(d, self.owner, changed)
-                    changed = self.module.set_group_if_different(d, self.group, changed)
-            return changed
-        if not os.path.isdir(self.parent):
-            self.module.fail_json(msg='parent of %s exists and is not a directory' % self.path, path=self.path)
-        changed = self.module.set_owner_if_different(self.parent, self.owner, changed)
-        changed = self.module.set_group_if_different(self.parent, self.group, changed)
-        changed = self.module.set_mode_if_different(self.parent, '0700', changed)
-        return changed
+        """Create missing directories 0700, owned by owner/group. Returns changed.
+
+        An existing directory is left exactly as it is: it may be shared (/etc/wireguard, a home
+        directory), and the key file's own 0600 is what keeps the key private.
+        """
+        if os.path.exists(self.parent):
+            if not os.path.isdir(self.parent):
+                self.module.fail_json(msg='parent of %s exists and is not a directory' % self.path, path=self.path)
+            return False
+        if not self.check_mode:
+            missing = []
+            d = self.parent
+            while d and not os.path.exists(d):
+                missing.append(d)
+                d = os.path.dirname(d)
+            for d in reversed(missing):
+                os.mkdir(d, KEY_DIR_MODE)
+                # mkdir applies the umask; a created directory is 0700 whatever it is.
+                os.chmod(d, KEY_DIR_MODE)
+                self.module.set_owner_if_different(d, self.owner, True)
+                self.module.set_group_if_different(d, self.group, True)
+        return True
 
     def fix_file_attrs(self, changed):
         changed = self.module.set_owner_if_different(self.path, self.owner, changed)

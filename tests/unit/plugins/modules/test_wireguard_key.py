@@ -219,7 +219,7 @@ def test_creates_missing_ancestors_private(tmp_path, fake_wg, run):
 
 
 @pytest.mark.parametrize('check', [False, True], ids=['apply', 'check-mode'])
-def test_fixes_directory_and_file_permissions(tmp_path, fake_wg, run, check):
+def test_fixes_file_permissions_and_leaves_the_directory(tmp_path, fake_wg, run, check):
     keydir = tmp_path / 'wgpf'
     keydir.mkdir()
     keydir.chmod(0o755)
@@ -233,11 +233,33 @@ def test_fixes_directory_and_file_permissions(tmp_path, fake_wg, run, check):
     assert result['generated'] is False
     assert result['public_key'] == fake_public(VALID_KEY)
     assert path.read_text() == VALID_KEY + '\n'
+    assert mode_of(keydir) == 0o755
     if check:
-        assert (mode_of(keydir), mode_of(path)) == (0o755, 0o644)
+        assert mode_of(path) == 0o644
     else:
-        assert (mode_of(keydir), mode_of(path)) == (0o700, 0o600)
+        assert mode_of(path) == 0o600
         assert run(path=str(path))['changed'] is False
+
+
+@pytest.mark.parametrize('pre', [None, VALID_KEY + '\n'], ids=['key-generated', 'key-exists'])
+@pytest.mark.parametrize('mode', [0o755, 0o750, 0o711], ids=oct)
+def test_never_changes_the_mode_of_an_existing_parent(tmp_path, fake_wg, run, pre, mode):
+    """An existing parent (/etc/wireguard, shared with wg-quick's own configs) keeps its mode (issue 10 item 7)."""
+    keydir = tmp_path / 'wireguard'
+    keydir.mkdir()
+    keydir.chmod(mode)
+    path = keydir / 'wg0.key'
+    if pre is not None:
+        path.write_text(pre)
+        path.chmod(0o600)
+
+    result = run(path=str(path))
+
+    assert not result.get('failed'), result
+    assert result['changed'] is (pre is None)
+    assert mode_of(keydir) == mode
+    assert mode_of(path) == 0o600
+    assert wireguard_key.is_valid_key(path.read_text())
 
 
 def test_diff_never_shows_private_key(tmp_path, fake_wg, run):
