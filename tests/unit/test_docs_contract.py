@@ -148,3 +148,16 @@ def test_the_two_shaped_values_pass_the_run_time_validation():
     bad = dict(params, wgpf_sav="paranoid")
     result = ArgumentSpecValidator(role_options("wireguard_public")).validate(bad, validate_role_argument_spec=True)
     assert any("wgpf_sav" in m for m in result.error_messages)
+
+
+def test_requires_ansible_is_the_version_the_tests_run():
+    """requires_ansible and the roles' min_ansible_version claim no ansible-core older than the tests install."""
+    with open(os.path.join(ROOT, "tests", "requirements.txt"), encoding="utf-8") as handle:
+        pins = [line.split("#")[0].strip() for line in handle if line.startswith("ansible-core")]
+    lowest = re.fullmatch(r"ansible-core>=([0-9.]+),.*", pins[0]).group(1)
+    with open(os.path.join(ROOT, "meta", "runtime.yml"), encoding="utf-8") as handle:
+        required = yaml.safe_load(handle)["requires_ansible"]
+    assert required == ">=%s.0" % lowest
+    for role in ROLES:
+        with open(os.path.join(ROOT, "roles", role, "meta", "main.yml"), encoding="utf-8") as handle:
+            assert yaml.safe_load(handle)["galaxy_info"]["min_ansible_version"] == lowest, role
