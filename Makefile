@@ -36,7 +36,7 @@ ANSIBLE_TEST_PIP ?= 24.2
 GET_PIP_SHIM := $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
 
 .PHONY: test deps apt-deps collection-path unit offline sanity lint build install-check bench bench-wire bench-throughput bench-controller clean render explain golden \
-	example molecule demo docker-image
+	example molecule demo docker-image changelog
 
 test: deps collection-path unit offline lint install-check molecule
 
@@ -186,11 +186,51 @@ $(GET_PIP_SHIM):
 	  'subprocess.check_call([sys.executable, "-m", "pip", "install"] + args)' > $@.tmp
 	@mv $@.tmp $@
 
+# ansible-lint runs offline (.ansible-lint), so it cannot install the collection it lints:
+# it finds it through the symlink farm. Then the changelog fragments must parse and
+# CHANGELOG.rst must be what they render to (`make changelog` rewrites it).
 lint: deps collection-path
 	$(TEST_ENV) ansible-lint
+	PATH="$(VBIN):$$PATH" antsibull-changelog lint
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; $(call render_changelog,$$tmp); \
+	if ! cmp -s "$$tmp/CHANGELOG.rst" CHANGELOG.rst; then \
+	  { diff -u CHANGELOG.rst "$$tmp/CHANGELOG.rst" || true; } | head -40; \
+	  echo "lint: CHANGELOG.rst is not what changelogs/ renders to: run make changelog"; exit 1; fi; \
+	echo "lint: every changelog fragment parses and CHANGELOG.rst is current"
+
+# CHANGELOG.rst, rendered from changelogs/fragments/ by antsibull-changelog. Until a
+# version is released the fragments stay where they are: `antsibull-changelog release`
+# (which moves them into changelog.yaml) runs on a copy of the tracked files, laid out as
+# ansible_collections/<ns>/<name> as it expects, and only CHANGELOG.rst comes back.
+# $(1): a scratch folder; CHANGELOG.rst is written into it.
+define render_changelog
+dst="$(1)/ansible_collections/wgforward/portforward"; mkdir -p "$$dst"; \
+git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -C "$$dst" -xf -; \
+(cd "$$dst" && PATH="$(VBIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(1)" antsibull-changelog release \
+  --version $(VERSION) --date 1970-01-01 >/dev/null); \
+cp "$$dst/CHANGELOG.rst" "$(1)/CHANGELOG.rst"
+endef
+
+changelog: deps
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; $(call render_changelog,$$tmp); \
+	cp "$$tmp/CHANGELOG.rst" CHANGELOG.rst; echo "changelog: CHANGELOG.rst rendered for $(VERSION) from changelogs/fragments/"
 
 build: deps
 	PATH="$(VBIN):$$PATH" ansible-galaxy collection build --force --output-path dist
+
+# Every wgpf_* variable the installed planner accepts must be an option of each role's main
+# entry point in `ansible-doc -t role --json` from the installed tarball.
+define INSTALL_CHECK_ROLES
+import json, sys
+from ansible_collections.wgforward.portforward.plugins.module_utils.hosts import HOST_KEYS
+for role in ("wireguard_public", "wireguard_intermediate", "wireguard_private"):
+    with open("%s/%s.json" % (sys.argv[1], role)) as handle:
+        doc = json.load(handle)["wgforward.portforward." + role]
+    missing = sorted(set(HOST_KEYS) - set(doc["entry_points"]["main"]["options"]))
+    if missing:
+        sys.exit("install-check: ansible-doc -t role %s lacks %s" % (role, ", ".join(missing)))
+endef
+export INSTALL_CHECK_ROLES
 
 install-check: build
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
@@ -198,7 +238,11 @@ install-check: build
 	ansible-galaxy collection install --offline -p "$$tmp" $(TARBALL); \
 	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t module wgforward.portforward.wireguard_key >/dev/null; \
 	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t filter wgforward.portforward.plan >/dev/null; \
-	echo "install-check: $(TARBALL) installs and documents its plugins"
+	for role in wireguard_public wireguard_intermediate wireguard_private; do \
+	  ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t role --json wgforward.portforward.$$role >"$$tmp/$$role.json"; \
+	done; \
+	PYTHONPATH="$$tmp" $(VBIN)/python -c "$$INSTALL_CHECK_ROLES" "$$tmp"; \
+	echo "install-check: $(TARBALL) installs and documents its plugins, and ansible-doc -t role shows every wgpf_* variable for the three roles"
 
 # Benchmarks, run on demand (not part of `make test`); each prints a table, saves JSON under
 # .benchmarks/ and fails when its target is missed. benchmarks/README.md has the latest tables.
