@@ -15,15 +15,20 @@ description:
     from facts, default) and the reason of each step, and notes on forced or escalated techniques.
 options:
   _input:
-    description: C(hostvars).
+    description:
+      - C(hostvars), every inventory host's variables; the planner reads the C(wgpf_*) variables and, where they
+        are not set, the gathered facts of the hosts in the three groups.
+      - Facts are optional here; without them, defaults the facts would give are reported as missing.
     type: dict
     required: true
   groups:
-    description: C(groups).
+    description: C(groups), the inventory's groups; C(wireguard_public), C(wireguard_intermediate) and
+      C(wireguard_private) name the part each host plays.
     type: dict
     required: true
   as_text:
-    description: Return readable lines instead of data.
+    description: Return readable lines (one per forward and one per step, as C(playbooks/explain.yml) prints)
+      instead of a list of dictionaries.
     type: bool
     default: false
 """

@@ -18,11 +18,12 @@ options:
     type: dict
     required: true
   host:
-    description: The inventory host.
+    description: The inventory host whose plan is returned, usually C(inventory_hostname).
     type: str
     required: true
   role:
-    description: The role being applied (public, intermediate or private); the plan must give the host that role.
+    description: The role being applied (V(public), V(intermediate) or V(private)); the plan must give the host
+      that role, or the filter fails naming the host. Unset, any role is accepted.
     type: str
 """
 

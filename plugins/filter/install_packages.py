@@ -19,7 +19,8 @@ options:
     type: raw
     required: true
   host_vars:
-    description: C(hostvars[inventory_hostname]).
+    description: The host's variables, C(hostvars[inventory_hostname]), where
+      C(wireguard_<role>_install_packages) is looked up.
     type: dict
     required: true
   role:

@@ -14,7 +14,7 @@ description:
   - Used by the collection's roles; the logic is unit-tested Python, not Jinja.
 options:
   _input:
-    description: A host's plan.
+    description: A host's plan, from P(wgforward.portforward.host_plan#filter).
     type: dict
     required: true
 """

@@ -19,7 +19,7 @@ options:
     elements: str
     required: true
   os_family:
-    description: C(ansible_facts.os_family).
+    description: The host's C(ansible_facts.os_family), which picks the package names (Debian or RedHat).
     type: str
     required: true
 """

@@ -19,11 +19,13 @@ description:
   - Needs the Python library netaddr on the controller.
 options:
   _input:
-    description: C(hostvars).
+    description: C(hostvars), every inventory host's variables (the C(wgpf_*) variables, and the gathered facts
+      the planner infers defaults from).
     type: dict
     required: true
   groups:
-    description: C(groups).
+    description: C(groups), the inventory's groups; C(wireguard_public), C(wireguard_intermediate) and
+      C(wireguard_private) name the part each host plays.
     type: dict
     required: true
   host:

@@ -15,7 +15,8 @@ description:
   - WireGuard configs never hold the private key; a C(PostUp) loads it from the key file on the host.
 options:
   _input:
-    description: The plan.
+    description: One host's plan, from P(wgforward.portforward.plan#filter) with a host or
+      P(wgforward.portforward.host_plan#filter).
     type: dict
     required: true
   keys:

@@ -14,11 +14,11 @@ description:
   - Used by the collection's roles; the logic is unit-tested Python, not Jinja.
 options:
   _input:
-    description: This host's plan.
+    description: This host's plan, from P(wgforward.portforward.host_plan#filter).
     type: dict
     required: true
   hostvars:
-    description: C(hostvars).
+    description: C(hostvars), where each peer's published fact O(fact) is looked for.
     type: dict
     required: true
   plans:
