@@ -262,7 +262,14 @@ install-check: build
 	  ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t role --json wgforward.portforward.$$role >"$$tmp/$$role.json"; \
 	done; \
 	PYTHONPATH="$$tmp" $(VBIN)/python -c "$$INSTALL_CHECK_ROLES" "$$tmp"; \
-	echo "install-check: $(TARBALL) installs and documents its plugins, and ansible-doc -t role shows every wgpf_* variable for the three roles"
+	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-playbook -i inventory.example wgforward.portforward.explain \
+	  >"$$tmp/explain.out"; \
+	grep -q '"web (public1 -> private1): policy_routing"' "$$tmp/explain.out"; \
+	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-playbook -i inventory.example wgforward.portforward.render \
+	  -e wgpf_render_dir="$$tmp/rendered" >/dev/null; \
+	test -s "$$tmp/rendered/public1/etc/wgpf/wgpf.nft"; \
+	echo "install-check: $(TARBALL) installs and documents its plugins, ansible-doc -t role shows every wgpf_* variable" \
+	  "for the three roles, and wgforward.portforward.explain and .render run from the installed collection"
 
 # Benchmarks, run on demand (not part of `make test`); each prints a table, saves JSON under
 # .benchmarks/ and fails when its target is missed. benchmarks/README.md has the latest tables.
