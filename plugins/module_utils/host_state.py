@@ -99,9 +99,9 @@ def packages_to_install(state, explicit, host_vars, role):
     if not install:
         return []
     if state.get("missing_packages") is None:
-        raise apply_prepare.PrepareError("installing packages on the %s family is not supported: install wireguard-tools, "
-                             "nftables and iproute2 yourself and set wireguard_%s_install_packages to false"
-                             % (state.get("os_family"), role))
+        raise apply_prepare.PrepareError(
+            "installing packages on the %s family is not supported: install wireguard-tools, nftables and "
+            "iproute2 yourself and set wireguard_%s_install_packages to false" % (state.get("os_family"), role))
     return list(state["missing_packages"])
 
 
