@@ -260,13 +260,16 @@ def main():
     parser.add_argument("--json", default=os.path.join(ROOT, ".benchmarks", "controller.json"))
     args = parser.parse_args()
     names = [args.only] if args.only else ["lab", "demo"]
+    # Shared machine: the load says how comparable these figures are with another run's.
+    load = {"start": os.getloadavg()[0]}
     results = [measure(name, TOPOLOGIES[name], args.repeat) for name in names]
-    report = table(results)
+    load["end"] = os.getloadavg()[0]
+    report = table(results) + "\n\nload average (1 min): %.2f at the start, %.2f at the end" % (load["start"], load["end"])
     print(report)
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as handle:
         json.dump({"machine": "%s, %d cores, %s" % (platform.node(), os.cpu_count(), platform.platform()),
-                   "when": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "results": results,
+                   "when": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "load": load, "results": results,
                    "verdicts": {r["topology"]: verdicts(r) for r in results}}, handle, indent=2)
     print("\nsaved %s" % args.json)
     return 0 if all(ok for r in results for dummy, dummy2, dummy3, ok in verdicts(r)) else 1
