@@ -8,11 +8,13 @@ Molecule, then site.yml run here with the same Ansible settings the scenarios
 use), it times:
 
   first      site.yml on fresh hosts
-  no-change  site.yml again (must report changed=0)
+  no-change  site.yml again (must report changed=0), --repeat times (default 3): the
+             median, with every sample in the JSON
   +forward   (demo only) site.yml with one more forward: which hosts changed,
              and whether they are exactly the hosts that forward concerns
 
-and counts the tasks each run started. Topologies: `lab` (molecule/masquerade:
+and counts the tasks each run started; profile_tasks (ansible.posix) splits each
+run into start-up (before the first task) and tasks, with the slowest tasks. Topologies: `lab` (molecule/masquerade:
 public1, intermediate1, private1 and one forward, comparable with the figures
 of githubixx/ansible-role-wireguard quoted in the issue) and `demo`
 (inventory.example). Targets: the lab's first run under 16.1 s; every
@@ -24,7 +26,7 @@ Needs root, Docker and the test image (make docker-image), and holds the lab
 lock (/tmp/wgpf-lab.lock) for its whole run, as every user of the containers
 must: started without it, it runs itself again under `flock`.
 
-  flock /tmp/wgpf-lab.lock .venv/bin/python benchmarks/controller_bench.py [--only lab|demo] [--json PATH]
+  flock /tmp/wgpf-lab.lock .venv/bin/python benchmarks/controller_bench.py [--only lab|demo] [--repeat N] [--json PATH]
 """
 
 from __future__ import annotations
@@ -58,10 +60,15 @@ pipelining = True
 EXTRA_FORWARD = {"name": "bench", "public": "public1", "port": 2100, "protocols": ["tcp"], "to": "private1",
                  "to_port": 8080}
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
+# profile_tasks (ansible.posix): the clock line after "TASKS RECAP" ends with the time since the playbook
+# started; each recap line is "<role> : <task> ---- 1.08s".
+PROFILE = "ansible.posix.profile_tasks"
+CLOCK = re.compile(r"\((\d+):(\d+):([\d.]+)\)\s+(\d+):(\d+):([\d.]+)\s+\*+\s*$")
+TASK_TIME = re.compile(r"^(.*?)\s+-{3,}\s+([\d.]+)s$")
 
 
 def env():
-    out = dict(os.environ, ANSIBLE_FORCE_COLOR="0", PY_COLORS="0")
+    out = dict(os.environ, ANSIBLE_FORCE_COLOR="0", PY_COLORS="0", ANSIBLE_CALLBACKS_ENABLED=PROFILE)
     out["PATH"] = os.path.join(ROOT, ".venv", "bin") + os.pathsep + out.get("PATH", "")
     out["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(ROOT, ".collections")
     out.setdefault("WGPF_TEST_IMAGE", "wgpf-test:debian12")
@@ -115,7 +122,29 @@ def site(workdir, extra=None):
         if match:
             changed[match.group(1)] = int(match.group(3))
     tasks = sum(1 for line in run.stdout.splitlines() if line.startswith("TASK ["))
-    return {"wall_s": round(wall, 2), "tasks": tasks, "changed": changed}
+    result = {"wall_s": round(wall, 2), "tasks": tasks, "changed": changed}
+    result.update(breakdown(run.stdout, wall))
+    return result
+
+
+def breakdown(stdout, wall):
+    """Where the seconds went, from profile_tasks: in the playbook (tasks), before it (start-up:
+    Python, plugins, inventory, parsing), and the slowest tasks (summed over their hosts' wait)."""
+    lines = stdout.splitlines()
+    if "TASKS RECAP" not in stdout:
+        return {}
+    start = max(i for i, line in enumerate(lines) if line.startswith("TASKS RECAP"))
+    clock = next((CLOCK.search(line) for line in lines[start:start + 3] if CLOCK.search(line)), None)
+    if clock is None:
+        return {}
+    h, m, sec = clock.group(4, 5, 6)
+    in_play = int(h) * 3600 + int(m) * 60 + float(sec)
+    top = []
+    for line in lines[start + 1:]:
+        match = TASK_TIME.match(line.strip())
+        if match:
+            top.append((match.group(1).split(" : ", 1)[-1], float(match.group(2))))
+    return {"playbook_s": round(in_play, 2), "startup_s": round(wall - in_play, 2), "slowest": top[:5]}
 
 
 def concerned_hosts(scenario, forward):
@@ -138,7 +167,7 @@ def forwards_of(scenario):
         return yaml.safe_load(handle)["wgpf_forwards"]
 
 
-def measure(name, scenario):
+def measure(name, scenario, repeat):
     result = {"topology": name, "scenario": scenario}
     workdir = tempfile.mkdtemp(prefix="wgpf-bench-")
     molecule("destroy", scenario)
@@ -147,7 +176,9 @@ def measure(name, scenario):
         molecule("prepare", scenario)
         inventory(scenario, workdir)
         result["first"] = site(workdir)
-        result["no-change"] = site(workdir)
+        # The machine is shared: the median of a few no-change runs (each kept in the JSON).
+        runs = [site(workdir) for dummy in range(repeat)]
+        result["no-change"] = dict(sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2], samples=runs)
         if name == "demo":
             forwards = forwards_of(scenario) + [EXTRA_FORWARD]
             result["+forward"] = site(workdir, {"wgpf_forwards": forwards})
@@ -183,8 +214,23 @@ def table(results):
                 lines.append("%-6s %-10s %8.2f %6d  %s" % (result["topology"], run, result[run]["wall_s"],
                                                            result[run]["tasks"], changed))
     lines.append("")
+    lines.append("where the seconds go (profile_tasks; a task's time is its slowest host's):")
+    for result in results:
+        for name in ("first", "no-change"):
+            run = result[name]
+            if "playbook_s" in run:
+                lines.append("%-6s %-10s start-up %.2f s, tasks %.2f s: %s" % (
+                    result["topology"], name, run["startup_s"], run["playbook_s"],
+                    "; ".join("%s %.2f" % item for item in run["slowest"])))
+    lines.append("")
     lines.append("githubixx/ansible-role-wireguard 18.3, 3 nodes (issue 11): first %.1f s, no-change %.1f s"
                  % (GITHUBIXX["first"], GITHUBIXX["no-change"]))
+    lines.append("")
+    for result in results:
+        samples = [r["wall_s"] for r in result["no-change"].get("samples", [])]
+        if len(samples) > 1:
+            lines.append("%-6s no-change samples: %s s (median above)"
+                         % (result["topology"], ", ".join("%.2f" % w for w in samples)))
     lines.append("")
     for result in results:
         for what, got, want, ok in verdicts(result):
@@ -210,16 +256,20 @@ def main():
         os.execvp("flock", ["flock", LOCK, sys.executable] + sys.argv)
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--only", choices=sorted(TOPOLOGIES), help="one topology")
+    parser.add_argument("--repeat", type=int, default=3, help="no-change runs; the median is reported")
     parser.add_argument("--json", default=os.path.join(ROOT, ".benchmarks", "controller.json"))
     args = parser.parse_args()
     names = [args.only] if args.only else ["lab", "demo"]
-    results = [measure(name, TOPOLOGIES[name]) for name in names]
-    report = table(results)
+    # Shared machine: the load says how comparable these figures are with another run's.
+    load = {"start": os.getloadavg()[0]}
+    results = [measure(name, TOPOLOGIES[name], args.repeat) for name in names]
+    load["end"] = os.getloadavg()[0]
+    report = table(results) + "\n\nload average (1 min): %.2f at the start, %.2f at the end" % (load["start"], load["end"])
     print(report)
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as handle:
         json.dump({"machine": "%s, %d cores, %s" % (platform.node(), os.cpu_count(), platform.platform()),
-                   "when": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "results": results,
+                   "when": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "load": load, "results": results,
                    "verdicts": {r["topology"]: verdicts(r) for r in results}}, handle, indent=2)
     print("\nsaved %s" % args.json)
     return 0 if all(ok for r in results for dummy, dummy2, dummy3, ok in verdicts(r)) else 1

@@ -1,0 +1,133 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the roles learn from a host before planning, in one round trip, and what they decide from it.
+
+Host side (the module host_state, Python 3.7+): the facts the planner reads,
+which of the needed packages are missing, and the public keys of the key files
+that are already exactly as wireguard_key leaves them. Controller side (the
+filters): which packages to install, which keys still need wireguard_key, and
+the public keys a host publishes for its peers.
+
+A key is reported only when wireguard_key would find nothing to do (valid key,
+file 0600 and its directory 0700, both owned by root): anything else is left to
+wireguard_key, which fixes or refuses it, so skipping it changes no outcome.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import stat
+
+from ansible.module_utils.parsing.convert_bool import boolean
+
+# The package lists and query the roles have always used.
+from ansible_collections.wgforward.portforward.plugins.module_utils import apply_prepare
+
+# The collectors the planner reads (interfaces, addresses, default routes) and the OS family.
+FACT_SUBSET = ["!all", "!min", "network", "distribution"]
+KEY_SUFFIX = ".key"
+MAX_KEY_FILE_SIZE = 4096
+
+
+def is_valid_key(text):
+    """Base64 of 32 bytes, as wg genkey prints it (wireguard_key's own test)."""
+    candidate = (text or "").strip()
+    if len(candidate) != 44:
+        return False
+    try:
+        return len(base64.b64decode(candidate, validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _root_owned(st, mode, uid, gid):
+    return st.st_uid == uid and st.st_gid == gid and stat.S_IMODE(st.st_mode) == mode
+
+
+def settled_keys(key_dir, pubkey, uid=0, gid=0):
+    """{interface: public key} of the keys in ``key_dir`` that wireguard_key would leave as they are.
+
+    ``pubkey(private) -> public or None`` derives a public key (wg pubkey on the host).
+    """
+    try:
+        dir_st = os.lstat(key_dir)
+    except OSError:
+        return {}
+    if not stat.S_ISDIR(dir_st.st_mode) or not _root_owned(dir_st, 0o700, uid, gid):
+        return {}
+    out = {}
+    for entry in sorted(os.listdir(key_dir)):
+        path = os.path.join(key_dir, entry)
+        if not entry.endswith(KEY_SUFFIX) or entry.startswith("."):
+            continue
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or not _root_owned(st, 0o600, uid, gid) or st.st_size > MAX_KEY_FILE_SIZE:
+            continue
+        with open(path, "rb") as handle:
+            try:
+                private = handle.read().decode("ascii").strip()
+            except UnicodeError:
+                continue
+        public = pubkey(private) if is_valid_key(private) else None
+        if is_valid_key(public):
+            out[entry[:-len(KEY_SUFFIX)]] = public
+    return out
+
+
+def missing_packages(os_family, run):
+    """The needed packages not installed, or None when the family is not supported.
+
+    ``run(argv) -> stdout`` runs the query (it exits non-zero when some are missing).
+    """
+    if os_family not in apply_prepare.PACKAGES:
+        return None
+    lines = run(apply_prepare.package_query(os_family)).splitlines()
+    return apply_prepare.missing_packages(lines, os_family)
+
+
+# ------------------------------------------------------------ controller side
+
+
+def packages_to_install(state, explicit, host_vars, role):
+    """The packages to install on a host: none when installing is off (the role's variable, else the
+    host's wireguard_<role>_install_packages, else on), else what host_state found missing."""
+    install = boolean(explicit) if explicit is not None else \
+        boolean(host_vars.get("wireguard_%s_install_packages" % role, True))
+    if not install:
+        return []
+    if state.get("missing_packages") is None:
+        raise apply_prepare.PrepareError(
+            "installing packages on the %s family is not supported: install wireguard-tools, nftables and "
+            "iproute2 yourself and set wireguard_%s_install_packages to false" % (state.get("os_family"), role))
+    return list(state["missing_packages"])
+
+
+def keys_to_ensure(plan, state, check_mode=False):
+    """The plan's interfaces whose key host_state did not report settled: [{name, key_file}] for wireguard_key."""
+    if check_mode and not state.get("wg"):
+        # In check mode without wireguard-tools (installed by a real run) there is no wg to derive a key with.
+        return []
+    known = state.get("public_keys") or {}
+    return [{"name": iface["name"], "key_file": iface["key_file"]} for iface in plan["interfaces"]
+            if not (iface["key_file"] == _key_path(state, iface["name"]) and iface["name"] in known)]
+
+
+def _key_path(state, name):
+    return "%s/%s%s" % (state.get("key_dir"), name, KEY_SUFFIX)
+
+
+def host_keys(plan, state, ensured=None):
+    """{interface: public key} this host publishes: the settled keys of its plan's interfaces, then
+    the results of the wireguard_key loop over keys_to_ensure."""
+    out = {}
+    known = state.get("public_keys") or {}
+    for iface in plan["interfaces"]:
+        if iface["name"] in known and iface["key_file"] == _key_path(state, iface["name"]):
+            out[iface["name"]] = known[iface["name"]]
+    for result in ensured or []:
+        if isinstance(result, dict) and result.get("public_key"):
+            out[result["item"]["name"]] = result["public_key"]
+    return out

@@ -1,0 +1,122 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the wgforward.portforward collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: host_state
+short_description: Learn in one call what the wgforward.portforward roles need from a host before planning
+version_added: "0.2.0"
+description:
+  - Gathers the facts the planner reads (the C(network) and C(distribution) collectors of M(ansible.builtin.setup),
+    returned as the same C(ansible_facts)).
+  - Reports which of the packages the collection needs (wireguard-tools, nftables, iproute2) are not installed,
+    asked with C(dpkg-query) or C(rpm) (no package cache, nothing fetched).
+  - Reports the public key of each key file under C(/etc/wireguard/wgpf) that
+    M(wgforward.portforward.wireguard_key) would leave exactly as it is (a valid key, the file C(0600) and its
+    directory C(0700), both owned by root), derived with C(wg pubkey) on its standard input; the roles run
+    M(wgforward.portforward.wireguard_key) only for the other interfaces.
+  - Changes nothing on the host. The private keys are never returned.
+author:
+  - wgforward.portforward maintainers (@wgforward)
+options: {}
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  facts:
+    description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Learn this host's facts, missing packages and public keys in one call
+  wgforward.portforward.host_state:
+  register: state
+"""
+
+RETURN = r"""
+os_family:
+  description: The distribution family (C(ansible_facts.os_family)).
+  returned: always
+  type: str
+  sample: Debian
+missing_packages:
+  description: The needed packages that are not installed; null when the family is not supported.
+  returned: always
+  type: list
+  elements: str
+  sample: [wireguard-tools]
+public_keys:
+  description: Public key by interface name, of the key files wireguard_key would not change.
+  returned: always
+  type: dict
+  sample: {wg0: "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="}
+wg:
+  description: Whether C(wg) (wireguard-tools) is installed.
+  returned: always
+  type: bool
+key_dir:
+  description: The directory the keys were read from.
+  returned: always
+  type: str
+  sample: /etc/wireguard/wgpf
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.facts import ansible_collector, default_collectors
+from ansible.module_utils.facts.namespace import PrefixFactNamespace
+
+from ansible_collections.wgforward.portforward.plugins.module_utils import host_state, layout
+
+
+def gather_facts(module):
+    """setup's collectors for host_state.FACT_SUBSET, in setup's own format."""
+    collector = ansible_collector.get_ansible_collector(
+        all_collector_classes=default_collectors.collectors,
+        namespace=PrefixFactNamespace(namespace_name="ansible", prefix="ansible_"),
+        filter_spec=["*"], gather_subset=host_state.FACT_SUBSET, gather_timeout=10,
+        minimal_gather_subset=frozenset())
+    return collector.collect(module=module)
+
+
+def run_module(module, key_dir=layout.KEY_DIR):
+    facts = gather_facts(module)
+    os_family = facts.get("ansible_os_family")
+
+    def query(argv):
+        # Exits non-zero when a package is unknown to dpkg; the output still lists the installed ones.
+        return module.run_command(argv)[1]
+
+    wg = module.get_bin_path("wg")
+
+    def pubkey(private):
+        module.no_log_values.add(private)
+        rc, out, dummy = module.run_command([wg, "pubkey"], data=private)
+        return out.strip() if rc == 0 else None
+
+    module.exit_json(
+        changed=False, ansible_facts=facts, os_family=os_family, key_dir=key_dir, wg=bool(wg),
+        missing_packages=host_state.missing_packages(os_family, query),
+        # Without wg (not installed yet) no key is settled: wireguard_key runs after the packages.
+        public_keys=host_state.settled_keys(key_dir, pubkey) if wg else {})
+
+
+def main():
+    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    run_module(module)
+
+
+if __name__ == "__main__":
+    main()
