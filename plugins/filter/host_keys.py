@@ -15,7 +15,7 @@ description:
   - Used by the collection's roles; the logic is unit-tested Python, not Jinja.
 options:
   _input:
-    description: The host's plan.
+    description: This host's plan, as the plan filter returns it.
     type: dict
     required: true
   state:

@@ -15,13 +15,19 @@ description:
   - Used by the collection's roles; the logic is unit-tested Python, not Jinja.
 options:
   _input:
-    description: The host's plan.
+    description: This host's plan, as the plan filter returns it.
     type: dict
     required: true
   state:
     description: The registered result of M(wgforward.portforward.host_state).
     type: dict
     required: true
+  check_mode:
+    description:
+      - Whether the run is in check mode (pass C(ansible_check_mode)); then, when the host has no C(wg) yet,
+        no key is listed, since C(wireguard_key) could not derive one.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""

@@ -47,15 +47,6 @@ def host_plan(plans, host, role=None):
     return plan
 
 
-def install_packages(explicit, host_vars, role):
-    """Whether to install missing packages: the role's own variable when it passed one, else the
-    host's ``wireguard_<role>_install_packages`` from the inventory (site.yml's first play runs no
-    role that would set it), else true."""
-    if explicit is not None:
-        return boolean(explicit)
-    return boolean(host_vars.get("wireguard_%s_install_packages" % role, True))
-
-
 def package_query(os_family):
     """argv that lists which of the needed packages are installed."""
     if os_family not in PACKAGES:
@@ -72,15 +63,6 @@ def missing_packages(query_lines, os_family):
         if len(words) == 2 and words[1] == "installed":
             installed.add(words[0])
     return [name for name in PACKAGES[os_family] if name not in installed]
-
-
-def published_keys(key_results):
-    """{interface: public key} from the results of a wireguard_key loop over the plan's interfaces."""
-    out = {}
-    for result in key_results or []:
-        if result.get("public_key"):
-            out[result["item"]["name"]] = result["public_key"]
-    return out
 
 
 def _published(hostvars, host, fact):

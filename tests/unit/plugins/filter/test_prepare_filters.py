@@ -11,10 +11,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.wgforward.portforward.plugins.filter.plan import plan as plan_filter
 import importlib
 
+from ansible_collections.wgforward.portforward.plugins.module_utils import apply_prepare as P
 from ansible_collections.wgforward.portforward.plugins.module_utils import layout
 
-NAMES = ("host_plan", "install_packages", "package_query", "missing_packages", "published_keys",
-         "unpublished_peers", "peer_keys", "key_files")
+NAMES = ("host_plan", "unpublished_peers", "peer_keys", "key_files")
 F = {}
 for each in NAMES:
     F.update(importlib.import_module("ansible_collections.wgforward.portforward.plugins.filter." + each)
@@ -48,28 +48,16 @@ def test_host_plan_checks_the_role_and_the_groups():
         F["host_plan"](PLANS, "mid", "bogus")
 
 
-def test_install_packages_prefers_the_role_value_then_the_inventory_then_true():
-    assert F["install_packages"](False, {"wireguard_public_install_packages": True}, "public") is False
-    assert F["install_packages"](None, {"wireguard_public_install_packages": "no"}, "public") is False
-    assert F["install_packages"](None, {"wireguard_private_install_packages": False}, "public") is True
-    assert F["install_packages"](None, {}, "private") is True
-
-
 def test_package_query_and_missing_packages():
-    assert F["package_query"]("Debian")[0] == "dpkg-query"
-    assert F["package_query"]("RedHat")[-1] == "iproute"
-    with pytest.raises(AnsibleFilterError, match="Archlinux family is not supported"):
-        F["package_query"]("Archlinux")
+    # The functions host_state runs on the host (module_utils/apply_prepare.py).
+    assert P.package_query("Debian")[0] == "dpkg-query"
+    assert P.package_query("RedHat")[-1] == "iproute"
+    with pytest.raises(P.PrepareError, match="Archlinux family is not supported"):
+        P.package_query("Archlinux")
     lines = ["wireguard-tools installed", "nftables not-installed", "dpkg-query: no packages found matching iproute2"]
-    assert F["missing_packages"](lines, "Debian") == ["nftables", "iproute2"]
-    assert F["missing_packages"](["wireguard-tools installed", "nftables installed", "iproute2 installed"],
+    assert P.missing_packages(lines, "Debian") == ["nftables", "iproute2"]
+    assert P.missing_packages(["wireguard-tools installed", "nftables installed", "iproute2 installed"],
                                  "Debian") == []
-
-
-def test_published_keys_skips_interfaces_without_a_key():
-    results = [{"item": {"name": "wg0"}, "public_key": "K0"}, {"item": {"name": "wg1"}, "public_key": None},
-               {"item": {"name": "wg2"}, "skipped": True}]
-    assert F["published_keys"](results) == {"wg0": "K0"}
 
 
 def test_unpublished_peers_lists_each_peer_interface_once_with_its_key_file():
