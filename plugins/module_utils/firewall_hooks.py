@@ -59,7 +59,8 @@ def forward_rules(spec, version):
     for flow in spec.get("forward", {}).get(str(version), []):
         match = ["-p", flow["proto"], "-m", flow["proto"]]
         ports = _ports(flow["port"])
-        dnat = ["-m", "conntrack", "--ctstatus", "DNAT"] if flow.get("dnat") else []
+        # DNAT is a virtual conntrack state (original destination != reply source), not a --ctstatus.
+        dnat = ["-m", "conntrack", "--ctstate", "DNAT"] if flow.get("dnat") else []
         for iif in flow["iifs"]:
             rules.append(["-i", iif, "-d", flow["addr"]] + match + ["--dport", ports] + dnat + ["-j", "ACCEPT"])
             rules.append(["-o", iif, "-s", flow["addr"]] + match + ["--sport", ports]
