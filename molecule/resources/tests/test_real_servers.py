@@ -3,7 +3,7 @@
 Skipped unless the scenario's test_expect has ``real_servers``. Each check uses
 real traffic from the client or the hosts' real state:
 
-- a 300 kB upload through a forward completes although the client drops ICMP
+- a 300 kB upload through a forward reaches the sink on the private server in full although the client drops ICMP
   "fragmentation needed" and the tunnel is smaller than the WAN (MSS clamp);
 - the client, a neighbour on public1's segment that routes the LAN and tunnel
   prefixes at public1, reaches nothing there, and an unforwarded port is closed;
@@ -22,6 +22,15 @@ from test_forward import probe
 from traffic import cases, problems
 
 HOSTS = ["public1", "intermediate1", "private1"]
+
+# Runs in the client: sends N bytes, half-closes, prints what the sink on the private server counted.
+UPLOAD = r"""
+import socket, sys
+sock = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+sock.sendall(b"x" * int(sys.argv[3]))
+sock.shutdown(socket.SHUT_WR)
+print(sock.recv(64).decode().strip())
+"""
 BACKENDS = ["iptables-nft", "iptables-legacy"]
 
 
@@ -61,10 +70,9 @@ def test_large_upload_through_the_forward_completes(client, scenario, rs):
     wait_for_forwards(client, scenario)
     up = rs["upload"]
     port = str(scenario["forwards"][up["forward"]]["port"])
-    cmd = client.run("timeout 40 iperf3 -J -c %s -p %s -n %d --connect-timeout 5000", up["connect"], port, up["bytes"])
-    assert cmd.rc == 0, "the upload stalled or failed (rc %s): %s" % (cmd.rc, cmd.stdout[-400:] + cmd.stderr)
-    got = json.loads(cmd.stdout)["end"]["sum_received"]["bytes"]
-    assert got >= up["bytes"], "only %d of %d bytes arrived" % (got, up["bytes"])
+    cmd = client.run("timeout 30 python3 -c %s %s %s %s", UPLOAD, up["connect"], port, str(up["bytes"]))
+    assert cmd.rc == 0, "the upload stalled or failed (rc %s): %s" % (cmd.rc, cmd.stdout + cmd.stderr[-400:])
+    assert cmd.stdout.strip() == str(up["bytes"]), "the sink counted %r of %d bytes" % (cmd.stdout, up["bytes"])
 
 
 def test_neighbour_routing_at_the_public_server_reaches_nothing(client, scenario, rs):
@@ -109,7 +117,9 @@ def test_forwards_come_back_after_nftables_and_docker_restart(client, container,
     wait_for_forwards(client, scenario, seconds=20)
     for name in rs["firewall_hosts"]:
         assert container(name).run("systemctl restart docker.service").rc == 0
-        assert container(name).run("systemctl is-active wgpf-firewall.service").rc == 0
+        # Its restart follows docker's (PartOf, After=): queued, so it may still be running.
+        active = container(name).run("timeout 15 sh -c 'until systemctl is-active -q wgpf-firewall; do sleep 0.2; done'")
+        assert active.rc == 0, "%s: wgpf-firewall.service did not come back after docker.service" % name
     wait_for_forwards(client, scenario, seconds=20)
     for name in rs["firewall_hosts"]:
         assert len(tagged_rules(container(name))) == len({r for r in tagged_rules(container(name))})
