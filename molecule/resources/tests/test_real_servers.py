@@ -61,6 +61,9 @@ def wait_for_forwards(client, scenario, seconds=60):
 def tagged_rules(host):
     out = []
     for binary in BACKENDS:
+        # Listing a legacy table that is not loaded would create it: only where it is.
+        if binary.endswith("legacy") and "filter" not in host.run("cat /proc/net/ip_tables_names").stdout.split():
+            continue
         cmd = host.run("%s -w -S 2>/dev/null" % binary)
         out += [(binary, line) for line in cmd.stdout.splitlines() if "wgpf:" in line]
     return out
