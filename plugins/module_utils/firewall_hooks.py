@@ -198,7 +198,7 @@ def _read(path):
 
 
 def _run(argv):
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -224,10 +224,10 @@ def main(argv):
     else:
         with open(argv[1]) as handle:
             done = firewall.apply(load_spec(handle.read()))
-    for line in done:
-        print(line)
+    # What changed, for the journal (nothing when the firewall already held the rules).
+    sys.stdout.write("".join(line + "\n" for line in done))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    raise SystemExit(main(sys.argv[1:]))

@@ -31,6 +31,7 @@ DOCKER = """-P INPUT ACCEPT
 CLEAN = "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
 DROP_ALL = "-P INPUT DROP\n-P FORWARD DROP\n-P OUTPUT ACCEPT\n"
 
+
 class FakeIptables:
     """Filter tables per (binary): -S prints them, -I/-D change them like iptables would."""
 

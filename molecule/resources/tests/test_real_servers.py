@@ -13,7 +13,6 @@ real traffic from the client or the hosts' real state:
   footprint of) Docker, the forward answers again with no Ansible run.
 """
 
-import json
 import time
 
 import pytest
@@ -125,4 +124,4 @@ def test_forwards_come_back_after_nftables_and_docker_restart(client, container,
         assert active.rc == 0, "%s: wgpf-firewall.service did not come back after docker.service" % name
     wait_for_forwards(client, scenario, seconds=20)
     for name in rs["firewall_hosts"]:
-        assert len(tagged_rules(container(name))) == len({r for r in tagged_rules(container(name))})
+        assert len(tagged_rules(container(name))) == len(set(tagged_rules(container(name))))

@@ -15,6 +15,7 @@ SPEC = {"forward": {"4": [{"addr": "10.0.0.3", "proto": "tcp", "port": {"from": 
                            "iifs": ["eth0"], "dnat": True}]},
         "outbound": [], "listen_ports": [51820]}
 
+
 def test_docker_host_gets_the_flows_at_the_top_of_docker_user_and_nothing_else():
     host = FakeIptables({"iptables-nft": DOCKER})
     host.firewall().apply(SPEC)
