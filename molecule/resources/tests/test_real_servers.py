@@ -9,6 +9,8 @@ real traffic from the client or the hosts' real state:
   prefixes at public1, reaches nothing there, and an unforwarded port is closed;
 - the firewall hooks stand once each, in DOCKER-USER, scoped to the forwarded
   flows, and Docker's own rules and FORWARD policy DROP are all still there;
+- Docker's own container (a network namespace on docker0) still reaches
+  beyond its host;
 - after `systemctl restart nftables` on every host, then a restart of (the
   footprint of) Docker, the forward answers again with no Ansible run.
 """
@@ -110,6 +112,12 @@ def test_firewall_hooks_stand_once_scoped_and_docker_keeps_its_rules(container, 
         assert forward[0] == "-P FORWARD DROP" and forward[1] == "-A FORWARD -j DOCKER-USER", forward
         assert "-A FORWARD -i docker0 ! -o docker0 -j ACCEPT" in forward, "%s: Docker's own rules are gone" % name
         assert "-A DOCKER-USER -j RETURN" in host.run("%s -w -S DOCKER-USER", binary).stdout
+
+
+def test_dockers_own_containers_keep_their_internet_access(container, rs):
+    for name, target in sorted(rs["docker_container_reaches"].items()):
+        ping = container(name).run("ip netns exec test-ct ping -c 2 -W 2 %s", target)
+        assert ping.rc == 0, "%s: Docker's container cannot reach %s: %s" % (name, target, ping.stdout + ping.stderr)
 
 
 def test_forwards_come_back_after_nftables_and_docker_restart(client, container, scenario, rs):
