@@ -6,17 +6,21 @@
 Every step is decided from the host's state (file content, running sysctl
 values, unit state, the recorded ``[Interface]`` digest), not from what an
 earlier run did, so a run that fails halfway is completed by the next one.
-Order: helpers and daemon-reload, nftables table, sysctls, routes, WireGuard
-interfaces, then removal of what the plan no longer holds.
+Order: helpers and daemon-reload, nftables table, sysctls, routes, the
+firewall hooks, WireGuard interfaces, then removal of what the plan no longer
+holds.
 """
 
 from __future__ import annotations
 
+import shutil
+
 from ansible_collections.wgforward.portforward.plugins.module_utils import layout
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply_fs import ApplyError
+from ansible_collections.wgforward.portforward.plugins.module_utils.firewall_hooks import Firewall, load_spec
 from ansible_collections.wgforward.portforward.plugins.module_utils.units import helpers
 
-KINDS = ("wireguard", "nftables", "sysctl", "routes")
+KINDS = ("wireguard", "nftables", "sysctl", "routes", "firewall")
 REQUIRED = ("path", "mode", "kind", "content")
 
 
@@ -31,7 +35,7 @@ def check_files(files):
         if item["kind"] == "wireguard" and not item.get("interface"):
             raise ApplyError("%s: a WireGuard config needs its interface name" % item["path"])
         by_kind[item["kind"]].append(item)
-    for kind in ("nftables", "sysctl", "routes"):
+    for kind in KINDS[1:]:
         if len(by_kind[kind]) > 1:
             raise ApplyError("%s: more than one %s file in the plan" % (by_kind[kind][1]["path"], kind))
     return by_kind
@@ -54,10 +58,12 @@ def normalize(value):
 class HostApply:
     """One host's apply step over ``fs`` (apply_fs.HostFiles) and ``cmd`` (apply_systemd.Commands)."""
 
-    def __init__(self, fs, cmd):
+    def __init__(self, fs, cmd, which=shutil.which):
         self.fs = fs
         self.cmd = cmd
         self.changed = False
+        # The host's iptables, read through the same runner and root as everything else.
+        self.firewall = Firewall(cmd.query, lambda argv: cmd.change(argv, layout.FIREWALL_UNIT), which, fs.read)
 
     def mark(self, changed):
         self.changed = self.changed or bool(changed)
@@ -75,6 +81,7 @@ class HostApply:
         self.apply_nftables(by_kind["nftables"])
         self.apply_sysctls(by_kind["sysctl"], sysctls)
         self.apply_routes(by_kind["routes"])
+        self.apply_firewall(by_kind["firewall"])
         for item in by_kind["wireguard"]:
             self.apply_interface(item, key_files[item["interface"]])
         self.remove_stale([item["interface"] for item in by_kind["wireguard"]], kinds)
@@ -134,6 +141,15 @@ class HostApply:
         self.mark(self.fs.write(item["path"], item["content"], item["mode"]))
         self.mark(self.cmd.ensure_started(layout.ROUTES_UNIT))
 
+    def apply_firewall(self, items):
+        """The accepts the host's firewall needs now; the unit applies them again after it (re)starts."""
+        if not items:
+            return
+        item = items[0]
+        self.mark(self.fs.write(item["path"], item["content"], item["mode"]))
+        self.mark(self.firewall.apply(load_spec(item["content"])))
+        self.mark(self.cmd.ensure_started(layout.FIREWALL_UNIT))
+
     def apply_interface(self, item, key_file):
         """[Interface] changed (digest): restart; peers only: wg syncconf through the sync script."""
         name = item["interface"]
@@ -178,6 +194,9 @@ class HostApply:
             self.mark(self.fs.remove(layout.wg_config_path(name)))
             self.mark(self.fs.remove(layout.key_path(name), secret=True))
             self.mark(self.fs.remove("%s/%s.digest" % (layout.ETC_DIR, name)))
+        if "firewall" not in keep_kinds and self.fs.exists(layout.FIREWALL_PATH):
+            # Before the spec and unit go: only the rules tagged wgpf are deleted.
+            self.mark(self.firewall.remove())
         reload_needed = False
         for helper in helpers():
             if helper["kind"] in keep_kinds:

@@ -20,6 +20,9 @@ ROUTES_PATH = "/etc/wgpf/routes.sh"
 SYNC_SCRIPT = "/usr/local/sbin/wgpf-wg-sync"
 NFT_UNIT = "wgpf-nftables.service"
 ROUTES_UNIT = "wgpf-routes.service"
+FIREWALL_PATH = "/etc/wgpf/firewall.json"
+FIREWALL_SCRIPT = "/usr/local/sbin/wgpf-firewall"
+FIREWALL_UNIT = "wgpf-firewall.service"
 
 
 def wg_config_path(ifname):
@@ -34,4 +37,5 @@ def as_dict():
     """The layout as plain data, for the roles."""
     return {"header": HEADER, "wg_dir": WG_DIR, "key_dir": KEY_DIR, "etc_dir": ETC_DIR, "nft_path": NFT_PATH,
             "nft_table": NFT_TABLE, "sysctl_path": SYSCTL_PATH, "routes_path": ROUTES_PATH,
-            "sync_script": SYNC_SCRIPT, "nft_unit": NFT_UNIT, "routes_unit": ROUTES_UNIT}
+            "sync_script": SYNC_SCRIPT, "nft_unit": NFT_UNIT, "routes_unit": ROUTES_UNIT,
+            "firewall_path": FIREWALL_PATH, "firewall_script": FIREWALL_SCRIPT, "firewall_unit": FIREWALL_UNIT}

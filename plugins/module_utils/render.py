@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.export import sysctl_key
+from ansible_collections.wgforward.portforward.plugins.module_utils.firewall_spec import firewall_file
 from ansible_collections.wgforward.portforward.plugins.module_utils.layout import (
-    HEADER, NFT_PATH, ROUTES_PATH, SYSCTL_PATH, wg_config_path)
+    FIREWALL_PATH, HEADER, NFT_PATH, ROUTES_PATH, SYSCTL_PATH, wg_config_path)
 from ansible_collections.wgforward.portforward.plugins.module_utils.nftables import describe
 
 # The ip(8) option of each address family.
@@ -167,7 +168,8 @@ def render_files(plan, keys=None):
                       "missing_keys": sorted(p["host"] for p in iface["peers"] if not peer_key(p, keys))})
     for path, kind, mode, content in ((NFT_PATH, "nftables", "0644", nftables_table(plan)),
                                       (SYSCTL_PATH, "sysctl", "0644", sysctl_conf(plan)),
-                                      (ROUTES_PATH, "routes", "0755", routes_script(plan))):
+                                      (ROUTES_PATH, "routes", "0755", routes_script(plan)),
+                                      (FIREWALL_PATH, "firewall", "0644", firewall_file(plan, header(plan)))):
         if content is not None:
             files.append({"path": path, "mode": mode, "kind": kind, "content": content})
     return files

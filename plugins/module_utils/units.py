@@ -10,8 +10,12 @@ helpers they need, and the unit tests see the same texts.
 
 from __future__ import annotations
 
+import inspect
+
+from ansible_collections.wgforward.portforward.plugins.module_utils import firewall_hooks
 from ansible_collections.wgforward.portforward.plugins.module_utils.layout import (
-    HEADER, KEY_DIR, NFT_PATH, NFT_TABLE, NFT_UNIT, ROUTES_PATH, ROUTES_UNIT, SYNC_SCRIPT, WG_DIR)
+    FIREWALL_PATH, FIREWALL_SCRIPT, FIREWALL_UNIT, HEADER, KEY_DIR, NFT_PATH, NFT_TABLE, NFT_UNIT, ROUTES_PATH,
+    ROUTES_UNIT, SYNC_SCRIPT, WG_DIR)
 
 UNIT_DIR = "/etc/systemd/system"
 
@@ -60,6 +64,37 @@ ExecStop=%(routes_path)s down
 [Install]
 WantedBy=multi-user.target systemd-networkd.service
 """ % {"header": HEADER, "routes_path": ROUTES_PATH}
+
+# The firewalls whose (re)start resets iptables' chains: the hooks are applied again after each
+# (PartOf carries their restart and stop here, WantedBy their start); a missing one is no error.
+FIREWALL_AFTER = "docker.service ufw.service netfilter-persistent.service nftables.service"
+
+FIREWALL_SERVICE = """%(header)s: local changes are overwritten.
+# Inserts accepts for the forwarded flows and the WireGuard listen ports into the
+# host's iptables firewall where it would drop them (Docker's DOCKER-USER, FORWARD
+# or INPUT policy DROP), at boot and again after the firewalls (re)start. Only
+# rules tagged "wgpf:..." are ever added or deleted; running it twice adds nothing.
+[Unit]
+Description=wgforward.portforward accepts in the host's iptables firewall
+Documentation=https://github.com/wgforward/portforward
+ConditionPathExists=%(spec)s
+After=network-pre.target %(after)s
+PartOf=%(after)s
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/bin/python3 %(script)s apply %(spec)s
+
+[Install]
+WantedBy=multi-user.target %(after)s
+""" % {"header": HEADER, "spec": FIREWALL_PATH, "script": FIREWALL_SCRIPT, "after": FIREWALL_AFTER}
+
+
+def firewall_script():
+    """firewall_hooks.py itself, as the script the unit runs: one text for the module and the host."""
+    return ("#!/usr/bin/python3\n%s: local changes are overwritten.\n" % HEADER) + inspect.getsource(firewall_hooks)
+
 
 # Reads the private key itself (awk, from its file) so that nothing else ever does.
 WG_SYNC = r"""#!/usr/bin/env bash
@@ -210,4 +245,8 @@ def helpers():
          "unit": NFT_UNIT, "file": NFT_PATH},
         {"kind": "routes", "path": "%s/%s" % (UNIT_DIR, ROUTES_UNIT), "mode": "0644", "content": ROUTES_SERVICE,
          "unit": ROUTES_UNIT, "file": ROUTES_PATH},
+        {"kind": "firewall", "path": FIREWALL_SCRIPT, "mode": "0755", "content": firewall_script(), "unit": None,
+         "file": None},
+        {"kind": "firewall", "path": "%s/%s" % (UNIT_DIR, FIREWALL_UNIT), "mode": "0644", "content": FIREWALL_SERVICE,
+         "unit": FIREWALL_UNIT, "file": FIREWALL_PATH},
     ]

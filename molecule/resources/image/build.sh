@@ -12,7 +12,7 @@ export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_DIR="${CACHE_DIR:-/var/cache/wgpf-image}"
-PACKAGES="systemd,systemd-sysv,dbus,wireguard-tools,wireguard-go,nftables,iproute2,python3,procps,iputils-ping,iperf3"
+PACKAGES="systemd,systemd-sysv,dbus,wireguard-tools,wireguard-go,nftables,iproute2,python3,procps,iputils-ping,iperf3,iptables"
 
 log() { printf '[build %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

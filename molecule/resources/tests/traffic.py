@@ -87,6 +87,8 @@ def cases(scenario):
     """
     out = []
     for check in scenario.get("checks", []):
+        if "connect" not in check:  # a technique check only (prepare), probed by another test
+            continue
         fwd = scenario["forwards"][check["forward"]]
         lo, hi = port_span(fwd["port"])
         to_lo = port_span(fwd.get("to_port", fwd["port"]))[0]

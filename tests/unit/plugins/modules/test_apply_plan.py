@@ -365,3 +365,50 @@ def test_module_failure_names_the_file(monkeypatch, capsys, host):
     run_module(monkeypatch, host, {"files": [nft_file()]})
     result = module_result(capsys)
     assert result["failed"] and result["msg"].startswith(layout.NFT_PATH)
+
+
+def firewall_file(spec='{"forward": {"4": [{"addr": "10.0.0.3", "proto": "tcp", "port": {"from": 8080, "to": 8080}, '
+                       '"iifs": ["eth0"], "dnat": true}]}, "listen_ports": [51820], "outbound": []}\n'):
+    return {"path": layout.FIREWALL_PATH, "mode": "0644", "kind": "firewall", "content": HEAD + spec}
+
+
+def with_iptables(host, table_text):
+    """The fake host, its iptables answered by test_firewall_hooks' FakeIptables (Docker's table)."""
+    from fake_iptables import FakeIptables
+    ipt = FakeIptables({"iptables-nft": table_text})
+    plain_run = host.run
+
+    def run(argv):
+        if argv[0].startswith("iptables") or argv[:2] == ["nft", "list"]:
+            host.calls.append((list(argv), {}))
+            if argv[0].startswith("iptables") and argv[4] in ("-I", "-D"):
+                return 0, ipt.change(argv), ""
+            return ipt.query(argv)
+        return plain_run(argv)
+    host.run = run
+    return ipt
+
+
+def apply_fw(host, ipt, files, state="present"):
+    fs = HostFiles(root=str(host.root), chown=False)
+    step = HostApply(fs, Commands(host.run), which=ipt.which)
+    if state == "absent":
+        step.absent()
+    else:
+        step.present(files, {"wg0": KEY_FILE}, SYSCTLS)
+    return step
+
+
+def test_firewall_hooks_are_applied_enabled_kept_once_and_removed_by_absent(host):
+    from fake_iptables import DOCKER
+    ipt = with_iptables(host, DOCKER)
+    step = apply_fw(host, ipt, [firewall_file()])
+    assert step.changed and len(ipt.tagged()) == 2
+    assert host.read(layout.FIREWALL_SCRIPT).startswith("#!/usr/bin/python3\n")
+    assert layout.FIREWALL_UNIT in host.enabled and layout.FIREWALL_UNIT in host.active
+    assert "docker.service" in host.read("%s/%s" % (UNIT_DIR, layout.FIREWALL_UNIT))
+    step = apply_fw(host, ipt, [firewall_file()])
+    assert not step.changed and len(ipt.tagged()) == 2
+    apply_fw(host, ipt, [], state="absent")
+    assert ipt.tables["iptables-nft"] == DOCKER.splitlines()
+    assert host.read(layout.FIREWALL_PATH) is None and layout.FIREWALL_UNIT not in host.enabled
