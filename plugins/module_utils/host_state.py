@@ -10,14 +10,13 @@ filters): which packages to install, which keys still need wireguard_key, and
 the public keys a host publishes for its peers.
 
 A key is reported only when wireguard_key would find nothing to do (valid key,
-file 0600 and its directory 0700, both owned by root): anything else is left to
-wireguard_key, which fixes or refuses it, so skipping it changes no outcome.
+file 0600 owned by root) and it sits in a root-owned 0700 directory, as
+wireguard_key creates it: anything else is left to wireguard_key, which fixes
+or refuses it, so skipping it changes no outcome.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import stat
 
@@ -25,22 +24,12 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 # The package lists and query the roles have always used.
 from ansible_collections.wgforward.portforward.plugins.module_utils import apply_prepare
+from ansible_collections.wgforward.portforward.plugins.module_utils.wg_keys import (
+    KEY_DIR_MODE, KEY_FILE_MODE, is_valid_key, read_key)
 
 # The collectors the planner reads (interfaces, addresses, default routes) and the OS family.
 FACT_SUBSET = ["!all", "!min", "network", "distribution"]
 KEY_SUFFIX = ".key"
-MAX_KEY_FILE_SIZE = 4096
-
-
-def is_valid_key(text):
-    """Base64 of 32 bytes, as wg genkey prints it (wireguard_key's own test)."""
-    candidate = (text or "").strip()
-    if len(candidate) != 44:
-        return False
-    try:
-        return len(base64.b64decode(candidate, validate=True)) == 32
-    except (binascii.Error, ValueError):
-        return False
 
 
 def _root_owned(st, mode, uid, gid):
@@ -56,7 +45,7 @@ def settled_keys(key_dir, pubkey, uid=0, gid=0):
         dir_st = os.lstat(key_dir)
     except OSError:
         return {}
-    if not stat.S_ISDIR(dir_st.st_mode) or not _root_owned(dir_st, 0o700, uid, gid):
+    if not stat.S_ISDIR(dir_st.st_mode) or not _root_owned(dir_st, KEY_DIR_MODE, uid, gid):
         return {}
     out = {}
     for entry in sorted(os.listdir(key_dir)):
@@ -64,13 +53,9 @@ def settled_keys(key_dir, pubkey, uid=0, gid=0):
         if not entry.endswith(KEY_SUFFIX) or entry.startswith("."):
             continue
         st = os.lstat(path)
-        if not stat.S_ISREG(st.st_mode) or not _root_owned(st, 0o600, uid, gid) or st.st_size > MAX_KEY_FILE_SIZE:
+        if not stat.S_ISREG(st.st_mode) or not _root_owned(st, KEY_FILE_MODE, uid, gid):
             continue
-        with open(path, "rb") as handle:
-            try:
-                private = handle.read().decode("ascii").strip()
-            except UnicodeError:
-                continue
+        private = read_key(path)  # None when over wg_keys.MAX_KEY_FILE_SIZE or not text
         public = pubkey(private) if is_valid_key(private) else None
         if is_valid_key(public):
             out[entry[:-len(KEY_SUFFIX)]] = public
@@ -110,23 +95,25 @@ def keys_to_ensure(plan, state, check_mode=False):
     if check_mode and not state.get("wg"):
         # In check mode without wireguard-tools (installed by a real run) there is no wg to derive a key with.
         return []
-    known = state.get("public_keys") or {}
     return [{"name": iface["name"], "key_file": iface["key_file"]} for iface in plan["interfaces"]
-            if not (iface["key_file"] == _key_path(state, iface["name"]) and iface["name"] in known)]
+            if _settled_key(state, iface) is None]
 
 
-def _key_path(state, name):
-    return "%s/%s%s" % (state.get("key_dir"), name, KEY_SUFFIX)
+def _settled_key(state, iface):
+    """The public key host_state reported for the plan's interface, if its key file is the one it read."""
+    if iface["key_file"] != "%s/%s%s" % (state.get("key_dir"), iface["name"], KEY_SUFFIX):
+        return None
+    return (state.get("public_keys") or {}).get(iface["name"])
 
 
 def host_keys(plan, state, ensured=None):
     """{interface: public key} this host publishes: the settled keys of its plan's interfaces, then
     the results of the wireguard_key loop over keys_to_ensure."""
     out = {}
-    known = state.get("public_keys") or {}
     for iface in plan["interfaces"]:
-        if iface["name"] in known and iface["key_file"] == _key_path(state, iface["name"]):
-            out[iface["name"]] = known[iface["name"]]
+        key = _settled_key(state, iface)
+        if key:
+            out[iface["name"]] = key
     for result in ensured or []:
         if isinstance(result, dict) and result.get("public_key"):
             out[result["item"]["name"]] = result["public_key"]

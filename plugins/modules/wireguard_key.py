@@ -127,44 +127,14 @@ msg:
   sample: key exists
 """
 
-import base64
-import binascii
 import os
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
-KEY_FILE_MODE = 0o600
-KEY_DIR_MODE = 0o700
-KEY_LEN = 32  # Curve25519 keys are 32 bytes
-MAX_KEY_FILE_SIZE = 4096  # never read a big file someone pointed us at
-
-
-def is_valid_key(text):
-    """Return True if ``text`` is the base64 encoding of a 32-byte key (surrounding whitespace allowed)."""
-    if not text:
-        return False
-    candidate = text.strip()
-    if len(candidate) != 44:
-        return False
-    try:
-        raw = base64.b64decode(candidate, validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return len(raw) == KEY_LEN
-
-
-def read_key(path):
-    """Read the key file. Returns the stripped text, or None when the file is unreadable as a key."""
-    with open(path, 'rb') as f:
-        data = f.read(MAX_KEY_FILE_SIZE + 1)
-    if len(data) > MAX_KEY_FILE_SIZE:
-        return None
-    try:
-        return to_text(data, errors='strict').strip()
-    except UnicodeError:
-        return None
+from ansible_collections.wgforward.portforward.plugins.module_utils.wg_keys import (
+    KEY_DIR_MODE, KEY_FILE_MODE, is_valid_key, read_key)
 
 
 class WireguardKey(object):

@@ -49,9 +49,10 @@ def test_a_key_as_wireguard_key_leaves_it_is_settled(tmp_path):
 
 @pytest.mark.parametrize("files, dir_mode", [
     ({"wg0.key": (KEY, 0o644)}, 0o700),              # wireguard_key would chmod it
-    ({"wg0.key": (KEY, 0o600)}, 0o755),              # ... or its directory
+    ({"wg0.key": (KEY, 0o600)}, 0o755),              # a directory wireguard_key did not create
     ({"wg0.key": ("not a key", 0o600)}, 0o700),      # ... or refuse it
     ({"wg0.key": ("", 0o600)}, 0o700),
+    ({"wg0.key": (KEY + " " * 5000, 0o600)}, 0o700),  # bigger than wireguard_key reads
     ({".wg0.key.123.tmp": (KEY, 0o600)}, 0o700),     # an interrupted write, not a key
     ({"wg0.conf": (KEY, 0o600)}, 0o700),
 ])
