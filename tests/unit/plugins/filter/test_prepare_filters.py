@@ -57,7 +57,7 @@ def test_package_query_and_missing_packages():
     lines = ["wireguard-tools installed", "nftables not-installed", "dpkg-query: no packages found matching iproute2"]
     assert P.missing_packages(lines, "Debian") == ["nftables", "iproute2"]
     assert P.missing_packages(["wireguard-tools installed", "nftables installed", "iproute2 installed"],
-                                 "Debian") == []
+                              "Debian") == []
 
 
 def test_unpublished_peers_lists_each_peer_interface_once_with_its_key_file():
