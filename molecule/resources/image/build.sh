@@ -12,7 +12,10 @@ export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_DIR="${CACHE_DIR:-/var/cache/wgpf-image}"
-PACKAGES="systemd,systemd-sysv,dbus,wireguard-tools,wireguard-go,nftables,iproute2,python3,procps,iputils-ping,iperf3,iptables"
+PACKAGES="systemd,systemd-sysv,dbus,wireguard-tools,wireguard-go,nftables,iproute2,python3,procps,iputils-ping,iperf3,iptables,conntrack,ufw"
+# The image is labelled with what went into it: a changed list (or this script)
+# rebuilds an existing tag instead of reusing a stale one.
+RECIPE="$(sha256sum "${BASH_SOURCE[0]}" "$HERE/wgpf-init" | sha256sum | cut -c1-16)"
 
 log() { printf '[build %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -49,7 +52,7 @@ build_one() {
         trixie|13|debian13)   suite=trixie;   tag=wgpf-test:debian13 ;;
         *) die "unknown suite $suite" ;;
     esac
-    if [ "${FORCE:-0}" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
+    if [ "${FORCE:-0}" != 1 ] && [ "$(docker image inspect -f '{{index .Config.Labels "wgpf.recipe"}}' "$tag" 2>/dev/null)" = "$RECIPE" ]; then
         log "$tag exists, skipping (FORCE=1 to rebuild)"
         return 0
     fi
@@ -100,6 +103,7 @@ build_one() {
     tar -C "$root" --numeric-owner -c . | docker import \
         --change 'CMD ["/usr/local/sbin/wgpf-init"]' \
         --change 'ENV container=docker' \
+        --change "LABEL wgpf.recipe=$RECIPE" \
         --message "wgforward.portforward test image ($suite, debootstrap minbase)" \
         - "$tag-import" >/dev/null
     # `docker import` cannot set STOPSIGNAL; systemd (PID 1) shuts down on
