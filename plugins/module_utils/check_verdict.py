@@ -33,25 +33,33 @@ def _atoms(value):
     return [value]
 
 
-def _covers(atom, lo, hi):
+def _covers(atom, port):
     if isinstance(atom, tuple):
-        return isinstance(atom[0], int) and atom[0] <= lo and hi <= atom[1]
-    return isinstance(atom, int) and not isinstance(atom, bool) and lo == atom == hi
+        return isinstance(atom[0], int) and atom[0] <= port <= atom[1]
+    return isinstance(atom, int) and not isinstance(atom, bool) and atom == port
+
+
+def _elements(table):
+    """(map name, key atoms, value atoms) of every element of the table's maps."""
+    for obj in table or []:
+        nft_map = obj.get("map") or {}
+        for elem in nft_map.get("elem", []):
+            if isinstance(elem, list) and len(elem) == 2:
+                yield nft_map["name"], _atoms(elem[0]), _atoms(elem[1])
 
 
 def dnat_map_of(table, item):
-    """The name of the map of the nft table that sends the forward's port to its service, or None."""
-    lo, hi = item["port"]
-    for obj in table or []:
-        nft_map = obj.get("map")
-        for elem in (nft_map or {}).get("elem", []):
-            key, value = (_atoms(elem[0]), _atoms(elem[1])) if isinstance(elem, list) else ([], [])
-            port_ok = any(_covers(atom, lo, hi) for atom in key)
-            to_port = any(atom == item["dport"] or isinstance(atom, tuple) and atom[0] == item["dport"]
-                          for atom in value)
-            if item["proto"] in key and port_ok and item["daddr"] in value and to_port:
-                return nft_map["name"]
-    return None
+    """The name of the map that sends every port of the forward to its service's port, or None."""
+    elements = list(_elements(table))
+    found = None
+    for offset in range(item["port"][1] - item["port"][0] + 1):
+        port, to_port = item["port"][0] + offset, item["dport"] + offset
+        found = next((name for name, key, value in elements
+                      if item["proto"] in key and any(_covers(a, port) for a in key)
+                      and item["daddr"] in value and any(_covers(a, to_port) for a in value)), None)
+        if found is None:
+            return None
+    return found
 
 
 def counters(table):
