@@ -63,16 +63,19 @@ def dnat_map_of(table, item):
 
 
 def counters(table):
-    """'chain: verdict N packets' of every rule of the table that counts."""
-    out = []
+    """'<chain> rule <n> (<verdict>): N packets' of every rule of the table that counts."""
+    out, seen = [], {}
     for obj in table or []:
         rule = obj.get("rule")
         if not rule:
             continue
-        count = next((e["counter"] for e in rule.get("expr", []) if isinstance(e, dict) and "counter" in e), None)
-        if isinstance(count, dict):
-            verdict = next((k for e in rule["expr"] if isinstance(e, dict) for k in ("accept", "drop") if k in e), "")
-            out.append("%s %s %d packets" % (rule["chain"], verdict, count.get("packets", 0)))
+        seen[rule["chain"]] = seen.get(rule["chain"], 0) + 1
+        exprs = [e for e in rule.get("expr", []) if isinstance(e, dict)]
+        count = next((e["counter"] for e in exprs if isinstance(e.get("counter"), dict)), None)
+        if count is not None:
+            verdict = next((k for e in exprs for k in ("accept", "drop") if k in e), "count")
+            out.append("%s rule %d (%s): %d packets" % (rule["chain"], seen[rule["chain"]], verdict,
+                                                         count.get("packets", 0)))
     return out
 
 
