@@ -44,7 +44,7 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description: One dict per forward with C(forward), C(public), C(to), C(path), C(hops) (C(host), C(lines),
-    C(problem)), C(ok) and C(verdict); or, with O(as_text=true), a list of lines.
+    C(problem)), C(ok), C(verdict) and C(line) (the verdict line); or, with O(as_text=true), a list of lines.
   type: list
 """
 

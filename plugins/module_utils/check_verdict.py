@@ -207,7 +207,8 @@ def verdicts(expect, results):
             if problem is not None and verdict is None:
                 verdict = "%s: %s" % (hop["host"], problem)
         out.append({"forward": fwd["forward"], "public": fwd["public"], "to": fwd["to"], "path": fwd["path"],
-                    "hops": hops, "ok": verdict is None, "verdict": verdict or "ok"})
+                    "hops": hops, "ok": verdict is None, "verdict": verdict or "ok",
+                    "line": "%s (%s -> %s): %s" % (fwd["forward"], fwd["public"], fwd["to"], verdict or "ok")})
     return out
 
 
@@ -218,5 +219,5 @@ def verdict_lines(report):
         lines.append("%s (%s):" % (fwd["forward"], " -> ".join(fwd["path"])))
         for hop in fwd["hops"]:
             lines.extend("  %s: %s" % (hop["host"], line) for line in hop["lines"] or [hop["problem"]])
-    lines.extend("%s (%s -> %s): %s" % (f["forward"], f["public"], f["to"], f["verdict"]) for f in report)
+    lines.extend(fwd["line"] for fwd in report)
     return lines
