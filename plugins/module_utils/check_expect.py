@@ -22,7 +22,8 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.plan import 
 # Where a reply "to the Internet" is routed to: the benchmarking ranges (RFC 2544, RFC 5180) follow
 # the default route on any host and are no test network of the labs; `ip route get` sends nothing.
 INTERNET = {4: "198.18.0.1", 6: "2001:2::1"}
-PROTO_NUMBER = {"tcp": 6, "udp": 17}
+# What forward_probe needs of a route expectation to ask `ip route get`.
+ROUTE_ARGS = ("family", "proto", "dst", "from", "sport", "iif", "mark")
 
 
 def contacted(plan):
@@ -177,8 +178,7 @@ def probe_args(forwards, host):
             nft = nft or bool(hop["dnat"])
             listen = listen or bool(hop["listen"])
             for route in hop["routes"]:
-                routes[route_key(route)] = {k: route[k] for k in ("family", "proto", "dst", "from", "sport",
-                                                                 "iif", "mark")}
+                routes[route_key(route)] = {k: route[k] for k in ROUTE_ARGS}
     return {"interfaces": sorted(interfaces), "nft_table": NFT_TABLE if nft else None, "listen": listen,
             "routes": [routes[k] for k in sorted(routes)]}
 

@@ -74,8 +74,8 @@ def counters(table):
         count = next((e["counter"] for e in exprs if isinstance(e.get("counter"), dict)), None)
         if count is not None:
             verdict = next((k for e in exprs for k in ("accept", "drop") if k in e), "count")
-            out.append("%s rule %d (%s): %d packets" % (rule["chain"], seen[rule["chain"]], verdict,
-                                                         count.get("packets", 0)))
+            packets = count.get("packets", 0)
+            out.append("%s rule %d (%s): %d packets" % (rule["chain"], seen[rule["chain"]], verdict, packets))
     return out
 
 

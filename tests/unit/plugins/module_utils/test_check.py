@@ -87,8 +87,8 @@ def hop(expect, forward, host):
 
 def test_lan_server_and_direct_peer_connmark_private():
     expect = scenario("connmark_private")
-    assert [f["path"] for f in expect["forwards"]] == [["public1", "intermediate1", "private1"],
-                                                      ["public1", "private2"]]
+    paths = [f["path"] for f in expect["forwards"]]
+    assert paths == [["public1", "intermediate1", "private1"], ["public1", "private2"]]
     public = hop(expect, "lan", "public1")
     assert public["links"][0]["peer"] == "intermediate1" and public["links"][0]["iface"] == "wg0"
     assert {(d["proto"], d["daddr"], d["dport"]) for d in public["dnat"]} == {
@@ -162,7 +162,7 @@ def test_probe_args_fold_a_hosts_hops():
     assert len(expect["hosts"]["intermediate1"]["routes"]) == 2
 
 
-@pytest.mark.parametrize("name", ["example"] + [n for n in S.scenarios()])
+@pytest.mark.parametrize("name", ["example"] + list(S.scenarios()))
 def test_every_shipped_inventory_has_a_path_per_forward(name):
     expect = scenario(name)
     for fwd in expect["forwards"]:
