@@ -161,7 +161,7 @@ def check_route(item, probe):
 def _unprobed(hop, result):
     """Why the hop could not be judged, or None when its probe result is there."""
     if result is None or result.get("skipped"):
-        return "not probed (not among the hosts of this run)"
+        return "not probed (outside --limit, or it failed before the probe: see the run's output)"
     if result.get("unreachable"):
         return "not reachable: %s" % str(result.get("msg", "")).strip()
     if result.get("failed"):
