@@ -259,6 +259,10 @@ install-check: build
 	ansible-galaxy collection install --offline -p "$$tmp" $(TARBALL); \
 	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t module wgforward.portforward.wireguard_key >/dev/null; \
 	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t filter wgforward.portforward.plan >/dev/null; \
+	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t module wgforward.portforward.forward_probe >/dev/null; \
+	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t filter wgforward.portforward.check_verdicts >/dev/null; \
+	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-playbook -i inventory.example --syntax-check wgforward.portforward.check \
+	  >/dev/null; \
 	for role in wireguard_public wireguard_intermediate wireguard_private; do \
 	  ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t role --json wgforward.portforward.$$role >"$$tmp/$$role.json"; \
 	done; \

@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""render.yml, explain.yml and site.yml print the planner's problem list for a bad inventory (issue 7.1).
+"""render.yml, explain.yml, site.yml and check.yml print the planner's problem list for a bad inventory (issue 7.1).
 
 Runs ansible-playbook offline on bad_inventory/ (every host is this machine,
 ansible_connection=local): render.yml and explain.yml contact no host, and
@@ -67,13 +67,17 @@ def test_the_planner_reports_the_expected_problems():
     ("explain.yml", []),
     ("render.yml", ["-e", "wgpf_render_dir=rendered"]),
     ("site.yml", ["--check"]),
-], ids=["explain", "render", "site-check"])
+    ("check.yml", []),
+], ids=["explain", "render", "site-check", "check"])
 def test_playbook_prints_the_problem_list(playbook, args, tmp_path):
     code, output = run(playbook, *args, tmp_path=tmp_path)
     assert code != 0, output
     assert problem_lines(output) == EXPECTED, output
     assert "CapturedExceptionMarker" not in output
     assert not (tmp_path / "rendered").exists()
+    if playbook == "check.yml":
+        # The live check plans before it probes: a bad inventory stops it there, naming every problem.
+        assert "Read what this host's forwards need" not in output, output
     if playbook == "site.yml":
         # Planning is the first thing that fails, and nothing ran after it or changed before it.
         assert "Install the packages" not in output and "wireguard_key" not in output, output

@@ -1,0 +1,318 @@
+# -*- coding: utf-8 -*-
+"""The live check: what the plan makes it expect on each hop (check_expect.py) and the verdicts
+(check_verdict.py) it draws from probe results, on the shipped topologies.
+
+A healthy probe result of a host is made from the expectations (its links up with a recent
+handshake, its services listening, its routes as planned) and from the real ``nft -j`` listing of
+the host's rendered table, loaded in an unprivileged network namespace; each verdict test then
+breaks one thing and checks which hop the verdict names, and why.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+
+import pytest
+import shipped_inventories as S
+
+from ansible_collections.wgforward.portforward.plugins.module_utils.check_expect import (
+    INTERNET, contacted, expectations, route_key)
+from ansible_collections.wgforward.portforward.plugins.module_utils.check_verdict import (
+    dnat_map_of, verdict_lines, verdicts)
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+
+_CACHE = {}
+
+
+def scenario(name):
+    if name not in _CACHE:
+        inv = S.example() if name == "example" else S.scenario(name)
+        _CACHE[name] = (inv, expectations(inv))
+    return copy.deepcopy(_CACHE[name][1])
+
+
+def listed_table(inv, host, tmp_path):
+    """What `nft -j list table inet wgpf` prints once the host's rendered table is loaded."""
+    files = render_files(plan_inventory(inv)[host])
+    text = next(f["content"] for f in files if f["path"].endswith(".nft"))
+    path = tmp_path / ("%s.nft" % host)
+    path.write_text(text)
+    run = subprocess.run(["unshare", "-rn", "sh", "-c", "nft -f %s && nft -j list table inet wgpf" % path],
+                         capture_output=True, text=True, check=True)
+    return json.loads(run.stdout)["nftables"]
+
+
+def healthy(name, tmp_path):
+    """(expectations, {host: probe result}) of a lab where everything is as planned."""
+    inv, expect = _CACHE[name][0], scenario(name)
+    results = {}
+    for fwd in expect["forwards"]:
+        for hop in fwd["hops"]:
+            res = results.setdefault(hop["host"], {"interfaces": {}, "nft": None, "listening": None, "routes": []})
+            for link in hop["links"]:
+                iface = res["interfaces"].setdefault(link["iface"], {
+                    "exists": True, "up": True, "error": None, "peers": [],
+                    "public_key": "key-%s-%s" % (hop["host"], link["iface"])})
+                iface["peers"].append({"public_key": "key-%s-%s" % (link["peer"], link["peer_iface"]),
+                                       "allowed_ips": link["allowed_ips"], "handshake_age": 7})
+            if hop["dnat"] and res["nft"] is None:
+                res["nft"] = {"table": listed_table(inv, hop["host"], tmp_path), "error": None}
+            if hop["listen"]:
+                res["listening"] = res["listening"] or {"tcp": [], "udp": [], "error": None}
+                for item in hop["listen"]:
+                    res["listening"][item["proto"]].extend([item["addr"], p] for p in range(item["ports"][0],
+                                                                                            item["ports"][1] + 1))
+            for route in hop["routes"]:
+                table = route["expect"]["table"]
+                res["routes"].append(dict(route, error=None, route={
+                    "dev": route["expect"]["dev"], "gateway": route["expect"]["via"],
+                    **({"table": str(table)} if table else {})}))
+    return expect, results
+
+
+def verdict_of(expect, results, forward):
+    return next(v["verdict"] for v in verdicts(expect, results) if v["forward"] == forward)
+
+
+def hop(expect, forward, host):
+    fwd = next(f for f in expect["forwards"] if f["forward"] == forward)
+    return next(h for h in fwd["hops"] if h["host"] == host)
+
+
+# ------------------------------------------------------------------ expectations, per topology
+
+
+def test_lan_server_and_direct_peer_connmark_private():
+    expect = scenario("connmark_private")
+    paths = [f["path"] for f in expect["forwards"]]
+    assert paths == [["public1", "intermediate1", "private1"], ["public1", "private2"]]
+    public = hop(expect, "lan", "public1")
+    assert public["links"][0]["peer"] == "intermediate1" and public["links"][0]["iface"] == "wg0"
+    assert {(d["proto"], d["daddr"], d["dport"]) for d in public["dnat"]} == {
+        ("tcp", "172.31.17.3", 8080), ("udp", "172.31.17.3", 8080)}
+    inter = hop(expect, "lan", "intermediate1")
+    assert [(r["iif"], r["mark"], r["expect"]) for r in inter["routes"]] == [
+        ("eth0", None, {"dev": "wg0", "via": None, "table": 51900})] * 2
+    lan = hop(expect, "lan", "private1")
+    assert lan["links"] == [] and lan["listen"][0] == {"proto": "tcp", "addr": "172.31.17.3", "ports": [8080, 8080]}
+    assert [(r["dst"], r["mark"], r["iif"], r["expect"]) for r in lan["routes"]] == [
+        (INTERNET[4], "0x1000000", None, {"dev": "eth0", "via": "172.31.17.2", "table": 51900})] * 2
+    peer = hop(expect, "peer", "private2")
+    assert peer["links"][0]["peer"] == "public1" and peer["links"][0]["keepalive"]
+    assert peer["routes"][0]["expect"] == {"dev": "wg0", "via": None, "table": 51900}
+    assert peer["routes"][0]["mark"] == "0x1000000"
+
+
+def test_connmark_intermediate_marks_on_the_intermediate_and_the_lan_host_needs_its_gateway():
+    expect = scenario("connmark_intermediate")
+    fwd = expect["forwards"][0]
+    inter, private = fwd["hops"][1], fwd["hops"][2]
+    assert inter["routes"][0]["mark"] == "0x1000000" and inter["routes"][0]["expect"]["dev"] == "wg0"
+    assert private["routes"][0]["mark"] is None
+    assert private["routes"][0]["expect"]["via"] == "172.31.16.2" and private["routes"][0]["expect"]["table"] is None
+
+
+def test_masquerade_needs_no_reply_route():
+    expect = scenario("masquerade")
+    for fwd in expect["forwards"]:
+        assert all(not h["routes"] for h in fwd["hops"]), fwd
+        assert fwd["hops"][-1]["listen"][0]["ports"] == [8000, 8002]
+        assert fwd["hops"][0]["dnat"][0]["port"][0] != fwd["hops"][0]["dnat"][0]["port"][1]
+
+
+def test_default_route_replies_leave_by_the_intermediate():
+    expect = scenario("default_route")
+    fwd = expect["forwards"][0]
+    assert fwd["hops"][1]["routes"][0]["expect"]["dev"] == "wg0"
+    assert fwd["hops"][2]["routes"][0]["expect"]["via"] == "172.31.13.2"
+
+
+def test_static_routes_route_a_reply_to_a_source_not_to_the_internet():
+    expect = scenario("static_routes")
+    dsts = {r["dst"] for f in expect["forwards"] for h in f["hops"] for r in h["routes"]}
+    assert dsts and INTERNET[4] not in dsts
+
+
+def test_hub_spoke_checks_both_tunnels_and_the_hub_routes_from_the_spoke_side():
+    expect = scenario("policy_routing_hub")
+    fwd = next(f for f in expect["forwards"] if len(f["path"]) == 3)
+    inter, spoke = fwd["hops"][1], fwd["hops"][2]
+    assert [link["peer"] for link in inter["links"]] == [fwd["public"], fwd["to"]]
+    assert inter["routes"][0]["iif"] == inter["links"][1]["iface"]
+    assert spoke["links"][0]["peer"] == inter["host"]
+    assert spoke["routes"][0]["expect"]["dev"] == spoke["links"][0]["iface"]
+
+
+def test_two_publics_each_check_their_own_link_and_mark():
+    expect = scenario("two_publics")
+    inters = [f["hops"][1] for f in expect["forwards"] if len(f["path"]) == 3]
+    links = {(h["links"][0]["peer"], h["links"][0]["iface"]) for h in inters}
+    assert len(links) == 2, links
+    marks = {h["routes"][0]["mark"] for h in inters}
+    assert len(marks) == 2 and None not in marks
+
+
+def test_probe_args_fold_a_hosts_hops():
+    expect = scenario("connmark_private")
+    assert expect["hosts"]["public1"] == {"interfaces": ["wg0"], "nft_table": "wgpf", "listen": False, "routes": []}
+    assert expect["hosts"]["private1"]["listen"] and not expect["hosts"]["private1"]["interfaces"]
+    assert len(expect["hosts"]["intermediate1"]["routes"]) == 2
+
+
+@pytest.mark.parametrize("name", ["example"] + list(S.scenarios()))
+def test_every_shipped_inventory_has_a_path_per_forward(name):
+    expect = scenario(name)
+    for fwd in expect["forwards"]:
+        assert fwd["path"][0] == fwd["public"] and fwd["path"][-1] == fwd["to"]
+        assert fwd["hops"][0]["dnat"] and fwd["hops"][-1]["listen"]
+
+
+def test_contacted_defaults_to_true():
+    assert contacted({}) and contacted({"contacted": True}) and not contacted({"contacted": False})
+
+
+# ------------------------------------------------------------------ verdicts
+
+
+@pytest.mark.parametrize("name", ["connmark_private", "connmark_intermediate", "masquerade", "default_route",
+                                  "policy_routing_hub", "two_publics", "example"])
+def test_a_lab_as_planned_is_ok_on_every_forward(name, tmp_path):
+    expect, results = healthy(name, tmp_path)
+    report = verdicts(expect, results)
+    assert report and all(v["verdict"] == "ok" for v in report), verdict_lines(report)
+    lines = verdict_lines(report)
+    assert lines[-len(report):] == ["%s (%s -> %s): ok" % (v["forward"], v["public"], v["to"]) for v in report]
+
+
+def test_the_real_dnat_map_holds_a_forward_and_the_counters_are_read(tmp_path):
+    expect, results = healthy("connmark_private", tmp_path)
+    item = hop(expect, "lan", "public1")["dnat"][0]
+    assert dnat_map_of(results["public1"]["nft"]["table"], item) == "dnat4"
+    assert dnat_map_of(results["public1"]["nft"]["table"], dict(item, dport=9999)) is None
+    assert dnat_map_of(results["public1"]["nft"]["table"], dict(item, daddr="10.201.7.4")) is None
+    public_lines = verdicts(expect, results)[0]["hops"][0]["lines"]
+    assert any(line.startswith("counters of table inet wgpf") and "forward rule 1 (accept): 0 packets" in line
+               and "forward rule 3 (drop): 0 packets" in line
+               for line in public_lines), public_lines
+
+
+def test_a_port_range_must_be_covered_by_the_map(tmp_path):
+    expect, results = healthy("masquerade", tmp_path)
+    fwd = expect["forwards"][0]
+    assert verdict_of(expect, results, fwd["forward"]) == "ok"
+    fwd["hops"][0]["dnat"][0]["port"][1] += 1
+    assert "no DNAT map of table inet wgpf holds tcp" in verdict_of(expect, results, fwd["forward"])
+
+
+def test_missing_dnat_entry_names_the_public_server(tmp_path):
+    expect, results = healthy("connmark_private", tmp_path)
+    table = results["public1"]["nft"]["table"]
+    for obj in table:
+        if "map" in obj:
+            obj["map"]["elem"] = [e for e in obj["map"]["elem"] if e[0]["concat"][1] != 2000]
+    assert verdict_of(expect, results, "lan") == (
+        "public1: no DNAT map of table inet wgpf holds tcp 2000 -> 172.31.17.3:8080")
+    assert verdict_of(expect, results, "peer") == "ok"
+
+
+@pytest.mark.parametrize("change, verdict", [
+    ({"up": False}, "intermediate1: wg0 is down"),
+    ({"exists": False, "up": False, "error": "Device \"wg0\" does not exist."},
+     "intermediate1: wg0 does not exist (Device \"wg0\" does not exist.)"),
+    ({"age": 312}, "intermediate1: wg0 no handshake with public1 for 312 s"),
+    ({"age": None}, "intermediate1: wg0 no handshake with public1 ever"),
+    ({"peers": []}, "intermediate1: wg0 has no peer public1 (allowed IPs 0.0.0.0/0)"),
+])
+def test_a_broken_tunnel_names_the_intermediate(change, verdict, tmp_path):
+    expect, results = healthy("connmark_private", tmp_path)
+    iface = results["intermediate1"]["interfaces"]["wg0"]
+    if "age" in change:
+        iface["peers"][0]["handshake_age"] = change.pop("age")
+    iface.update(change)
+    assert verdict_of(expect, results, "lan") == verdict
+    assert verdict_of(expect, results, "peer") == "ok"
+
+
+def test_the_peer_is_found_by_its_key_else_by_its_allowed_ips(tmp_path):
+    expect, results = healthy("connmark_private", tmp_path)
+    peer = results["public1"]["interfaces"]["wg0"]["peers"][0]
+    peer["allowed_ips"] = ["10.9.9.9/32"]  # the key still names intermediate1
+    assert verdict_of(expect, results, "lan") == "ok"
+    del results["intermediate1"]["interfaces"]["wg0"]  # its key unknown: allowed IPs decide
+    assert verdict_of(expect, results, "lan").startswith("public1: wg0 has no peer intermediate1")
+
+
+def test_an_idle_link_without_keepalive_is_not_wrong(tmp_path):
+    expect, results = healthy("connmark_private", tmp_path)
+    for fwd in expect["forwards"]:
+        for h in fwd["hops"]:
+            for link in h["links"]:
+                link["keepalive"] = False
+    results["private2"]["interfaces"]["wg0"]["peers"][0]["handshake_age"] = 900
+    report = verdicts(expect, results)
+    assert report[1]["verdict"] == "ok"
+    assert any("900 s ago (no keepalive" in line for h in report[1]["hops"] for line in h["lines"])
+
+
+def test_a_stopped_service_names_the_private_server(tmp_path):
+    expect, results = healthy("connmark_private", tmp_path)
+    results["private1"]["listening"]["tcp"] = [["127.0.0.1", 8080], ["*", 22]]
+    assert verdict_of(expect, results, "lan") == "private1: nothing listens on tcp 172.31.17.3:8080"
+    results["private1"]["listening"]["tcp"] = [["*", 8080]]
+    assert verdict_of(expect, results, "lan") == "ok"
+
+
+def test_a_deleted_rule_names_the_private_server_and_the_route(tmp_path):
+    expect, results = healthy("connmark_private", tmp_path)
+    for route in results["private1"]["routes"]:
+        route["route"] = {"dev": "eth0", "gateway": "172.31.17.254"}
+    assert verdict_of(expect, results, "lan") == (
+        "private1: a reply from 172.31.17.3 tcp sport 8080 to 198.18.0.1 (mark 0x1000000) would leave by "
+        "eth0 via 172.31.17.254 (table main), not by eth0 via 172.31.17.2 (table 51900)")
+
+
+def test_a_wrong_reply_route_on_the_intermediate_names_it(tmp_path):
+    expect, results = healthy("connmark_private", tmp_path)
+    results["intermediate1"]["routes"][0]["route"] = {"dev": "eth1", "gateway": "203.0.113.222"}
+    assert verdict_of(expect, results, "lan").startswith(
+        "intermediate1: a reply from 172.31.17.3 tcp sport 8080 to 198.18.0.1 in by eth0 would leave by eth1 via "
+        "203.0.113.222 (table main), not by wg0 (table 51900)")
+    results["intermediate1"]["routes"][0].update(route=None, error="RTNETLINK answers: Network is unreachable")
+    assert verdict_of(expect, results, "lan").endswith("has no route: RTNETLINK answers: Network is unreachable")
+
+
+def test_the_first_wrong_hop_on_the_path_wins(tmp_path):
+    expect, results = healthy("connmark_private", tmp_path)
+    results["private1"]["listening"]["tcp"] = []
+    results["intermediate1"]["interfaces"]["wg0"]["up"] = False
+    assert verdict_of(expect, results, "lan") == "intermediate1: wg0 is down"
+    results["public1"] = {"unreachable": True, "msg": "Failed to connect "}
+    assert verdict_of(expect, results, "lan") == "public1: not reachable: Failed to connect"
+    assert verdict_of(expect, results, "peer") == "public1: not reachable: Failed to connect"
+
+
+def test_a_failed_or_missing_probe_is_named(tmp_path):
+    expect, results = healthy("connmark_private", tmp_path)
+    results["private2"] = {"failed": True, "msg": "wg: command not found"}
+    assert verdict_of(expect, results, "peer") == "private2: the probe failed: wg: command not found"
+    del results["private2"]
+    assert verdict_of(expect, results, "peer") == (
+        "private2: not probed (outside --limit, or it failed before the probe: see the run's output)")
+
+
+def test_a_host_that_is_not_contacted_is_not_checked(tmp_path):
+    expect, results = healthy("connmark_private", tmp_path)
+    hop(expect, "lan", "private1")["contacted"] = False
+    del results["private1"]
+    report = verdicts(expect, results)
+    assert report[0]["verdict"] == "ok"
+    assert report[0]["hops"][2]["lines"] == ["not checked: Ansible does not contact this host"]
+
+
+def test_route_key_matches_the_probe_answer_to_the_expectation():
+    expect = scenario("connmark_private")
+    keys = [route_key(r) for r in expect["hosts"]["private1"]["routes"]]
+    assert keys == sorted(set(keys)) and len(keys) == 2
