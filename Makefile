@@ -183,11 +183,12 @@ golden: collection-path
 sanity: deps $(GET_PIP_SHIM)
 	@rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_DIR)
 	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
-	  git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -C $(SANITY_DIR) -xf -; \
+	  git ls-files -z -co --exclude-standard -- . ':!tests/golden' | tar --null -T - -cf - | tar -C $(SANITY_DIR) -xf -; \
 	else \
-	  tar --exclude=./.venv --exclude=./.collections --exclude=./.sanity --exclude=./dist \
+	  tar --exclude=./.venv --exclude=./.collections --exclude=./tests/golden --exclude=./.sanity --exclude=./dist \
 	      --exclude=./rendered --exclude=./tests/output -cf - . | tar -C $(SANITY_DIR) -xf -; \
 	fi
+	@# tests/golden is rendered output (nft tables start with #!/usr/sbin/nft -f), not collection code.
 	@# Own (empty) git repo: otherwise ansible-test finds the outer repo, where .sanity/ is ignored.
 	@git -C $(SANITY_DIR) init -q
 	cd $(SANITY_DIR) && PATH="$(VBIN):$$PATH" ansible-test sanity --venv --requirements \
