@@ -133,10 +133,10 @@ def route_args(route):
 def routes_lines(plan):
     """The script's wanted state, one shell call a line: routes, rules (of every interface), rp_filter."""
     rules = list(plan["rules"]) + [r for iface in plan["interfaces"] for r in iface["rules"]]
-    lines = ["\troute %s" % route_args(r) for r in plan["routes"]]
-    lines += ["\trule %s" % rule_args(r) for r in sorted(rules, key=lambda r: r["priority"])]
+    lines = ["    route %s" % route_args(r) for r in plan["routes"]]
+    lines += ["    rule %s" % rule_args(r) for r in sorted(rules, key=lambda r: r["priority"])]
     # Not the dotted name in the key: sysctl reads wg0.1 as two more levels (sysctl_key writes wg0/1).
-    lines += ["\tif_sysctl %s %s %d" % (iface["name"], sysctl_key(4, iface["name"], "rp_filter"), iface["rp_filter"])
+    lines += ["    if_sysctl %s %s %d" % (iface["name"], sysctl_key(4, iface["name"], "rp_filter"), iface["rp_filter"])
               for iface in plan["interfaces"] if iface["rp_filter"] is not None]
     return lines
 

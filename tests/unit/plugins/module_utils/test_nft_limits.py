@@ -67,8 +67,8 @@ def test_dotted_interface_names_use_sysctls_slash_form_in_routes_sh_and_sysctl_d
     hub = files[("inter1", "/etc/wgpf/routes.sh")]
     spoke = files[("private1", "/etc/wgpf/routes.sh")]
     # The /proc directory has the dotted name, the sysctl key the slash form.
-    assert "\tif_sysctl wg0.7 net.ipv4.conf.wg0/7.rp_filter 2\n" in hub
-    assert "\tif_sysctl wg1.5 net.ipv4.conf.wg1/5.rp_filter 2\n" in spoke
+    assert "    if_sysctl wg0.7 net.ipv4.conf.wg0/7.rp_filter 2\n" in hub
+    assert "    if_sysctl wg1.5 net.ipv4.conf.wg1/5.rp_filter 2\n" in spoke
     assert "wg0.7.rp_filter" not in hub and "wg1.5.rp_filter" not in spoke
 
 

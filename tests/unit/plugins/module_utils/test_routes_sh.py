@@ -73,7 +73,7 @@ def run_lab(tmp_path):
 
 
 def rules_of(script):
-    return [line.split(None, 1)[1] for line in script.splitlines() if line.startswith("\trule ")]
+    return [line.split(None, 1)[1] for line in script.splitlines() if line.startswith("    rule ")]
 
 
 def test_a_changed_plan_adds_before_it_deletes_and_leaves_exactly_the_new_rules(tmp_path):
