@@ -12,69 +12,69 @@ MODE=up
 
 # ip -4|-6 rule add ...; the very same rule being there already is no error.
 rule() {
-	fam=$1
-	shift
-	echo "rule $fam $*" >>"$RUN/routes.want"
-	if [ "$MODE" = up ]; then
-		out=$(ip "$fam" rule add "$@" 2>&1) || case $out in
-			*"File exists"*) ;;
-			*) echo "routes.sh: ip $fam rule add $*: $out" >&2; exit 1 ;;
-		esac
-	fi
+    fam=$1
+    shift
+    echo "rule $fam $*" >>"$RUN/routes.want"
+    if [ "$MODE" = up ]; then
+        out=$(ip "$fam" rule add "$@" 2>&1) || case $out in
+            *"File exists"*) ;;
+            *) echo "routes.sh: ip $fam rule add $*: $out" >&2; exit 1 ;;
+        esac
+    fi
 }
 
 # ip -4|-6 route replace ...: added, or changed in place.
 route() {
-	fam=$1
-	shift
-	echo "route $fam $*" >>"$RUN/routes.want"
-	if [ "$MODE" = up ]; then
-		ip "$fam" route replace "$@"
-	fi
+    fam=$1
+    shift
+    echo "route $fam $*" >>"$RUN/routes.want"
+    if [ "$MODE" = up ]; then
+        ip "$fam" route replace "$@"
+    fi
 }
 
 # A sysctl of interface $1, when it exists: its PostUp runs this script when it comes up.
 if_sysctl() {
-	if [ "$MODE" = up ] && [ -d "/proc/sys/net/ipv4/conf/$1" ]; then
-		sysctl -q -w "$2=$3"
-	fi
+    if [ "$MODE" = up ] && [ -d "/proc/sys/net/ipv4/conf/$1" ]; then
+        sysctl -q -w "$2=$3"
+    fi
 }
 
 # Lines "rule|route -4|-6 ARGS" on stdin: each deleted where it still is.
 remove() {
-	while read -r kind fam args; do
-		[ -n "$kind" ] || continue
-		if [ "$kind" = rule ]; then
-			# shellcheck disable=SC2086
-			while ip "$fam" rule del $args 2>/dev/null; do :; done
-		else
-			# shellcheck disable=SC2086
-			ip "$fam" route del $args 2>/dev/null || true
-		fi
-	done
+    while read -r kind fam args; do
+        [ -n "$kind" ] || continue
+        if [ "$kind" = rule ]; then
+            # shellcheck disable=SC2086
+            while ip "$fam" rule del $args 2>/dev/null; do :; done
+        else
+            # shellcheck disable=SC2086
+            ip "$fam" route del $args 2>/dev/null || true
+        fi
+    done
 }
 
 wanted() {
-	route -4 198.51.100.34/32 via 172.31.12.2 dev eth0
-	route -4 192.0.2.144/30 via 172.31.12.2 dev eth0
+    route -4 198.51.100.34/32 via 172.31.12.2 dev eth0
+    route -4 192.0.2.144/30 via 172.31.12.2 dev eth0
 }
 
 up() {
-	MODE=up
-	: >"$RUN/routes.want"
-	wanted
-	if [ -f "$RUN/routes.applied" ]; then
-		grep -vxF -f "$RUN/routes.want" "$RUN/routes.applied" | remove
-	fi
-	mv "$RUN/routes.want" "$RUN/routes.applied"
+    MODE=up
+    : >"$RUN/routes.want"
+    wanted
+    if [ -f "$RUN/routes.applied" ]; then
+        grep -vxF -f "$RUN/routes.want" "$RUN/routes.applied" | remove
+    fi
+    mv "$RUN/routes.want" "$RUN/routes.applied"
 }
 
 down() {
-	MODE=down
-	: >"$RUN/routes.want"
-	wanted
-	cat "$RUN/routes.want" "$RUN/routes.applied" 2>/dev/null | sort -u | remove
-	rm -f "$RUN/routes.want" "$RUN/routes.applied"
+    MODE=down
+    : >"$RUN/routes.want"
+    wanted
+    cat "$RUN/routes.want" "$RUN/routes.applied" 2>/dev/null | sort -u | remove
+    rm -f "$RUN/routes.want" "$RUN/routes.applied"
 }
 
 action=${1:-up}
