@@ -13,9 +13,10 @@ export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_DIR="${CACHE_DIR:-/var/cache/wgpf-image}"
 PACKAGES="systemd,systemd-sysv,dbus,wireguard-tools,wireguard-go,nftables,iproute2,python3,procps,iputils-ping,iperf3,iptables,conntrack,ufw"
-# The image is labelled with what went into it: a changed list (or this script)
+# The image is labelled with what went into it (content only, not paths: every clone
+# shares the tag): a changed list (or this script)
 # rebuilds an existing tag instead of reusing a stale one.
-RECIPE="$(sha256sum "${BASH_SOURCE[0]}" "$HERE/wgpf-init" | sha256sum | cut -c1-16)"
+RECIPE="$(cat "$HERE/build.sh" "$HERE/wgpf-init" | sha256sum | cut -c1-16)"
 
 log() { printf '[build %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
