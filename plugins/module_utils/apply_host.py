@@ -6,7 +6,8 @@
 Every step is decided from the host's state (file content, running sysctl
 values, unit state, the recorded ``[Interface]`` digest), not from what an
 earlier run did, so a run that fails halfway is completed by the next one.
-Order: helpers and daemon-reload, nftables table, sysctls, routes, the
+Order: helpers and daemon-reload, nftables table, sysctls, routes (every rule, so a
+new peer's rules are in place before the peer itself), the
 firewall hooks, WireGuard interfaces, then removal of what the plan no longer
 holds.
 """
@@ -130,16 +131,20 @@ class HostApply:
             self.mark(True)
 
     def apply_routes(self, items):
+        """A changed script is applied by a reload: its `up` adds the new routes and rules before it
+        removes the stale ones (listed by the last `up`), so no connection loses its rule meanwhile."""
         if not items:
             return
         item = items[0]
         old = self.fs.read(item["path"])
-        if old is not None and old != item["content"] and self.cmd.is_active(layout.ROUTES_UNIT):
-            # The old script's `down` takes its own routes and rules away before it is replaced.
-            self.cmd.systemctl("stop", layout.ROUTES_UNIT)
+        changed = old is not None and old != item["content"]
+        if changed and self.cmd.is_active(layout.ROUTES_UNIT) and not self.fs.exists(layout.ROUTES_STATE):
+            # Written by a release whose script kept no list of what it applied: its own `down`
+            # takes its routes and rules away before it is replaced.
+            self.cmd.change([item["path"], "down"], item["path"])
             self.mark(True)
         self.mark(self.fs.write(item["path"], item["content"], item["mode"]))
-        self.mark(self.cmd.ensure_started(layout.ROUTES_UNIT))
+        self.mark(self.cmd.ensure_started(layout.ROUTES_UNIT, reload_when_running=changed))
 
     def apply_firewall(self, items):
         """The accepts the host's firewall needs now; the unit applies them again after it (re)starts."""
@@ -201,6 +206,10 @@ class HostApply:
         for helper in helpers():
             if helper["kind"] in keep_kinds:
                 continue
+            if helper["down"] and helper["file"] and self.fs.exists(helper["file"]):
+                # Before its unit and script go: the unit has no ExecStop (see units.py).
+                self.cmd.change(helper["down"], helper["file"])
+                self.mark(True)
             if helper["unit"] and self.fs.exists(helper["path"]):
                 self.mark(self.cmd.ensure_gone(helper["unit"]))
                 reload_needed = True
@@ -218,3 +227,4 @@ class HostApply:
         self.remove_stale([], [])
         self.mark(self.fs.remove_tree(layout.KEY_DIR))
         self.mark(self.fs.remove_tree(layout.ETC_DIR))
+        self.mark(self.fs.remove_tree(layout.RUN_DIR))

@@ -17,6 +17,9 @@ NFT_PATH = "/etc/wgpf/wgpf.nft"
 NFT_TABLE = "wgpf"  # the one table the collection owns, family inet
 SYSCTL_PATH = "/etc/sysctl.d/90-wgpf.conf"
 ROUTES_PATH = "/etc/wgpf/routes.sh"
+# What routes.sh applied last (volatile, like the kernel state it lists).
+RUN_DIR = "/run/wgpf"
+ROUTES_STATE = "/run/wgpf/routes.applied"
 SYNC_SCRIPT = "/usr/local/sbin/wgpf-wg-sync"
 NFT_UNIT = "wgpf-nftables.service"
 ROUTES_UNIT = "wgpf-routes.service"
@@ -36,6 +39,6 @@ def key_path(ifname):
 def as_dict():
     """The layout as plain data, for the roles."""
     return {"header": HEADER, "wg_dir": WG_DIR, "key_dir": KEY_DIR, "etc_dir": ETC_DIR, "nft_path": NFT_PATH,
-            "nft_table": NFT_TABLE, "sysctl_path": SYSCTL_PATH, "routes_path": ROUTES_PATH,
+            "nft_table": NFT_TABLE, "sysctl_path": SYSCTL_PATH, "routes_path": ROUTES_PATH, "run_dir": RUN_DIR,
             "sync_script": SYNC_SCRIPT, "nft_unit": NFT_UNIT, "routes_unit": ROUTES_UNIT,
             "firewall_path": FIREWALL_PATH, "firewall_script": FIREWALL_SCRIPT, "firewall_unit": FIREWALL_UNIT}

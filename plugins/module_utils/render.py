@@ -14,8 +14,9 @@ import hashlib
 from ansible_collections.wgforward.portforward.plugins.module_utils.export import sysctl_key
 from ansible_collections.wgforward.portforward.plugins.module_utils.firewall_spec import firewall_file
 from ansible_collections.wgforward.portforward.plugins.module_utils.layout import (
-    FIREWALL_PATH, HEADER, NFT_PATH, ROUTES_PATH, SYSCTL_PATH, wg_config_path)
+    FIREWALL_PATH, HEADER, NFT_PATH, ROUTES_PATH, RUN_DIR, SYSCTL_PATH, wg_config_path)
 from ansible_collections.wgforward.portforward.plugins.module_utils.nftables import describe
+from ansible_collections.wgforward.portforward.plugins.module_utils.routes_sh import ROUTES_MAIN, ROUTES_PREAMBLE
 
 # The ip(8) option of each address family.
 IP_FAMILY = {4: "-4", 6: "-6"}
@@ -32,20 +33,6 @@ def key_placeholder(host):
 # ------------------------------------------------------------------ WireGuard
 
 
-def rule_cmd(rule, verb):
-    return "ip %s rule %s %s lookup %d priority %d" % (
-        IP_FAMILY[rule["family"]], verb, rule["selector"], rule["table"], rule["priority"])
-
-
-def rule_add(rule):
-    # Delete every copy first so a restart never stacks duplicate rules.
-    return "while %s 2>/dev/null; do :; done; %s" % (rule_cmd(rule, "del"), rule_cmd(rule, "add"))
-
-
-def rule_del(rule):
-    return "while %s 2>/dev/null; do :; done" % rule_cmd(rule, "del")
-
-
 def interface_section(plan, iface):
     lines = ["[Interface]"]
     lines += ["Address = %s" % a for a in iface["addresses"]]
@@ -56,13 +43,10 @@ def interface_section(plan, iface):
         lines.append("Table = %d" % iface["table"])
     lines.append("# The private key never leaves this host: it is loaded from its own file.")
     lines.append("PostUp = wg set %%i private-key %s" % iface["key_file"])
-    if iface["rp_filter"] is not None:
-        # Not %i: it expands to the dotted name (wg0.1), which sysctl reads as two more levels.
-        lines.append("PostUp = sysctl -q -w %s=%d" % (sysctl_key(4, iface["name"], "rp_filter"), iface["rp_filter"]))
-    for rule in iface["rules"]:
-        lines.append("PostUp = %s" % rule_add(rule))
-    for rule in iface["rules"]:
-        lines.append("PreDown = %s" % rule_del(rule))
+    # The interface's rules and rp_filter follow its peers and forwards: they live in routes.sh, so a
+    # change to them never touches this section (and never restarts the interface). The same line on
+    # every interface: an interface that comes up (again) gets them back from that script.
+    lines.append("PostUp = [ ! -x %s ] || %s up" % (ROUTES_PATH, ROUTES_PATH))
     return "\n".join(lines) + "\n"
 
 
@@ -135,24 +119,34 @@ def sysctl_conf(plan):
     return header(plan) + "".join("%s = %s\n" % kv for kv in sorted(plan["sysctls"].items()))
 
 
-def route_cmd(route, verb):
+def rule_args(rule):
+    return "%s %s lookup %d priority %d" % (IP_FAMILY[rule["family"]], rule["selector"], rule["table"],
+                                            rule["priority"])
+
+
+def route_args(route):
     dev = " dev %s" % route["dev"] if route["dev"] else ""
     table = " table %d" % route["table"] if route["table"] is not None else ""
-    return "ip %s route %s %s via %s%s%s" % (IP_FAMILY[route["family"]], verb, route["to"], route["via"], dev, table)
+    return "%s %s via %s%s%s" % (IP_FAMILY[route["family"]], route["to"], route["via"], dev, table)
+
+
+def routes_lines(plan):
+    """The script's wanted state, one shell call a line: routes, rules (of every interface), rp_filter."""
+    rules = list(plan["rules"]) + [r for iface in plan["interfaces"] for r in iface["rules"]]
+    lines = ["    route %s" % route_args(r) for r in plan["routes"]]
+    lines += ["    rule %s" % rule_args(r) for r in sorted(rules, key=lambda r: r["priority"])]
+    # Not the dotted name in the key: sysctl reads wg0.1 as two more levels (sysctl_key writes wg0/1).
+    lines += ["    if_sysctl %s %s %d" % (iface["name"], sysctl_key(4, iface["name"], "rp_filter"), iface["rp_filter"])
+              for iface in plan["interfaces"] if iface["rp_filter"] is not None]
+    return lines
 
 
 def routes_script(plan):
-    if not plan["routes"] and not plan["rules"]:
+    lines = routes_lines(plan)
+    if not lines:
         return None
-    up = ["\t%s" % route_cmd(r, "replace") for r in plan["routes"]]
-    up += ["\t%s" % rule_add(r) for r in plan["rules"]]
-    down = ["\t%s" % rule_del(r) for r in plan["rules"]]
-    down += ["\t%s 2>/dev/null || true" % route_cmd(r, "del") for r in plan["routes"]]
-    return ("#!/bin/sh\n" + header(plan)
-            + "# Routes and rules of non-WireGuard interfaces, applied by wgpf-routes.service at boot\n"
-            + "# and whenever systemd-networkd restarts. Safe to run again: nothing is added twice.\n"
-            + "set -eu\n\nup() {\n%s\n}\n\ndown() {\n%s\n}\n\n" % ("\n".join(up), "\n".join(down) or "\t:")
-            + 'case "${1:-up}" in\nup) up ;;\ndown) down ;;\n*) echo "usage: $0 up|down" >&2; exit 2 ;;\nesac\n')
+    return ("#!/bin/sh\n" + header(plan) + ROUTES_PREAMBLE % {"run": RUN_DIR}
+            + "wanted() {\n%s\n}\n\n" % "\n".join(lines) + ROUTES_MAIN)
 
 
 def render_files(plan, keys=None):

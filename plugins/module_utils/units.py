@@ -44,11 +44,15 @@ WantedBy=multi-user.target nftables.service
 """ % {"header": HEADER, "nft_path": NFT_PATH, "table": NFT_TABLE}
 
 ROUTES_SERVICE = """%(header)s: local changes are overwritten.
-# Applies the routes and rules of non-WireGuard interfaces (%(routes_path)s)
-# at boot and again after systemd-networkd (re)starts, since networkd removes
-# routes and rules it does not manage. routes.sh is idempotent.
+# Applies the routes and ip rules of %(routes_path)s (those of the WireGuard
+# interfaces too) at boot, and again after systemd-networkd (re)starts, since
+# networkd removes routes and rules it does not manage; a change is applied by a
+# reload (add what is missing, then remove what went away: nothing is flushed).
+# No ExecStop: stopping this unit, or a restart of networkd that stops it, must not
+# take the forwards down; the apply step runs `routes.sh down` itself before it
+# removes the script. Each WireGuard interface's PostUp runs `routes.sh up` too.
 [Unit]
-Description=wgforward.portforward routes and rules of non-WireGuard interfaces
+Description=wgforward.portforward routes and ip rules
 Documentation=https://github.com/wgforward/portforward
 ConditionPathExists=%(routes_path)s
 Wants=network-online.target
@@ -59,7 +63,7 @@ PartOf=systemd-networkd.service
 Type=oneshot
 RemainAfterExit=yes
 ExecStart=%(routes_path)s up
-ExecStop=%(routes_path)s down
+ExecReload=%(routes_path)s up
 
 [Install]
 WantedBy=multi-user.target systemd-networkd.service
@@ -237,16 +241,18 @@ def helpers():
     """What each kind of planned file needs on the host: [{kind, path, mode, content, unit, file}].
 
     ``unit`` is the systemd unit a kind's file is applied by, ``file`` the
-    plan's file that unit reads (stopped before it is removed).
+    plan's file that unit reads (stopped before it is removed), ``down`` the
+    command that takes the file's effect away before it is removed.
     """
     return [
-        {"kind": "wireguard", "path": SYNC_SCRIPT, "mode": "0755", "content": WG_SYNC, "unit": None, "file": None},
+        {"kind": "wireguard", "path": SYNC_SCRIPT, "mode": "0755", "content": WG_SYNC, "unit": None, "file": None,
+         "down": None},
         {"kind": "nftables", "path": "%s/%s" % (UNIT_DIR, NFT_UNIT), "mode": "0644", "content": NFT_SERVICE,
-         "unit": NFT_UNIT, "file": NFT_PATH},
+         "unit": NFT_UNIT, "file": NFT_PATH, "down": None},
         {"kind": "routes", "path": "%s/%s" % (UNIT_DIR, ROUTES_UNIT), "mode": "0644", "content": ROUTES_SERVICE,
-         "unit": ROUTES_UNIT, "file": ROUTES_PATH},
+         "unit": ROUTES_UNIT, "file": ROUTES_PATH, "down": [ROUTES_PATH, "down"]},
         {"kind": "firewall", "path": FIREWALL_SCRIPT, "mode": "0755", "content": firewall_script(), "unit": None,
-         "file": None},
+         "file": None, "down": None},
         {"kind": "firewall", "path": "%s/%s" % (UNIT_DIR, FIREWALL_UNIT), "mode": "0644", "content": FIREWALL_SERVICE,
-         "unit": FIREWALL_UNIT, "file": FIREWALL_PATH},
+         "unit": FIREWALL_UNIT, "file": FIREWALL_PATH, "down": None},
     ]

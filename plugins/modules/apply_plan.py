@@ -22,8 +22,13 @@ description:
     stopped first with the old config in place; a peer-only change is applied to the running interface with
     C(wg syncconf) through C(/usr/local/sbin/wgpf-wg-sync), which reads the key from its file on the host and
     never feeds an empty or keyless config.
-  - A changed routes script is preceded by the old script's C(down) (the unit is stopped before it is replaced),
-    then C(wgpf-routes.service) starts again. Units are enabled; C(daemon-reload) runs when a unit file changed.
+  - The routes script holds every route and C(ip rule) that follows peers and forwards (those of the WireGuard
+    interfaces too), so a peer or forward change is a C(wg syncconf) plus a reload of C(wgpf-routes.service), and
+    C(wg-quick@<if>) restarts only when the interface itself changes (address, key, port, MTU, table). A changed
+    script is applied by that reload, which adds the new routes and rules before it deletes the stale ones (those
+    the last run applied, listed in C(/run/wgpf/routes.applied)); nothing is flushed. A script without such a
+    list (an older release) is taken down by its own C(down) first. Units are enabled; C(daemon-reload) runs
+    when a unit file changed.
   - Removes the interfaces, units and files the plan no longer holds; O(state=absent) removes everything the
     collection put on the host, and nothing else.
   - Refuses to replace a WireGuard config the collection did not write (no C(# Managed by wgforward.portforward)

@@ -150,7 +150,7 @@ def test_the_gateway_intermediate_sends_only_the_services_replies_into_the_tunne
     script = tmp_path / "routes.sh"
     script.write_text(next(f["content"] for f in render_files(plan) if f["kind"] == "routes"))
     run = subprocess.run(["unshare", "-rn", "sh", "-c", ROUTE_GET % script], capture_output=True, text=True,
-                         check=False)
+                         check=False, env=dict(os.environ, WGPF_RUN_DIR=str(tmp_path / "run")))
     assert run.returncode == 0, run.stderr
     service, own_tcp, dns = run.stdout.splitlines()
     assert "dev wg0 table 51900" in service, run.stdout
@@ -207,8 +207,9 @@ def strict_inter_files():
                 technique="policy_routing")
     plan = plan_inventory(inv.data())["inter1"]
     files = {f["kind"]: f["content"] for f in render_files(plan)}
-    postup = next(x.split("=", 1)[1].strip() for x in files["wireguard"].splitlines() if "rp_filter" in x)
-    return files["nftables"], postup
+    # routes.sh's if_sysctl line for the tunnel, as the command it runs.
+    dummy, dummy2, key, value = next(x.split() for x in files["routes"].splitlines() if "if_sysctl wg0 " in x)
+    return files["nftables"], "sysctl -q -w %s=%s" % (key, value)
 
 
 def build_lan_lab(ns, table_path):
@@ -259,7 +260,7 @@ def test_intermediate_loose_tunnel_under_strict_all_public_link_guard_and_strict
         build_lan_lab(ns, table_path)
         lan, inter, pub = ns
         # all.rp_filter=1 and the tunnel at 0: the effective value is the larger, 1 (strict), which
-        # drops an Internet client's forwarded datagram; the PostUp's 2 makes the larger 2 (loose).
+        # drops an Internet client's forwarded datagram; routes.sh's 2 makes the larger 2 (loose).
         assert received(pub, "11.0.0.9", lan, "172.31.0.3", 8080) == []
         assert rp_filter_drops(inter) == 3
         sh(*in_ns(inter, "sh", "-c", postup))

@@ -59,17 +59,17 @@ def test_connection_marks_on_the_private_server_merge_overlapping_ports(nft_chec
 # ------------------------------------------------------------------ dotted interface names
 
 
-def test_dotted_interface_names_use_sysctls_slash_form_in_postup_and_sysctl_d():
+def test_dotted_interface_names_use_sysctls_slash_form_in_routes_sh_and_sysctl_d():
     inv = seed_hub(inter_vars={"interface": "wg0.7"})
     inv.hosts["private1"]["wgpf_interface"] = "wg1.5"
     inv.forward(name="web", public="public1", port=2000, to="private1", technique="policy_routing")
     files = files_of(inv)
-    hub = files[("inter1", "/etc/wireguard/wg0.7.conf")]
-    spoke = files[("private1", "/etc/wireguard/wg1.5.conf")]
-    assert "PostUp = sysctl -q -w net.ipv4.conf.wg0/7.rp_filter=2\n" in hub
-    assert "PostUp = sysctl -q -w net.ipv4.conf.wg1/5.rp_filter=2\n" in spoke
-    # %i would expand to the dotted name, which sysctl reads as two more levels.
-    assert "%i.rp_filter" not in hub + spoke
+    hub = files[("inter1", "/etc/wgpf/routes.sh")]
+    spoke = files[("private1", "/etc/wgpf/routes.sh")]
+    # The /proc directory has the dotted name, the sysctl key the slash form.
+    assert "    if_sysctl wg0.7 net.ipv4.conf.wg0/7.rp_filter 2\n" in hub
+    assert "    if_sysctl wg1.5 net.ipv4.conf.wg1/5.rp_filter 2\n" in spoke
+    assert "wg0.7.rp_filter" not in hub and "wg1.5.rp_filter" not in spoke
 
 
 def test_dotted_lan_interface_in_sysctl_d():
@@ -81,17 +81,17 @@ def test_dotted_lan_interface_in_sysctl_d():
     assert "net.ipv4.conf.br0/2.rp_filter = 2\n" in files[("inter1", "/etc/sysctl.d/90-wgpf.conf")]
 
 
-def test_sysctl_accepts_the_postup_line_for_a_dotted_interface():
-    """sysctl(8) sets wg0.7's rp_filter from the PostUp line's slash form (an unprivileged netns)."""
-    if not (shutil.which("unshare") and shutil.which("sysctl")):
-        pytest.fail("unshare and sysctl are required: run the tests through `make test`")
+def test_routes_sh_sets_the_rp_filter_of_a_dotted_interface(tmp_path):
+    """routes.sh sets wg0.7's rp_filter through sysctl's slash form (an unprivileged netns)."""
+    if not (shutil.which("unshare") and shutil.which("sysctl") and shutil.which("flock")):
+        pytest.fail("unshare, sysctl and flock are required: run the tests through `make test`")
     inv = seed_hub(inter_vars={"interface": "wg0.7"})
     inv.forward(name="web", public="public1", port=2000, to="private1", technique="policy_routing")
-    line = next(x for x in files_of(inv)[("inter1", "/etc/wireguard/wg0.7.conf")].splitlines() if "sysctl" in x)
-    command = line.split("=", 1)[1].strip()
-    script = "ip link add wg0.7 type veth peer name wgpf-peer && %s && cat /proc/sys/net/ipv4/conf/wg0.7/rp_filter"
-    run = subprocess.run(["unshare", "-rn", "sh", "-c", script % command], capture_output=True, text=True,
-                         check=False)
+    routes = tmp_path / "routes.sh"
+    routes.write_text(files_of(inv)[("inter1", "/etc/wgpf/routes.sh")])
+    script = ("ip link add wg0.7 type veth peer name wgpf-peer && WGPF_RUN_DIR=%s sh %s up && "
+              "cat /proc/sys/net/ipv4/conf/wg0.7/rp_filter" % (tmp_path / "run", routes))
+    run = subprocess.run(["unshare", "-rn", "sh", "-c", script], capture_output=True, text=True, check=False)
     assert run.returncode == 0 and run.stdout.split() == ["2"], run.stdout + run.stderr
 
 

@@ -71,10 +71,11 @@ def test_wireguard_config_loads_the_key_from_a_file_and_lists_peers():
     assert "PrivateKey" not in conf["content"]
     assert "PostUp = wg set %i private-key /etc/wireguard/wgpf/wg0.key" in conf["content"]
     assert "Table = 51900" in conf["content"]
-    assert ("PostUp = while ip -4 rule del from 10.0.0.3 ipproto 6 sport 8080-8081 lookup 51900 priority 5100 2>/dev/null; "
-            "do :; done; ip -4 rule add from 10.0.0.3 ipproto 6 sport 8080-8081 lookup 51900 priority 5100") in conf["content"]
-    assert ("PreDown = while ip -4 rule del from 10.0.0.3 ipproto 6 sport 8080-8081 lookup 51900 priority 5100"
-            in conf["content"])
+    # The spoke's rules follow its forwards: in routes.sh, not in [Interface] (no PreDown at all).
+    assert "rule" not in conf["content"].split("[Peer]")[0] and "PreDown" not in conf["content"]
+    assert "PostUp = [ ! -x /etc/wgpf/routes.sh ] || /etc/wgpf/routes.sh up\n" in conf["content"]
+    routes = files[("private1", "/etc/wgpf/routes.sh")]["content"]
+    assert "    rule -4 from 10.0.0.3 ipproto 6 sport 8080-8081 lookup 51900 priority 5100\n" in routes
     peer = conf["content"].split("[Peer]")[1]
     assert "PublicKey = HUBKEY=" in peer and "Endpoint = 172.31.0.1:51821" in peer
     assert "AllowedIPs = 0.0.0.0/0" in peer and "PersistentKeepalive = 25" in peer
@@ -102,9 +103,8 @@ def test_sysctl_and_routes_files():
     assert "net.ipv4.ip_local_reserved_ports = 2000-2001\n" in sysctl
     routes = files[("private1", "/etc/wgpf/routes.sh")]
     assert routes["mode"] == "0755"
-    assert "ip -4 route replace default via 172.31.0.1 dev eth0 table 51900" in routes["content"]
-    assert "ip -4 rule add fwmark 0x1000000/0xf000000 lookup 51900 priority 5100" in routes["content"]
-    assert "ip -4 route del default via 172.31.0.1 dev eth0 table 51900 2>/dev/null || true" in routes["content"]
+    assert "    route -4 default via 172.31.0.1 dev eth0 table 51900\n" in routes["content"]
+    assert "    rule -4 fwmark 0x1000000/0xf000000 lookup 51900 priority 5100\n" in routes["content"]
 
 
 def test_dnat_map_expands_a_range_port_by_port():

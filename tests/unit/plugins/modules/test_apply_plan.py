@@ -216,45 +216,36 @@ def test_interface_change_stops_with_the_old_config_then_starts(host):
     assert host.read("/etc/wgpf/wg0.digest") == "digest-2\n"
 
 
-def test_changed_routes_script_is_taken_down_by_the_old_one_first(host):
-    files = converged(host)
+def applied_once(host):
+    """What the routes unit's first `up` leaves: its list of what it applied."""
+    state = host.root / layout.ROUTES_STATE.lstrip("/")
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text("rule -4 from 10.0.0.2 lookup 51900 priority 5100\n")
+
+
+def test_changed_routes_script_is_applied_by_a_reload_of_the_new_one(host):
+    """No stop: the new script's `up` adds before it deletes (the old script's `down` would drop every rule)."""
+    converged(host)
+    applied_once(host)
     host.watch = [layout.ROUTES_PATH]
-    apply(host, [wg_file(), nft_file(), sysctl_file(), routes_file("up() { ip route replace 10.1.0.0/16 via 10.0.0.2; }\n")])
-    assert host.changes() == ["systemctl stop %s" % layout.ROUTES_UNIT, "systemctl start %s" % layout.ROUTES_UNIT]
-    stop = [seen for argv, seen in host.calls if argv[:2] == ["systemctl", "stop"]][0]
-    assert stop[layout.ROUTES_PATH] == files[3]["content"]
-
-
-def test_units_stopped_by_hand_are_started_again(host):
-    files = converged(host)
-    host.active.clear()
-    step, dummy, dummy2 = apply(host, files)
-    assert step.changed
-    assert sorted(host.changes()) == sorted("systemctl start %s" % u
-                                            for u in (layout.NFT_UNIT, layout.ROUTES_UNIT, "wg-quick@wg0"))
-
-
-def test_refuses_to_replace_a_config_it_did_not_write(host):
-    conf = host.root / "etc/wireguard/wg0.conf"
-    conf.parent.mkdir(parents=True)
-    conf.write_text("[Interface]\nPrivateKey = %s\n" % KEY)
-    with pytest.raises(ApplyError, match=r"^/etc/wireguard/wg0.conf exists and was not written by"):
-        apply(host, [wg_file(), nft_file()])
-    assert conf.read_text().startswith("[Interface]")
-    assert host.changes() == [] and host.read(layout.NFT_PATH) is None
-
-
-def test_missing_peer_keys_fail_naming_the_config_except_in_check_mode(host):
-    with pytest.raises(ApplyError, match=r"^/etc/wireguard/wg0.conf: no public key for h2"):
-        apply(host, [wg_file(missing=["h2"])])
-    step, dummy, dummy2 = apply(host, [wg_file(missing=["h2"])], check_mode=True)
-    assert step.changed
-
-
-def test_failed_command_names_the_unit(host):
+    new = routes_file("up() { ip route replace 10.1.0.0/16 via 10.0.0.2; }\n")
+    apply(host, [wg_file(), nft_file(), sysctl_file(), new])
+    assert host.changes() == ["systemctl reload %s" % layout.ROUTES_UNIT]
+    reload = [seen for argv, seen in host.calls if argv[:2] == ["systemctl", "reload"]][0]
+    assert reload[layout.ROUTES_PATH] == new["content"], "reloaded with the new script in place"
+    host.active.discard("wg-quick@wg0")
     host.fail[("systemctl", "start", "wg-quick@wg0")] = (1, "Job for wg-quick@wg0.service failed")
     with pytest.raises(ApplyError, match=r"^wg-quick@wg0: `systemctl start wg-quick@wg0` failed \(rc 1\): Job for"):
         apply(host, [wg_file()])
+
+
+def test_a_routes_script_of_a_release_without_the_list_is_taken_down_by_itself_first(host):
+    files = converged(host)
+    host.watch = [layout.ROUTES_PATH]
+    apply(host, [wg_file(), nft_file(), sysctl_file(), routes_file("up() { ip route replace 10.1.0.0/16 via 10.0.0.2; }\n")])
+    assert host.changes() == ["%s down" % layout.ROUTES_PATH, "systemctl reload %s" % layout.ROUTES_UNIT]
+    down = [seen for argv, seen in host.calls if argv == [layout.ROUTES_PATH, "down"]][0]
+    assert down[layout.ROUTES_PATH] == files[3]["content"]
 
 
 def test_interfaces_and_kinds_no_longer_planned_are_removed(host):
@@ -269,10 +260,12 @@ def test_interfaces_and_kinds_no_longer_planned_are_removed(host):
     step, fs, dummy = apply(host, [wg_file(), nft_file(), sysctl_file()])
     changes = host.changes()
     assert "systemctl disable --now wg-quick@wg1" in changes
-    assert "systemctl disable --now %s" % layout.ROUTES_UNIT in changes
+    # The unit has no ExecStop: the script's own `down` runs first, while it is still there.
+    assert changes.index("%s down" % layout.ROUTES_PATH) < changes.index("systemctl disable --now %s"
+                                                                         % layout.ROUTES_UNIT)
     assert changes[-1] == "systemctl daemon-reload"
-    down = [seen for argv, seen in host.calls if argv[-1] == layout.ROUTES_UNIT and argv[1] == "disable"][0]
-    assert down[layout.ROUTES_PATH] is not None, "the routes unit must stop while routes.sh is still there"
+    down = [seen for argv, seen in host.calls if argv == [layout.ROUTES_PATH, "down"]][0]
+    assert down[layout.ROUTES_PATH] is not None, "routes.sh down must run while routes.sh is still there"
     for gone in ("/etc/wireguard/wg1.conf", "/etc/wireguard/wgpf/wg1.key", layout.ROUTES_PATH, ROUTES_UNIT_FILE):
         assert host.read(gone) is None, gone
     assert other.exists() and host.read(layout.wg_config_path("wg0")) is not None
@@ -412,3 +405,52 @@ def test_firewall_hooks_are_applied_enabled_kept_once_and_removed_by_absent(host
     apply_fw(host, ipt, [], state="absent")
     assert ipt.tables["iptables-nft"] == DOCKER.splitlines()
     assert host.read(layout.FIREWALL_PATH) is None and layout.FIREWALL_UNIT not in host.enabled
+
+
+# ------------------------------------------------------------ a hub's plan changes (rendered, not hand-written)
+
+def hub_plan_files(spokes=1, listen_port=51821):
+    """inter1's rendered files: a hub with ``spokes`` spokes, a policy_routing forward to each."""
+    from builders import seed_hub
+
+    from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
+    from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+
+    inv = seed_hub()
+    inv.hosts["inter1"]["wgpf_listen_port"] = listen_port
+    inv.forward(name="web", public="public1", port=2000, to="private1", to_port=8080, technique="policy_routing")
+    for index in range(2, spokes + 1):
+        name = "private%d" % index
+        inv.host(name, "private", intermediate="inter1", attachment="wireguard", address="10.0.0.%d/24" % (index + 2),
+                 listen_port=51822 + index)
+        inv.forward(name="web%d" % index, public="public1", port=2000 + index, to=name, to_port=8080,
+                    technique="policy_routing")
+    keys = {host: "K%s=" % host for host in inv.hosts}
+    return render_files(plan_inventory(inv.data())["inter1"], keys)
+
+
+def test_a_new_spoke_and_forward_are_a_sync_and_a_routes_reload_never_an_interface_restart(host):
+    converged(host, hub_plan_files(spokes=1))
+    applied_once(host)
+    files = hub_plan_files(spokes=2)
+    step, dummy, dummy2 = apply(host, files)
+    changes = host.changes()
+    assert step.changed
+    assert "systemctl reload %s" % layout.ROUTES_UNIT in changes
+    assert "%s wg0 %s" % (layout.SYNC_SCRIPT, KEY_FILE) in changes
+    assert not [c for c in changes if "wg-quick@wg0" in c], changes
+    # The routes (with the new spoke's rules) are in place before the peer is synced.
+    assert changes.index("systemctl reload %s" % layout.ROUTES_UNIT) < changes.index(
+        "%s wg0 %s" % (layout.SYNC_SCRIPT, KEY_FILE))
+    # Removing the spoke again is the same: no restart.
+    apply(host, hub_plan_files(spokes=1))
+    assert not [c for c in host.changes() if "wg-quick@wg0" in c], host.changes()
+
+
+def test_an_interface_change_restarts_the_interface(host):
+    converged(host, hub_plan_files(spokes=1))
+    applied_once(host)
+    apply(host, hub_plan_files(spokes=1, listen_port=51999))
+    changes = host.changes()
+    assert changes.index("systemctl stop wg-quick@wg0") < changes.index("systemctl start wg-quick@wg0")
+    assert not [c for c in changes if "routes" in c], "the routes did not change: %s" % changes

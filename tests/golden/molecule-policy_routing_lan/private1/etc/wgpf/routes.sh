@@ -1,23 +1,90 @@
 #!/bin/sh
 # Managed by wgforward.portforward for host private1: local changes are overwritten.
-# Routes and rules of non-WireGuard interfaces, applied by wgpf-routes.service at boot
-# and whenever systemd-networkd restarts. Safe to run again: nothing is added twice.
+# The routes and ip rules that follow peers and forwards (those of the WireGuard
+# interfaces too), applied by wgpf-routes.service at boot, after systemd-networkd
+# (re)starts and on every change, and by each WireGuard interface's PostUp.
+# up: adds what is missing, then removes what an earlier up added and this plan no
+# longer holds (listed in /run/wgpf/routes.applied); nothing is flushed.
+# down: removes what this plan and the last up hold. Running either twice changes nothing.
 set -eu
+RUN=${WGPF_RUN_DIR:-/run/wgpf}
+MODE=up
+
+# ip -4|-6 rule add ...; the very same rule being there already is no error.
+rule() {
+    fam=$1
+    shift
+    echo "rule $fam $*" >>"$RUN/routes.want"
+    if [ "$MODE" = up ]; then
+        out=$(ip "$fam" rule add "$@" 2>&1) || case $out in
+            *"File exists"*) ;;
+            *) echo "routes.sh: ip $fam rule add $*: $out" >&2; exit 1 ;;
+        esac
+    fi
+}
+
+# ip -4|-6 route replace ...: added, or changed in place.
+route() {
+    fam=$1
+    shift
+    echo "route $fam $*" >>"$RUN/routes.want"
+    if [ "$MODE" = up ]; then
+        ip "$fam" route replace "$@"
+    fi
+}
+
+# A sysctl of interface $1, when it exists: its PostUp runs this script when it comes up.
+if_sysctl() {
+    if [ "$MODE" = up ] && [ -d "/proc/sys/net/ipv4/conf/$1" ]; then
+        sysctl -q -w "$2=$3"
+    fi
+}
+
+# Lines "rule|route -4|-6 ARGS" on stdin: each deleted where it still is.
+remove() {
+    while read -r kind fam args; do
+        [ -n "$kind" ] || continue
+        if [ "$kind" = rule ]; then
+            # shellcheck disable=SC2086
+            while ip "$fam" rule del $args 2>/dev/null; do :; done
+        else
+            # shellcheck disable=SC2086
+            ip "$fam" route del $args 2>/dev/null || true
+        fi
+    done
+}
+
+wanted() {
+    route -4 default via 172.31.15.2 dev eth0 table 51900
+    rule -4 ipproto 6 sport 8080 lookup 51900 priority 5100
+    rule -4 ipproto 17 sport 8080 lookup 51900 priority 5101
+}
 
 up() {
-	ip -4 route replace default via 172.31.15.2 dev eth0 table 51900
-	while ip -4 rule del ipproto 6 sport 8080 lookup 51900 priority 5100 2>/dev/null; do :; done; ip -4 rule add ipproto 6 sport 8080 lookup 51900 priority 5100
-	while ip -4 rule del ipproto 17 sport 8080 lookup 51900 priority 5101 2>/dev/null; do :; done; ip -4 rule add ipproto 17 sport 8080 lookup 51900 priority 5101
+    MODE=up
+    : >"$RUN/routes.want"
+    wanted
+    if [ -f "$RUN/routes.applied" ]; then
+        grep -vxF -f "$RUN/routes.want" "$RUN/routes.applied" | remove
+    fi
+    mv "$RUN/routes.want" "$RUN/routes.applied"
 }
 
 down() {
-	while ip -4 rule del ipproto 6 sport 8080 lookup 51900 priority 5100 2>/dev/null; do :; done
-	while ip -4 rule del ipproto 17 sport 8080 lookup 51900 priority 5101 2>/dev/null; do :; done
-	ip -4 route del default via 172.31.15.2 dev eth0 table 51900 2>/dev/null || true
+    MODE=down
+    : >"$RUN/routes.want"
+    wanted
+    cat "$RUN/routes.want" "$RUN/routes.applied" 2>/dev/null | sort -u | remove
+    rm -f "$RUN/routes.want" "$RUN/routes.applied"
 }
 
-case "${1:-up}" in
-up) up ;;
-down) down ;;
+action=${1:-up}
+case $action in
+up | down) ;;
 *) echo "usage: $0 up|down" >&2; exit 2 ;;
 esac
+mkdir -p "$RUN"
+# One run at a time: the unit and an interface's PostUp may start together.
+exec 9>"$RUN/routes.lock"
+flock 9
+"$action"
