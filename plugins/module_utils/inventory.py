@@ -41,7 +41,7 @@ def host_vars(hv, seen_forwards):
             else:
                 out[key] = plain(raw)
                 seen_forwards.append((raw, out[key]))
-        elif key.startswith("wgpf_") or key in FACT_VARS or key == "ansible_facts":
+        elif key.startswith("wgpf_") or key in FACT_VARS or key in ("ansible_facts", "inventory_dir"):
             out[key] = plain(hv[key])
     for ifname in out.get("ansible_interfaces") or []:
         # Both spellings facts.iface_facts looks up: as named, and with - : . as _.

@@ -49,6 +49,7 @@ class Links:
         for net in spec_p.addresses:
             peer.allow(A.host_net(net.ip))
         back = p_if.peer(inner.name, spec_i.name)
+        back.public_key = inner.public_key
         for net in spec_i.addresses:
             back.allow(A.host_net(net.ip))
         return i_if, p_if
