@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply_prepare import peer_keys
 from ansible_collections.wgforward.portforward.plugins.module_utils.export import sysctl_key
-from ansible_collections.wgforward.portforward.plugins.module_utils.layout import HEADER
 from ansible_collections.wgforward.portforward.plugins.module_utils.render import peer_key, peer_section, rule_add, rule_del
 
 PRIVATE_KEY_LINE = "PrivateKey = <paste this peer's private key here>"
@@ -44,10 +43,11 @@ def interface_section(iface, config):
 def peer_config(plan, keys):
     """The peer's wg-quick file (its first interface: a peer Ansible does not manage has one)."""
     config, iface = plan["peer_config"], plan["interfaces"][0]
-    head = ("%s for %s, a WireGuard peer it does not manage; every run rewrites this copy.\n"
+    head = ("# Written by wgforward.portforward for %s, a WireGuard peer Ansible does not manage;\n"
+            "# every run rewrites this copy on the controller.\n"
             "# Copy it to the peer, put the peer's private key on the marked line, then import it into the\n"
             "# WireGuard app, or on Linux: install it as /etc/wireguard/%s.conf and run wg-quick up %s.\n"
-            % (HEADER, plan["host"], iface["name"], iface["name"]))
+            % (plan["host"], iface["name"], iface["name"]))
     return head + interface_section(iface, config) + "".join("\n" + peer_section(p, keys) for p in iface["peers"])
 
 
