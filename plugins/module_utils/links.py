@@ -83,6 +83,7 @@ class Links:
                     if not any(net.ip in n for n in peer.allowed):
                         peer.allow(A.host_net(net.ip))
         back = hub.peer(private.name, spec_s.name)
+        back.public_key = private.public_key
         for net in spec_s.addresses:
             back.allow(A.host_net(net.ip))
 

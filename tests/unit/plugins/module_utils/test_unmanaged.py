@@ -10,7 +10,7 @@ wgpf_peer_hooks says the peer is a Linux host.
 from __future__ import annotations
 
 import pytest
-from builders import Inv, seed_direct
+from builders import Inv, seed_direct, seed_hub
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply_prepare import (
     peer_keys, unpublished_peers)
@@ -255,3 +255,14 @@ def test_no_peer_file_while_a_server_key_is_unknown():
     """A public role applied alone to other hosts: never a file with a placeholder key."""
     plans = plan_inventory(peer_inv().data())
     assert peer_files(plans, {}, FACT) == []
+
+
+def test_spoke_of_a_hub_can_be_an_unmanaged_peer():
+    inv = seed_hub(private_vars={"public_key": PEER_KEY})
+    inv.forward(name="game", public="public1", port=2000, to="private1", to_port=8080)
+    plans = plan_inventory(inv.data())
+    hub_peer = next(p for p in plans["inter1"]["interfaces"][0]["peers"] if p["host"] == "private1")
+    assert hub_peer["public_key"] == PEER_KEY
+    assert plans["inter1"]["forwards"][0]["technique"] == "default_route"
+    text = peer_files(plans, {"inter1": {FACT: {"wg0": PUBLIC1_KEY}}}, FACT)[0]["content"]
+    assert "# inter1" in text and "AllowedIPs = 0.0.0.0/0" in text and "PostUp" not in text
