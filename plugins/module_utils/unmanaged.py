@@ -157,4 +157,3 @@ def check_plans(model, plans, problems):
             problems.add(where, None, "is never contacted (%s), but its forwards need %s on it" % (
                 "a container" if host.public_key is None else "a peer Ansible does not manage",
                 " and ".join(extra)))
-

@@ -34,10 +34,11 @@ BRIDGE_FACTS = {
 }
 
 
-def container_inv(private=None, inter_facts=BRIDGE_FACTS, **forward):
+def container_inv(private=None, inter_facts=None, **forward):
     inv = Inv()
     inv.host("public1", "public", address="10.0.0.2/24", endpoint="203.0.113.2:51822", wan_interface="eth0")
-    inv.host("inter1", "intermediate", address="10.0.0.1/24", ansible_facts=inter_facts)
+    inv.host("inter1", "intermediate", address="10.0.0.1/24",
+             ansible_facts=BRIDGE_FACTS if inter_facts is None else inter_facts)
     pv = {"intermediate": "inter1", "attachment": "container", "lan_address": "172.17.0.2"}
     pv.update(private or {})
     inv.host("ct1", "private", **{k: v for k, v in pv.items() if v is not None})
