@@ -55,7 +55,7 @@ def parse_host(name, role, hv, problems):
 
 
 def _no_facts(hv):
-    return {k: v for k, v in hv.items() if k.startswith("wgpf_") or k == "inventory_dir"}
+    return {k: v for k, v in hv.items() if k.startswith("wgpf_") or k in ("inventory_dir", "ansible_inventory_sources")}
 
 
 def _endpoint(where, hv, problems):

@@ -72,9 +72,8 @@ def parse_unmanaged(where, role, hv, problems):
 
 
 def _config_dir(where, hv, problems):
-    """Where the peer's file goes on the controller: set (relative to the inventory), else beside the inventory."""
-    base = hv.get("inventory_dir")
-    base = base if isinstance(base, str) and base else "."
+    """Where the peer's file goes on the controller: set, or wgpf-peers, in the folder that holds the inventory."""
+    base = inventory_base(hv.get("inventory_dir"), hv.get("ansible_inventory_sources"))
     value = hv.get("wgpf_peer_config_dir")
     if value is None:
         return posixpath.join(base, DEFAULT_CONFIG_DIR)
@@ -82,6 +81,17 @@ def _config_dir(where, hv, problems):
         problems.add(where, "wgpf_peer_config_dir", "must be a folder on the controller, got %s" % G.quote(value))
         return None
     return posixpath.normpath(posixpath.join(base, value))
+
+
+def inventory_base(inventory_dir, sources):
+    """The folder that holds the inventory: the inventory file's, or beside an inventory folder given
+    with -i (never inside it: Ansible reads every file below an inventory folder as inventory)."""
+    base = inventory_dir if isinstance(inventory_dir, str) and inventory_dir else "."
+    for source in sources if isinstance(sources, list) else []:
+        source = posixpath.normpath(str(source))
+        if base == source or base.startswith(source.rstrip("/") + "/"):
+            return posixpath.dirname(source) or "."
+    return base
 
 
 def check_container(host, problems):

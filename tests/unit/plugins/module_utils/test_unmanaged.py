@@ -267,3 +267,15 @@ def test_spoke_of_a_hub_can_be_an_unmanaged_peer():
     assert plans["inter1"]["forwards"][0]["technique"] == "default_route"
     text = peer_files(plans, {"inter1": {FACT: {"wg0": PUBLIC1_KEY}}}, FACT)[0]["content"]
     assert "# inter1" in text and "AllowedIPs = 0.0.0.0/0" in text and "PostUp" not in text
+
+
+@pytest.mark.parametrize("inventory_dir,sources,expected", [
+    ("/srv/inventory", ["/srv/inventory/hosts.yml"], "/srv/inventory/wgpf-peers"),  # -i a file
+    ("/srv/inventory", ["/srv/inventory"], "/srv/wgpf-peers"),  # -i a folder: beside it, never inside
+    ("/srv/inventory/prod", ["/srv/inventory"], "/srv/wgpf-peers"),  # a file deeper in that folder
+    ("/srv/inventory", ["/srv/other", "/srv/inventory/hosts.ini"], "/srv/inventory/wgpf-peers"),
+])
+def test_default_peer_config_dir_is_never_inside_an_inventory_folder(inventory_dir, sources, expected):
+    inv = peer_inv()
+    inv.hosts["private1"].update(inventory_dir=inventory_dir, ansible_inventory_sources=sources)
+    assert peer_file(inv)["dir"] == expected
