@@ -75,7 +75,8 @@ def unpublished_peers(plan, hostvars, plans, fact):
     out = []
     for iface in plan["interfaces"]:
         for peer in iface["peers"]:
-            if peer["interface"] in _published(hostvars, peer["host"], fact):
+            # A peer Ansible does not manage has its key in the inventory and is never contacted.
+            if peer.get("public_key") or peer["interface"] in _published(hostvars, peer["host"], fact):
                 continue
             peer_plan = host_plan(plans, peer["host"])
             for peer_iface in peer_plan["interfaces"]:
@@ -90,7 +91,7 @@ def peer_keys(plan, hostvars, fact, ensured=None):
     keys = {}
     for iface in plan["interfaces"]:
         for peer in iface["peers"]:
-            key = _published(hostvars, peer["host"], fact).get(peer["interface"])
+            key = peer.get("public_key") or _published(hostvars, peer["host"], fact).get(peer["interface"])
             if key:
                 keys.setdefault(peer["host"], {})[peer["interface"]] = key
     for result in ensured or []:

@@ -26,6 +26,7 @@ class Peer:
     keepalive: Optional[int] = None
     allowed: list = field(default_factory=list)
     seen: set = field(default_factory=set, repr=False)
+    public_key: Optional[str] = None  # given by the inventory for a peer Ansible does not manage
 
     def allow(self, net):
         if not isinstance(net, A.netaddr.IPNetwork):
@@ -37,8 +38,11 @@ class Peer:
 
     def as_dict(self):
         nets = A.netaddr.cidr_merge(self.allowed)
-        return {"host": self.host, "interface": self.interface, "endpoint": self.endpoint, "keepalive": self.keepalive,
-                "allowed_ips": [str(n) for n in nets]}
+        out = {"host": self.host, "interface": self.interface, "endpoint": self.endpoint, "keepalive": self.keepalive,
+               "allowed_ips": [str(n) for n in nets]}
+        if self.public_key:
+            out["public_key"] = self.public_key
+        return out
 
 
 @dataclass

@@ -70,4 +70,15 @@ def export_plan(draft):
         "routes": routes,
         "rules": sorted(draft.rules, key=lambda r: r["priority"]),
         "forwards": [draft.forwards[name].as_dict() for name in sorted(draft.forwards)],
+        # False: the run never contacts this host (unmanaged.py); a peer's file is written on the controller.
+        "contacted": host.contacted,
+        "peer_config": _peer_config(host),
     }
+
+
+def _peer_config(host):
+    """Where an unmanaged peer's wg-quick file goes on the controller, and whether it takes hooks."""
+    if host.public_key is None or host.peer_config_dir is None:
+        return None
+    return {"dir": host.peer_config_dir, "path": "%s/%s.conf" % (host.peer_config_dir.rstrip("/"), host.name),
+            "hooks": host.peer_hooks, "listen_port": host.vars.get("wgpf_listen_port") is not None}

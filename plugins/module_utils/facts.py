@@ -92,17 +92,22 @@ def iface_type(hv, name):
 
 
 def _lan_of(hv, targets):
-    """(interface, IPv4 address) whose network holds one of ``targets``, from the interface facts."""
+    """(interface, its address) whose IPv4 or global IPv6 network holds one of ``targets``, from the facts."""
     for ifname in iface_names(hv):
-        v4 = (iface_facts(hv, ifname) or {}).get("ipv4") or {}
-        if not (v4.get("address") and v4.get("netmask")):
-            continue
-        try:
-            net = A.netaddr.IPNetwork("%s/%s" % (v4["address"], v4["netmask"]))
-        except (A.netaddr.AddrFormatError, ValueError, TypeError):
-            continue
-        if any(ip in net for ip in targets):
-            return ifname, v4["address"]
+        data = iface_facts(hv, ifname) or {}
+        v4 = data.get("ipv4") or {}
+        found = [(v4.get("address"), v4.get("netmask"))] if isinstance(v4, dict) else []
+        found += [(a.get("address"), a.get("prefix")) for a in data.get("ipv6") or []
+                  if isinstance(a, dict) and a.get("scope") != "link"]
+        for address, mask in found:
+            if not (address and mask):
+                continue
+            try:
+                net = A.netaddr.IPNetwork("%s/%s" % (address, mask))
+            except (A.netaddr.AddrFormatError, ValueError, TypeError):
+                continue
+            if any(ip.version == net.version and ip in net for ip in targets):
+                return ifname, address
     return None, None
 
 
@@ -127,6 +132,9 @@ def infer_intermediate_lan(where, draft, privates, problems):
     """Fill an intermediate's LAN interface, address and MAC from facts, from where its private servers live."""
     hv = draft["vars"]
     targets = [ip for p in privates for ip in p["lan_addresses"]]
+    if draft["lan_interface"] is None:
+        # A container host may name its Docker bridge (its wgpf_lan_interface) on the intermediate.
+        draft["lan_interface"] = next((p["bridge"] for p in privates if p.get("bridge")), None)
     if draft["lan_interface"] is None or not draft["lan_addresses"]:
         ifname, address = _lan_of(hv, targets)
         if ifname is not None and draft["lan_interface"] is None:

@@ -16,12 +16,14 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.knobs import
 from ansible_collections.wgforward.portforward.plugins.module_utils.wg_interfaces import addresses, ifname, wg_specs
 from ansible_collections.wgforward.portforward.plugins.module_utils.problems import host_where
 from ansible_collections.wgforward.portforward.plugins.module_utils.tree import DEFAULT, SET
+from ansible_collections.wgforward.portforward.plugins.module_utils.unmanaged import (
+    CONTAINER, UNMANAGED_KEYS, check_container, contacted, parse_unmanaged)
 
 HOST_KEYS = ("wgpf_address", "wgpf_listen_port", "wgpf_interface", "wgpf_endpoint",
              "wgpf_wan_interface", "wgpf_lan_interface", "wgpf_lan_address", "wgpf_lan_mac",
              "wgpf_intermediate", "wgpf_attachment", "wgpf_gateway_is_intermediate",
              "wgpf_internet_via_public", "wgpf_local_routes", "wgpf_interfaces", "wgpf_forwards",
-             "wgpf_render_dir", "wgpf_mtu") + tuple(KNOB_DEFAULTS)
+             "wgpf_render_dir", "wgpf_mtu") + UNMANAGED_KEYS + tuple(KNOB_DEFAULTS)
 ATTACHMENTS = ("wireguard", "lan", "container")
 LOCAL_ROUTE_KEYS = ("to", "via", "dev")
 
@@ -29,6 +31,8 @@ LOCAL_ROUTE_KEYS = ("to", "via", "dev")
 def parse_host(name, role, hv, problems):
     """The draft of one host: a dict of every records.Host field, from its variables and its own facts."""
     where = host_where(name)
+    if not contacted(hv):
+        hv = _no_facts(hv)  # never contacted: planned from its variables alone, whatever a fact cache holds
     try:
         G.host_name(name)
     except ValueError as exc:
@@ -39,6 +43,7 @@ def parse_host(name, role, hv, problems):
              "endpoint": _endpoint(where, hv, problems), "default_gateways": F.default_gateways(hv),
              "local_routes": _local_routes(where, hv, problems)}
     draft.update(parse_knobs(where, hv, problems))
+    draft.update(parse_unmanaged(where, role, hv, problems))
     draft.update(_interfaces(where, role, hv, problems))
     draft.update(_attachment(where, role, hv, problems))
     draft.update(_answers(where, hv, problems))
@@ -47,6 +52,10 @@ def parse_host(name, role, hv, problems):
     if draft["local_routes"] and role == "public":
         problems.add(where, "wgpf_local_routes", "only intermediate and private servers keep local routes")
     return draft
+
+
+def _no_facts(hv):
+    return {k: v for k, v in hv.items() if k.startswith("wgpf_") or k in ("inventory_dir", "ansible_inventory_sources")}
 
 
 def _endpoint(where, hv, problems):
@@ -71,6 +80,10 @@ def _interfaces(where, role, hv, problems):
         lan_addresses = [net.ip for net in nets]
         # 192.168.1.1/24 states the LAN's prefix; a bare address leaves it to the facts' netmask.
         lan_networks = [net.cidr for net in nets if net.prefixlen < A.MAX_PREFIX[net.version]]
+    if role == "private" and hv.get("wgpf_attachment") == CONTAINER:
+        # A container's wgpf_lan_interface names its host's bridge (the intermediate's side).
+        return {"wan_interface": wan, "lan_interface": None, "bridge": lan, "lan_addresses": lan_addresses,
+                "lan_networks": lan_networks, "lan_mac": None}
     if role == "private":
         if lan is None and hv.get("wgpf_lan_interface") is None:
             lan = F.default_interface(where, "wgpf_lan_interface", hv, problems)
@@ -83,8 +96,8 @@ def _interfaces(where, role, hv, problems):
         except ValueError as exc:
             problems.add(where, "wgpf_lan_mac", str(exc))
             mac = None
-    return {"wan_interface": wan, "lan_interface": lan, "lan_addresses": lan_addresses, "lan_networks": lan_networks,
-            "lan_mac": mac}
+    return {"wan_interface": wan, "lan_interface": lan, "bridge": None, "lan_addresses": lan_addresses,
+            "lan_networks": lan_networks, "lan_mac": mac}
 
 
 def _attachment(where, role, hv, problems):
@@ -176,8 +189,9 @@ def check_required(host, problems):
             problems.add(where, "wgpf_endpoint", "required: the host:port that peers dial to reach this server")
         if host.wan_interface is None and "wgpf_wan_interface" in unset:
             problems.add(where, "wgpf_wan_interface", "not set and no default IPv4 route in the facts to infer it")
+    check_container(host, problems)
     if host.role == "private" and host.attachment != "wireguard":
-        if not host.lan_addresses and "wgpf_lan_address" in unset:
+        if not host.lan_addresses and "wgpf_lan_address" in unset and host.contacted:
             problems.add(where, "wgpf_lan_address", "not set and no default route in the facts to infer it: "
                          "the public server forwards to this address")
         if host.attachment == "container" and host.gateway_is_intermediate is False:

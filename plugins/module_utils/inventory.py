@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from ansible_collections.wgforward.portforward.plugins.module_utils.model import GROUPS
 
 FACT_VARS = ("ansible_default_ipv4", "ansible_default_ipv6", "ansible_interfaces")
+# Also read: the facts as one dict, and where the inventory is (unmanaged peers' files go beside it).
+PLANNER_VARS = ("ansible_facts", "inventory_dir", "ansible_inventory_sources")
 
 
 def plain(value):
@@ -41,7 +43,7 @@ def host_vars(hv, seen_forwards):
             else:
                 out[key] = plain(raw)
                 seen_forwards.append((raw, out[key]))
-        elif key.startswith("wgpf_") or key in FACT_VARS or key == "ansible_facts":
+        elif key.startswith("wgpf_") or key in FACT_VARS or key in PLANNER_VARS:
             out[key] = plain(hv[key])
     for ifname in out.get("ansible_interfaces") or []:
         # Both spellings facts.iface_facts looks up: as named, and with - : . as _.

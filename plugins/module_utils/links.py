@@ -49,6 +49,7 @@ class Links:
         for net in spec_p.addresses:
             peer.allow(A.host_net(net.ip))
         back = p_if.peer(inner.name, spec_i.name)
+        back.public_key = inner.public_key
         for net in spec_i.addresses:
             back.allow(A.host_net(net.ip))
         return i_if, p_if
@@ -82,6 +83,7 @@ class Links:
                     if not any(net.ip in n for n in peer.allowed):
                         peer.allow(A.host_net(net.ip))
         back = hub.peer(private.name, spec_s.name)
+        back.public_key = private.public_key
         for net in spec_s.addresses:
             back.allow(A.host_net(net.ip))
 

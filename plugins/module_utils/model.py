@@ -27,6 +27,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.problems imp
 from ansible_collections.wgforward.portforward.plugins.module_utils.records import (
     Forward, Host, Model, WgSpec)
 from ansible_collections.wgforward.portforward.plugins.module_utils.tree import DEFAULT
+from ansible_collections.wgforward.portforward.plugins.module_utils.unmanaged import CONTAINER, check_bridge
 
 # The names other modules import from here, whether defined here or in the split modules.
 __all__ = ("GROUPS", "ROLE_OF_GROUP", "KNOB_DEFAULTS", "FORWARD_KEYS", "HOST_KEYS", "Forward", "Host", "Model",
@@ -88,7 +89,9 @@ def _infer_across_hosts(drafts, problems):
             F.infer_intermediate_lan(host_where(name), draft, on_lan.get(name, []), problems)
     for privates in on_lan.values():
         for draft in privates:
-            F.infer_gateway(draft, drafts[draft["intermediate"]])
+            F.infer_gateway(draft, drafts.get(draft["intermediate"]))
+            if draft["attachment"] == CONTAINER:
+                check_bridge(draft["name"], draft, drafts.get(draft["intermediate"]), problems)
     for draft in drafts.values():
         if draft["gateway_is_intermediate"] is None:
             draft["gateway_is_intermediate"], draft["gateway_origin"] = False, DEFAULT

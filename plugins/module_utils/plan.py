@@ -25,6 +25,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.model import
 from ansible_collections.wgforward.portforward.plugins.module_utils.problems import (
     Problems, forward_where, host_where)
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import Job
+from ansible_collections.wgforward.portforward.plugins.module_utils.unmanaged import check_plans
 
 
 class Planner:
@@ -203,7 +204,10 @@ def planned(inventory):
 def plan_inventory(inventory):
     """{host: plan dict} for every WireGuard host; raises PlanError listing every problem."""
     planner = planned(inventory)
-    return {name: export_plan(draft) for name, draft in planner.drafts.items()}
+    plans = {name: export_plan(draft) for name, draft in planner.drafts.items()}
+    check_plans(planner.model, plans, planner.problems)
+    planner.problems.raise_if_any()
+    return plans
 
 
 _CACHE = {}

@@ -73,6 +73,13 @@ class Host:
     state: str
     keepalive: int
     default_gateways: list
+    # Hosts the run never contacts (unmanaged.py): a container's bridge on the intermediate, if set;
+    # an unmanaged peer's public key, whether its file takes hooks, and where it is written.
+    contacted: bool = True
+    bridge: object = None
+    public_key: object = None
+    peer_hooks: bool = False
+    peer_config_dir: object = None
 
     def iface_for(self, peer):
         """The WireGuard interface spec that carries ``peer`` (None if none does)."""

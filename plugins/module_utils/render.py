@@ -55,7 +55,8 @@ def peer_key(peer, keys):
     key = keys.get(peer["host"])
     if isinstance(key, dict):
         key = key.get(peer["interface"])
-    return key or None
+    # A peer Ansible does not manage: its key is in the inventory.
+    return key or peer.get("public_key") or None
 
 
 def peer_section(peer, keys):
@@ -150,9 +151,10 @@ def routes_script(plan):
 
 
 def render_files(plan, keys=None):
-    """[{path, mode, kind, content, ...}] for a present host; [] for an absent one."""
+    """[{path, mode, kind, content, ...}] for a present host; [] for an absent one or one never contacted
+    (an unmanaged peer's own file is peer_config.py's, written on the controller)."""
     keys = keys or {}
-    if plan["state"] == "absent":
+    if plan["state"] == "absent" or plan.get("contacted") is False:
         return []
     files = []
     for iface in plan["interfaces"]:

@@ -89,7 +89,18 @@ def platform_facts(platform, subnets, inventory_dir):
         if gateway is not None and gateway in subnet:
             facts["default_ipv4"] = {"interface": ifname, "address": str(ip), "gateway": str(gateway),
                                      "netmask": str(subnet.netmask), "macaddress": data["macaddress"]}
+    if _host_var(inventory_dir / "host_vars" / ("%s.yml" % platform["name"]), "test_iptables"):
+        # molecule/resources/playbooks/docker_footprint.yml: Docker's bridge and its address.
+        facts["interfaces"].append("docker0")
+        facts["docker0"] = {"device": "docker0", "macaddress": "02:42:ac:11:00:01", "type": "bridge",
+                            "ipv4": {"address": "172.17.0.1", "netmask": "255.255.0.0", "network": "172.17.0.0"}}
     return facts
+
+
+def _host_var(hostvars_file, name):
+    if not hostvars_file.is_file():
+        return None
+    return (yaml.safe_load(hostvars_file.read_text()) or {}).get(name)
 
 
 def load(path):

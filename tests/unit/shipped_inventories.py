@@ -71,6 +71,11 @@ def _facts(platform, subnets, hv):
         if via is not None and via in subnet:
             facts["default_ipv4"] = {"interface": "eth%d" % i, "address": net["ipv4_address"],
                                      "gateway": str(via)}
+    if hv.get("test_iptables"):
+        # molecule/resources/playbooks/docker_footprint.yml: Docker's bridge.
+        facts["interfaces"].append("docker0")
+        facts["docker0"] = {"type": "bridge", "macaddress": "02:42:0a:00:00:01",
+                            "ipv4": {"address": "172.17.0.1", "netmask": "255.255.0.0"}}
     return facts
 
 
@@ -80,6 +85,13 @@ def scenario(name):
     subnets = {n["name"]: ipaddress.ip_network(n["ipam_config"][0]["subnet"])
                for p in platforms for n in p.get("docker_networks") or []}
     groups = {g: [p["name"] for p in platforms if g in (p.get("groups") or [])] for g in GROUPS}
+    # Hosts that are no container of the scenario (inventory/hosts.yml: a container target in a
+    # network namespace of its intermediate, never contacted).
+    extra = os.path.join(folder, "inventory", "hosts.yml")
+    if os.path.exists(extra):
+        children = _load(extra)["all"]["children"]
+        for group in GROUPS:
+            groups[group] += [h for h in (children.get(group) or {}).get("hosts") or {} if h not in groups[group]]
     inv = _inventory(os.path.join(folder, "inventory"), groups)
     for platform in platforms:
         if platform["name"] in inv["hosts"]:

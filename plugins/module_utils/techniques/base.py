@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.problems import host_where
+from ansible_collections.wgforward.portforward.plugins.module_utils.unmanaged import PEER_HOST
 
 # How a technique uses the WireGuard link between the inner host and the public server.
 LINK_PLAIN = "plain"  # AllowedIPs: only the addresses behind the link; the main table routes
@@ -33,6 +34,8 @@ class Technique:
     name = ""
     link_mode = LINK_PLAIN
     requirements = ()
+    # What the private server's part needs when it is a peer Ansible does not manage (unmanaged.py).
+    peer_config = PEER_HOST
 
     def forced_problem(self, fwd, private):
         """Why this technique, forced, cannot work for the forward's topology (None when it can)."""

@@ -17,6 +17,8 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.origins impo
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import steps
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
     LINK_DEFAULT_ROUTE, Technique)
+from ansible_collections.wgforward.portforward.plugins.module_utils.unmanaged import PEER_ALLOWED_IPS
+
 
 NAME = "default_route"
 
@@ -24,6 +26,7 @@ NAME = "default_route"
 class DefaultRoute(Technique):
     name = NAME
     link_mode = LINK_DEFAULT_ROUTE
+    peer_config = PEER_ALLOWED_IPS
 
     def public(self, job):
         job.public_draft.nft.masq_out.append((job.public_if.name, job.public.wan_interface))

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import steps
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import LINK_PLAIN, Technique
+from ansible_collections.wgforward.portforward.plugins.module_utils.unmanaged import PEER_ALLOWED_IPS
+
 
 NAME = "masquerade"
 
@@ -20,6 +22,7 @@ NAME = "masquerade"
 class Masquerade(Technique):
     name = NAME
     link_mode = LINK_PLAIN
+    peer_config = PEER_ALLOWED_IPS
 
     def public(self, job):
         # Forwarded flows leave into the tunnel with the public server's tunnel address.

@@ -14,6 +14,8 @@ from __future__ import annotations
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import steps
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
     LINK_OWN_TABLE, Technique)
+from ansible_collections.wgforward.portforward.plugins.module_utils.unmanaged import PEER_HOOKS
+
 
 NAME = "policy_routing"
 
@@ -21,6 +23,7 @@ NAME = "policy_routing"
 class PolicyRouting(Technique):
     name = NAME
     link_mode = LINK_OWN_TABLE
+    peer_config = PEER_HOOKS
 
     def direct_peer(self, job):
         # Rule "from <tunnel address>" (and the UDP port) into the tunnel's table.

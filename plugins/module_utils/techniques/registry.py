@@ -25,6 +25,8 @@ NAMES = tuple(REGISTRY)
 # When one intermediate carries forwards from several public servers, replies must leave by the
 # interface they came in on: only per-public-server connection marks do that.
 SHARED_INTERMEDIATE = connmark_intermediate.TECHNIQUE
+# A peer Ansible does not manage whose file cannot hold the tree's technique takes the full tunnel.
+UNMANAGED_PEER_FALLBACK = default_route.TECHNIQUE
 # A direct peer of the public server has no Q5: it marks connections itself.
 DIRECT_PEER_LAST_STEP = connmark_private.NAME
 

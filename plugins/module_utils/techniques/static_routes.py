@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
     LINK_PLAIN, Requirement, Technique)
+from ansible_collections.wgforward.portforward.plugins.module_utils.unmanaged import PEER_ALLOWED_IPS
+
 
 NAME = "static_routes"
 
@@ -21,6 +23,7 @@ NAME = "static_routes"
 class StaticRoutes(Technique):
     name = NAME
     link_mode = LINK_PLAIN
+    peer_config = PEER_ALLOWED_IPS
     requirements = (
         Requirement(lambda fwd, private: bool(fwd.sources), "static_routes needs the fixed client networks in sources"),
     )

@@ -8,7 +8,8 @@ datagram gets one line of JSON back:
 
     {"host": "private1", "proto": "tcp", "port": 8000, "src": "198.51.100.2", "sport": 40312}
 
-host is this server's hostname, port the local port that took the packet,
+host is this server's hostname (or $WGPF_ECHO_HOST: a service in a network
+namespace of another host answers as the inventory host it stands for), port the local port that took the packet,
 src/sport the peer address and port as this host saw them (IPv4-mapped
 IPv6 addresses are shown as plain IPv4).
 
@@ -24,6 +25,8 @@ import os
 import selectors
 import socket
 import sys
+
+HOST = os.environ.get("WGPF_ECHO_HOST")
 
 
 def spans(args):
@@ -63,7 +66,7 @@ def answer(proto, port, peer):
     src = peer[0]
     if src.startswith("::ffff:") and "." in src:
         src = src[len("::ffff:"):]
-    return (json.dumps({"host": socket.gethostname(), "proto": proto, "port": port,
+    return (json.dumps({"host": HOST or socket.gethostname(), "proto": proto, "port": port,
                         "src": src, "sport": peer[1]}) + "\n").encode()
 
 
