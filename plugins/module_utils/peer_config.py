@@ -14,11 +14,22 @@ from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply_prepare import peer_keys
 from ansible_collections.wgforward.portforward.plugins.module_utils.export import sysctl_key
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import peer_key, peer_section, rule_add, rule_del
+from ansible_collections.wgforward.portforward.plugins.module_utils.render import peer_key, peer_section, rule_args
 
 PRIVATE_KEY_LINE = "PrivateKey = <paste this peer's private key here>"
 FILE_MODE = "0600"
 DIR_MODE = "0700"
+
+
+def ip_rule(verb, rule):
+    family, rest = rule_args(rule).split(" ", 1)
+    return "ip %s rule %s %s" % (family, verb, rest)
+
+
+def rule_add(rule):
+    # No routes.sh on a host the run never contacts: the rules stay with wg-quick there.
+    # Delete every copy first so a restart never stacks duplicate rules.
+    return "while %s 2>/dev/null; do :; done; %s" % (ip_rule("del", rule), ip_rule("add", rule))
 
 
 def interface_section(iface, config):
@@ -36,7 +47,7 @@ def interface_section(iface, config):
             lines.append("PostUp = sysctl -q -w %s=%d" % (sysctl_key(4, iface["name"], "rp_filter"),
                                                           iface["rp_filter"]))
         lines += ["PostUp = %s" % rule_add(rule) for rule in iface["rules"]]
-        lines += ["PreDown = %s" % rule_del(rule) for rule in iface["rules"]]
+        lines += ["PreDown = %s" % ip_rule("del", rule) for rule in iface["rules"]]
     return "\n".join(lines) + "\n"
 
 

@@ -106,13 +106,15 @@ def test_lan_server_and_direct_peer_connmark_private():
     assert peer["routes"][0]["mark"] == "0x1000000"
 
 
-def test_connmark_intermediate_marks_on_the_intermediate_and_the_lan_host_needs_its_gateway():
+def test_connmark_intermediate_marks_on_the_intermediate_and_the_container_is_not_probed():
     expect = scenario("connmark_intermediate")
     fwd = expect["forwards"][0]
     inter, private = fwd["hops"][1], fwd["hops"][2]
     assert inter["routes"][0]["mark"] == "0x1000000" and inter["routes"][0]["expect"]["dev"] == "wg0"
+    # A container on intermediate1's docker0 is never contacted: its hop reads "not checked".
+    assert private["contacted"] is False
     assert private["routes"][0]["mark"] is None
-    assert private["routes"][0]["expect"]["via"] == "172.31.16.2" and private["routes"][0]["expect"]["table"] is None
+    assert private["routes"][0]["expect"]["via"] == "172.17.0.1" and private["routes"][0]["expect"]["table"] is None
 
 
 def test_masquerade_needs_no_reply_route():
