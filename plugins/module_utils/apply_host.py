@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shutil
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import layout
+from ansible_collections.wgforward.portforward.plugins.module_utils import layout, psk
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply_fs import ApplyError
 from ansible_collections.wgforward.portforward.plugins.module_utils.firewall_hooks import Firewall, load_spec
 from ansible_collections.wgforward.portforward.plugins.module_utils.units import helpers
@@ -62,6 +62,7 @@ class HostApply:
         self.fs = fs
         self.cmd = cmd
         self.changed = False
+        self.secrets = set()  # the preshared keys put into configs: the module masks them in all it returns
         # The host's iptables, read through the same runner and root as everything else.
         self.firewall = Firewall(cmd.query, lambda argv: cmd.change(argv, layout.FIREWALL_UNIT), which, fs.read)
 
@@ -72,7 +73,7 @@ class HostApply:
     # ------------------------------------------------------------ present
 
     def present(self, files, key_files, sysctls, check_mode=False):
-        by_kind = check_files(files)
+        by_kind = check_files(self.fill_preshared_keys(files, check_mode))
         self.check_wireguard_files(by_kind["wireguard"], key_files, check_mode)
         self.mark(self.fs.ensure_dir(layout.WG_DIR, "0700"))
         self.mark(self.fs.ensure_dir(layout.ETC_DIR, "0755"))
@@ -85,6 +86,20 @@ class HostApply:
         for item in by_kind["wireguard"]:
             self.apply_interface(item, key_files[item["interface"]])
         self.remove_stale([item["interface"] for item in by_kind["wireguard"]], kinds)
+
+    def fill_preshared_keys(self, files, check_mode):
+        """The files with each config's preshared key references filled in from the key files here."""
+        out = []
+        for item in files:
+            if isinstance(item, dict) and item.get("kind") == "wireguard" and "content" in item:
+                try:
+                    content, keys = psk.fill(item["content"], self.fs.read, check_mode)
+                except psk.PskError as exc:
+                    raise ApplyError(str(exc))
+                self.secrets.update(keys)
+                item = dict(item, content=content)
+            out.append(item)
+        return out
 
     def check_wireguard_files(self, confs, key_files, check_mode):
         for item in confs:

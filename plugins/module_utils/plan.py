@@ -16,6 +16,7 @@ import hashlib
 import json
 
 from ansible_collections.wgforward.portforward.plugins.module_utils import addresses as A
+from ansible_collections.wgforward.portforward.plugins.module_utils import psk
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide import decide_all, publics_by_intermediate
 from ansible_collections.wgforward.portforward.plugins.module_utils.draft import HostDraft
 from ansible_collections.wgforward.portforward.plugins.module_utils.export import export_plan
@@ -203,7 +204,8 @@ def planned(inventory):
 def plan_inventory(inventory):
     """{host: plan dict} for every WireGuard host; raises PlanError listing every problem."""
     planner = planned(inventory)
-    return {name: export_plan(draft) for name, draft in planner.drafts.items()}
+    plans = {name: export_plan(draft) for name, draft in planner.drafts.items()}
+    return psk.annotate(plans, planner.model.hosts)
 
 
 _CACHE = {}

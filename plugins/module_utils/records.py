@@ -73,6 +73,7 @@ class Host:
     state: str
     keepalive: int
     default_gateways: list
+    preshared_key: bool = False  # wgpf_preshared_key: its links use a preshared key (either end asks)
 
     def iface_for(self, peer):
         """The WireGuard interface spec that carries ``peer`` (None if none does)."""
