@@ -25,7 +25,7 @@ description:
   - The roles of this collection keep one key per interface at C(/etc/wireguard/wgpf/<interface>.key).
   - With O(kind=preshared) the file holds a preshared key of one link (C(wg genpsk)), under the same rules (0600,
     never replaced when valid). The end of the link that generates it gets it back in RV(preshared_key), to carry it
-    to the other end, which passes it in O(value): the task must set C(no_log) on both.
+    to the other end, which passes it in O(value). The tasks must set C(no_log) on both.
 author:
   - wgforward.portforward maintainers (@wgforward)
 options:
@@ -53,7 +53,7 @@ options:
     default: private
   value:
     description:
-      - Only with O(kind=preshared) on the end that does not generate the key: the key the file must hold (a copy of
+      - Only with O(kind=preshared) on the end that does not generate the key. The key the file must hold (a copy of
         the generating end's). A different valid key in the file is replaced by it.
     type: str
   create:
@@ -139,9 +139,9 @@ path:
   sample: /etc/wireguard/wgpf/wg0.key
 preshared_key:
   description:
-    - The preshared key in O(path), for O(kind=preshared) without O(value). A secret: register it only in a task with
+    - The preshared key in O(path), for O(kind=preshared) without O(value). A secret, so register it only in a task with
       C(no_log), to carry it to the other end of the link.
-  returned: when O(kind=preshared) and O(value) is not given, and the key exists (not in check mode before it does)
+  returned: with O(kind=preshared) and no O(value), once the key exists (not in check mode before it does)
   type: str
 generated:
   description: Whether a new private key was generated (or would be, in check mode).
