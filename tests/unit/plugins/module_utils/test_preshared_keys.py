@@ -281,3 +281,12 @@ def test_the_plan_of_a_limited_host_is_the_full_runs_when_the_others_facts_are_r
     limited_keys = P.peer_keys(full["inter1"], {h: {} for h in full}, "k", [], read)
     published = P.peer_keys(full["inter1"], {h: {"k": k} for h, k in keys.items()}, "k")
     assert render_files(full["inter1"], limited_keys) == render_files(full["inter1"], published)
+
+
+def test_a_diff_where_only_the_masked_key_changed_says_so(tmp_path):
+    fs = HostFiles(root=str(tmp_path), chown=False)
+    fs.write("/etc/wireguard/wg0.conf", "[Peer]\nPresharedKey = %s\n" % PSK_A, "0600")
+    fs.write("/etc/wireguard/wg0.conf", "[Peer]\nPresharedKey = %s\n" % PSK_B, "0600")
+    last = fs.diffs[-1]
+    assert last["before"] == last["after"] and PSK_B not in json.dumps(fs.diffs)
+    assert last["after_header"] == "/etc/wireguard/wg0.conf (a secret line changed, not shown)"
