@@ -25,6 +25,11 @@ options:
     type: list
     elements: str
     required: true
+  hostvars:
+    description:
+      - C(hostvars); hosts planned from the inventory alone and never contacted (C(wgpf_attachment=container),
+        or a C(wgpf_public_key) peer) are left out.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -33,7 +38,7 @@ EXAMPLES = r"""
   delegate_to: "{{ item }}"
   delegate_facts: true
   run_once: true
-  loop: "{{ groups | wgforward.portforward.outside_play(ansible_play_hosts_all) }}"
+  loop: "{{ groups | wgforward.portforward.outside_play(ansible_play_hosts_all, hostvars) }}"
 """
 
 RETURN = r"""

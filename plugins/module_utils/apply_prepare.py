@@ -71,11 +71,20 @@ def _published(hostvars, host, fact):
     return known if isinstance(known, dict) else {}
 
 
-def outside_play(groups, play_hosts):
+def never_contacted(host_vars):
+    """A host the collection plans from the inventory alone (DESIGN.md): a container target, or a peer
+    Ansible does not manage (its public key in the inventory)."""
+    return host_vars.get("wgpf_attachment") == "container" or bool(host_vars.get("wgpf_public_key"))
+
+
+def outside_play(groups, play_hosts, hostvars=None):
     """The WireGuard hosts of the inventory that are not in this play (--limit, or a role applied to one
-    group): their facts and public keys are read there, read-only, so the plan is the whole inventory's."""
+    group) and that may be contacted: their facts and public keys are read there, read-only, so the plan
+    is the whole inventory's."""
     play = set(play_hosts or [])
-    return sorted({host for group in GROUPS for host in groups.get(group, []) if host not in play})
+    hostvars = hostvars or {}
+    return sorted({host for group in GROUPS for host in groups.get(group, [])
+                   if host not in play and not never_contacted(hostvars.get(host) or {})})
 
 
 def _read_keys(read):

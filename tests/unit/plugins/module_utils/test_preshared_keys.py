@@ -244,6 +244,9 @@ def test_outside_play_lists_the_wireguard_hosts_not_in_the_play_only():
     assert F["outside_play"](GROUPS, ["inter1"]) == ["private1", "public1", "public2"]
     assert F["outside_play"](GROUPS, GROUPS["all"]) == []
     assert F["outside_play"]({"wireguard_public": ["p"]}, []) == ["p"]
+    # Hosts planned from the inventory alone are never contacted, not even read.
+    hostvars = {"private1": {"wgpf_attachment": "container"}, "public2": {"wgpf_public_key": "x"}}
+    assert F["outside_play"](GROUPS, ["inter1"], hostvars) == ["public1"]
 
 
 def test_keys_read_outside_the_play_are_used_and_nothing_is_generated_there():
