@@ -177,7 +177,8 @@ class HostApply:
             self.cmd.systemctl("stop", unit)
             running = False
             self.mark(True)
-        new_peers = self.fs.read(item["path"]) != item["content"]
+        old_content = self.fs.read(item["path"])
+        new_peers = old_content != item["content"]
         self.mark(self.fs.write(item["path"], item["content"], item["mode"]))
         self.mark(self.cmd.ensure_enabled(unit))
         if not running:
@@ -187,6 +188,11 @@ class HostApply:
             out = self.cmd.change([layout.SYNC_SCRIPT, name, key_file], unit)
             # The script says whether the running interface changed; check mode assumes it would.
             self.mark(self.cmd.check_mode or "changed" in out.splitlines())
+            # wg syncconf keeps a preshared key the config no longer has: clear it (a zero key is none),
+            # or this end keeps it until a restart while the other end, restarted, has none.
+            for public_key in psk.dropped(old_content, item["content"]):
+                self.cmd.change(["wg", "set", name, "peer", public_key, "preshared-key", "/dev/null"], unit)
+                self.mark(True)
         # Recorded last: an interrupted run restarts the interface next time.
         self.mark(self.fs.write(digest_path, item["interface_digest"] + "\n", "0644", show=False))
 

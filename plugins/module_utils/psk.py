@@ -90,6 +90,23 @@ def fill(content, read, check_mode=False):
     return REFERENCE_RE.sub(one, content), keys
 
 
+def _peers(text):
+    """{PublicKey: has a PresharedKey line} of each [Peer] of a config."""
+    out = {}
+    for section in (text or "").split("[Peer]")[1:]:
+        public = re.search(r"^PublicKey = (\S+)$", section, re.MULTILINE)
+        if public:
+            out[public.group(1)] = bool(re.search(r"^PresharedKey = ", section, re.MULTILINE))
+    return out
+
+
+def dropped(old, new):
+    """The peers (public keys) still in config ``new`` that had a preshared key in ``old`` and have none now
+    (a peer gone from ``new`` is removed by wg syncconf; `wg set peer` would add it back)."""
+    before, after = _peers(old), _peers(new)
+    return sorted(key for key, keyed in after.items() if not keyed and before.get(key))
+
+
 # ------------------------------------------------------------------ controller side (the roles' filters)
 
 

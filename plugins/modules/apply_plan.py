@@ -33,7 +33,8 @@ description:
   - A config line C(PresharedKey = <the key in PATH>) (a link with C(wgpf_preshared_key)) is written with the
     preshared key read from PATH on the host, so C(wg-quick up) and C(wg syncconf) both set it; a missing or
     invalid PATH fails before anything is touched (in check mode a missing one is shown as not generated yet).
-    The key is masked in the diff and in everything the module returns.
+    The key is masked in the diff and in everything the module returns. A peer whose C(PresharedKey) line went
+    away has its key cleared on the running interface after C(wg syncconf), which would keep it.
 author:
   - wgforward.portforward maintainers (@wgforward)
 options:

@@ -293,3 +293,31 @@ def test_a_diff_where_only_the_masked_key_changed_says_so(tmp_path):
     last = fs.diffs[-1]
     assert last["before"] == last["after"] and PSK_B not in json.dumps(fs.diffs)
     assert last["after_header"] == "/etc/wireguard/wg0.conf (a secret line changed, not shown)"
+
+
+def test_a_preshared_key_taken_off_is_cleared_from_the_running_interface_after_syncconf(tmp_path):
+    """wg syncconf keeps a preshared key the config no longer has (seen in the lab with wireguard-go):
+    the apply step clears it after the sync, for the peers still there only."""
+    (tmp_path / layout.KEY_DIR.lstrip("/")).mkdir(parents=True)
+    (tmp_path / layout.KEY_DIR.lstrip("/") / "wg1.public1.psk").write_text(PSK_A + "\n")
+    for plans in (two_publics(public1=True), two_publics()):
+        items = rendered_conf(plans, "inter1")
+        calls = []
+
+        def running(argv, calls=calls):
+            calls.append(list(argv))
+            return 0, "changed\n", ""  # every unit is running
+        HostApply(HostFiles(root=str(tmp_path), chown=False), Commands(running)).present(
+            items, {f["interface"]: layout.key_path(f["interface"]) for f in items}, {})
+    changes = [c for c in calls if c[0] in (layout.SYNC_SCRIPT, "wg")]
+    assert changes == [[layout.SYNC_SCRIPT, "wg1", layout.key_path("wg1")],
+                       ["wg", "set", "wg1", "peer", "public1-public-key", "preshared-key", "/dev/null"]]
+    assert "PresharedKey" not in (tmp_path / "etc/wireguard/wg1.conf").read_text()
+
+
+def test_dropped_lists_only_peers_still_there_that_lost_their_key():
+    keyed = "[Peer]\nPublicKey = a\nPresharedKey = k\n"
+    assert psk.dropped(keyed, "[Peer]\nPublicKey = a\n") == ["a"]
+    assert psk.dropped(keyed, "") == []  # a peer gone is removed by wg syncconf; wg set would add it back
+    assert psk.dropped("[Peer]\nPublicKey = a\n", keyed) == []
+    assert psk.dropped(keyed, keyed) == []
