@@ -10,7 +10,8 @@ author: wgforward.portforward contributors
 version_added: 0.2.0
 short_description: The public keys of a host's peers, from the hosts' published facts and keys ensured on the peers
 description:
-  - The public keys of a host's peers, from the hosts' published facts and keys ensured on the peers.
+  - The public keys of a host's peers, from the hosts' published facts, the keys read on the hosts outside the play
+    and the keys ensured on the peers.
   - Used by the collection's roles; the logic is unit-tested Python, not Jinja.
 options:
   _input:
@@ -27,6 +28,12 @@ options:
     required: true
   ensured:
     description: Results of a wireguard_key loop over P(wgforward.portforward.unpublished_peers#filter), delegated to the peers.
+    type: list
+    elements: dict
+  read:
+    description:
+      - Results of the M(wgforward.portforward.host_state) loop delegated to the hosts outside the play
+        (P(wgforward.portforward.outside_play#filter)), whose C(public_keys) are used for those peers.
     type: list
     elements: dict
 """

@@ -29,6 +29,18 @@ options:
     description: The name of the fact each host publishes its public keys in.
     type: str
     required: true
+  read:
+    description:
+      - Results of the M(wgforward.portforward.host_state) loop delegated to the hosts outside the play; the peers
+        whose keys it found are not listed.
+    type: list
+    elements: dict
+  limited:
+    description:
+      - Whether the run is limited (C(ansible_limit is defined)); then a peer with no key found fails, naming it,
+        instead of being listed, since a limited run never changes a host outside it.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""

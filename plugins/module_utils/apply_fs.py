@@ -67,6 +67,9 @@ class HostFiles:
 
     def _record(self, path, before, after, note="", show=True):
         self.changed_paths.append(path)
+        if not note and before != after and redact(before or "") == redact(after or ""):
+            # Only a masked line differs (a rotated preshared key): say so, or the diff looks empty.
+            note = " (a secret line changed, not shown)"
         if show:
             self.diffs.append({"before_header": path + note, "after_header": path + note,
                                "before": redact(before or ""), "after": redact(after or "")})

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import shutil
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import layout
+from ansible_collections.wgforward.portforward.plugins.module_utils import layout, psk
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply_fs import ApplyError
 from ansible_collections.wgforward.portforward.plugins.module_utils.firewall_hooks import Firewall, load_spec
 from ansible_collections.wgforward.portforward.plugins.module_utils.units import helpers
@@ -63,6 +63,7 @@ class HostApply:
         self.fs = fs
         self.cmd = cmd
         self.changed = False
+        self.secrets = set()  # the preshared keys put into configs: the module masks them in all it returns
         # The host's iptables, read through the same runner and root as everything else.
         self.firewall = Firewall(cmd.query, lambda argv: cmd.change(argv, layout.FIREWALL_UNIT), which, fs.read)
 
@@ -73,7 +74,7 @@ class HostApply:
     # ------------------------------------------------------------ present
 
     def present(self, files, key_files, sysctls, check_mode=False):
-        by_kind = check_files(files)
+        by_kind = check_files(self.fill_preshared_keys(files, check_mode))
         self.check_wireguard_files(by_kind["wireguard"], key_files, check_mode)
         self.mark(self.fs.ensure_dir(layout.WG_DIR, "0700"))
         self.mark(self.fs.ensure_dir(layout.ETC_DIR, "0755"))
@@ -86,6 +87,20 @@ class HostApply:
         for item in by_kind["wireguard"]:
             self.apply_interface(item, key_files[item["interface"]])
         self.remove_stale([item["interface"] for item in by_kind["wireguard"]], kinds)
+
+    def fill_preshared_keys(self, files, check_mode):
+        """The files with each config's preshared key references filled in from the key files here."""
+        out = []
+        for item in files:
+            if isinstance(item, dict) and item.get("kind") == "wireguard" and "content" in item:
+                try:
+                    content, keys = psk.fill(item["content"], self.fs.read, check_mode)
+                except psk.PskError as exc:
+                    raise ApplyError(str(exc))
+                self.secrets.update(keys)
+                item = dict(item, content=content)
+            out.append(item)
+        return out
 
     def check_wireguard_files(self, confs, key_files, check_mode):
         for item in confs:
@@ -167,7 +182,8 @@ class HostApply:
             self.cmd.systemctl("stop", unit)
             running = False
             self.mark(True)
-        new_peers = self.fs.read(item["path"]) != item["content"]
+        old_content = self.fs.read(item["path"])
+        new_peers = old_content != item["content"]
         self.mark(self.fs.write(item["path"], item["content"], item["mode"]))
         self.mark(self.cmd.ensure_enabled(unit))
         if not running:
@@ -177,6 +193,11 @@ class HostApply:
             out = self.cmd.change([layout.SYNC_SCRIPT, name, key_file], unit)
             # The script says whether the running interface changed; check mode assumes it would.
             self.mark(self.cmd.check_mode or "changed" in out.splitlines())
+            # wg syncconf keeps a preshared key the config no longer has: clear it (a zero key is none),
+            # or this end keeps it until a restart while the other end, restarted, has none.
+            for public_key in psk.dropped(old_content, item["content"]):
+                self.cmd.change(["wg", "set", name, "peer", public_key, "preshared-key", "/dev/null"], unit)
+                self.mark(True)
         # Recorded last: an interrupted run restarts the interface next time.
         self.mark(self.fs.write(digest_path, item["interface_digest"] + "\n", "0644", show=False))
 

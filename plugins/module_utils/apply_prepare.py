@@ -18,6 +18,7 @@ class PrepareError(Exception):
 
 
 ROLES = ("public", "intermediate", "private")
+GROUPS = tuple("wireguard_%s" % role for role in ROLES)
 
 # By ansible_facts.os_family: what the collection needs on a host.
 PACKAGES = {
@@ -70,28 +71,65 @@ def _published(hostvars, host, fact):
     return known if isinstance(known, dict) else {}
 
 
-def unpublished_peers(plan, hostvars, plans, fact):
-    """The peers whose public key no host published as ``fact``: [{host, interface, key_file}] to ensure there."""
+def never_contacted(host_vars):
+    """A host the collection plans from the inventory alone (DESIGN.md): a container target, or a peer
+    Ansible does not manage (its public key in the inventory)."""
+    return host_vars.get("wgpf_attachment") == "container" or bool(host_vars.get("wgpf_public_key"))
+
+
+def outside_play(groups, play_hosts, hostvars=None):
+    """The WireGuard hosts of the inventory that are not in this play (--limit, or a role applied to one
+    group) and that may be contacted: their facts and public keys are read there, read-only, so the plan
+    is the whole inventory's."""
+    play = set(play_hosts or [])
+    hostvars = hostvars or {}
+    return sorted({host for group in GROUPS for host in groups.get(group, [])
+                   if host not in play and not never_contacted(hostvars.get(host) or {})})
+
+
+def _read_keys(read):
+    """{host: {interface: public key}} from the host_state results delegated to the hosts outside the play."""
+    out = {}
+    for result in read or []:
+        if isinstance(result, dict) and isinstance(result.get("public_keys"), dict) and result.get("item"):
+            out[result["item"]] = result["public_keys"]
+    return out
+
+
+def unpublished_peers(plan, hostvars, plans, fact, read=None, limited=False):
+    """The peers whose public key no host published as ``fact`` and no read found: [{host, interface,
+    key_file}] to ensure there. Under --limit (``limited``) those are outside the run and are never
+    changed: their missing keys fail, naming them."""
     out = []
+    read_keys = _read_keys(read)
     for iface in plan["interfaces"]:
         for peer in iface["peers"]:
             # A peer Ansible does not manage has its key in the inventory and is never contacted.
-            if peer.get("public_key") or peer["interface"] in _published(hostvars, peer["host"], fact):
+            if peer.get("public_key") or peer["interface"] in _published(hostvars, peer["host"], fact) or \
+                    peer["interface"] in read_keys.get(peer["host"], {}):
                 continue
             peer_plan = host_plan(plans, peer["host"])
             for peer_iface in peer_plan["interfaces"]:
                 entry = {"host": peer["host"], "interface": peer["interface"], "key_file": peer_iface["key_file"]}
                 if peer_iface["name"] == peer["interface"] and entry not in out:
                     out.append(entry)
+    if limited and out:
+        missing = ", ".join("%s %s (%s)" % (e["host"], e["interface"], e["key_file"]) for e in out)
+        raise PrepareError("%s: no settled public key on %s, outside --limit: a limited run only reads the hosts "
+                           "outside it (it never generates a key or fixes a key file there): run without --limit, "
+                           "or include %s" % (plan["host"], missing, " and ".join(sorted({e["host"] for e in out}))))
     return out
 
 
-def peer_keys(plan, hostvars, fact, ensured=None):
-    """{host: {interface: public key}} of this host's peers: published facts, then keys ensured on the peers."""
+def peer_keys(plan, hostvars, fact, ensured=None, read=None):
+    """{host: {interface: public key}} of this host's peers: published facts, keys read on the hosts outside
+    the play, then keys ensured on the peers."""
     keys = {}
+    read_keys = _read_keys(read)
     for iface in plan["interfaces"]:
         for peer in iface["peers"]:
-            key = peer.get("public_key") or _published(hostvars, peer["host"], fact).get(peer["interface"])
+            key = peer.get("public_key") or _published(hostvars, peer["host"], fact).get(peer["interface"]) or \
+                read_keys.get(peer["host"], {}).get(peer["interface"])
             if key:
                 keys.setdefault(peer["host"], {})[peer["interface"]] = key
     for result in ensured or []:

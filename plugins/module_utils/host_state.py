@@ -30,6 +30,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.wg_keys impo
 # The collectors the planner reads (interfaces, addresses, default routes) and the OS family.
 FACT_SUBSET = ["!all", "!min", "network", "distribution"]
 KEY_SUFFIX = ".key"
+PSK_SUFFIX = ".psk"
 
 
 def _root_owned(st, mode, uid, gid):
@@ -59,6 +60,22 @@ def settled_keys(key_dir, pubkey, uid=0, gid=0):
         public = pubkey(private) if is_valid_key(private) else None
         if is_valid_key(public):
             out[entry[:-len(KEY_SUFFIX)]] = public
+    return out
+
+
+def preshared_files(key_dir):
+    """The paths of the preshared key files in ``key_dir`` that hold a valid key (names only: the keys
+    are secrets, read by wireguard_key in a no_log task). The roles check a --limit run against them."""
+    try:
+        entries = sorted(os.listdir(key_dir))
+    except OSError:
+        return []
+    out = []
+    for entry in entries:
+        path = os.path.join(key_dir, entry)
+        if entry.endswith(PSK_SUFFIX) and not entry.startswith(".") and os.path.isfile(path) \
+                and not os.path.islink(path) and is_valid_key(read_key(path)):
+            out.append(path)
     return out
 
 

@@ -18,6 +18,7 @@ KNOB_DEFAULTS = {
     "wgpf_reserve_ports": True,
     "wgpf_state": "present",
     "wgpf_keepalive": 25,
+    "wgpf_preshared_key": False,
 }
 INT_KNOBS = ("wgpf_route_table_base", "wgpf_rule_priority_base", "wgpf_mark", "wgpf_mark_mask", "wgpf_keepalive")
 CHOICES = {"wgpf_sav": ("loose", "strict", "off"), "wgpf_state": ("present", "absent")}
@@ -37,13 +38,15 @@ def parse_knobs(where, hv, problems):
         if not isinstance(knob[key], str) or knob[key] not in allowed:
             problems.add(where, key, "must be one of %s, got %r" % (", ".join(allowed), knob[key]))
             knob[key] = KNOB_DEFAULTS[key]
-    if not G.boolean(knob["wgpf_reserve_ports"]):
-        problems.add(where, "wgpf_reserve_ports", "must be true or false, got %r" % (knob["wgpf_reserve_ports"],))
-        knob["wgpf_reserve_ports"] = True
+    for key in ("wgpf_reserve_ports", "wgpf_preshared_key"):
+        if not G.boolean(knob[key]):
+            problems.add(where, key, "must be true or false, got %r" % (knob[key],))
+            knob[key] = KNOB_DEFAULTS[key]
     _check_ranges(where, knob, problems)
     return {"table_base": knob["wgpf_route_table_base"], "priority_base": knob["wgpf_rule_priority_base"],
             "mark": knob["wgpf_mark"], "mark_mask": knob["wgpf_mark_mask"], "keepalive": knob["wgpf_keepalive"],
-            "sav": knob["wgpf_sav"], "state": knob["wgpf_state"], "reserve_ports": knob["wgpf_reserve_ports"]}
+            "sav": knob["wgpf_sav"], "state": knob["wgpf_state"], "reserve_ports": knob["wgpf_reserve_ports"],
+            "preshared_key": knob["wgpf_preshared_key"]}
 
 
 def _check_ranges(where, knob, problems):

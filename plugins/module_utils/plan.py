@@ -16,6 +16,7 @@ import hashlib
 import json
 
 from ansible_collections.wgforward.portforward.plugins.module_utils import addresses as A
+from ansible_collections.wgforward.portforward.plugins.module_utils import psk
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide import decide_all, publics_by_intermediate
 from ansible_collections.wgforward.portforward.plugins.module_utils.draft import HostDraft
 from ansible_collections.wgforward.portforward.plugins.module_utils.export import export_plan
@@ -207,7 +208,7 @@ def plan_inventory(inventory):
     plans = {name: export_plan(draft) for name, draft in planner.drafts.items()}
     check_plans(planner.model, plans, planner.problems)
     planner.problems.raise_if_any()
-    return plans
+    return psk.annotate(plans, planner.model.hosts)
 
 
 _CACHE = {}

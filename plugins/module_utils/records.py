@@ -80,6 +80,7 @@ class Host:
     public_key: object = None
     peer_hooks: bool = False
     peer_config_dir: object = None
+    preshared_key: bool = False  # wgpf_preshared_key: its links use a preshared key (either end asks)
 
     def iface_for(self, peer):
         """The WireGuard interface spec that carries ``peer`` (None if none does)."""

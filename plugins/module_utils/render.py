@@ -16,6 +16,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.firewall_spe
 from ansible_collections.wgforward.portforward.plugins.module_utils.layout import (
     FIREWALL_PATH, HEADER, NFT_PATH, ROUTES_PATH, RUN_DIR, SYSCTL_PATH, wg_config_path)
 from ansible_collections.wgforward.portforward.plugins.module_utils.nftables import describe
+from ansible_collections.wgforward.portforward.plugins.module_utils.psk import reference_line
 from ansible_collections.wgforward.portforward.plugins.module_utils.routes_sh import ROUTES_MAIN, ROUTES_PREAMBLE
 
 # The ip(8) option of each address family.
@@ -62,6 +63,9 @@ def peer_key(peer, keys):
 def peer_section(peer, keys):
     key = peer_key(peer, keys) or key_placeholder(peer["host"])
     lines = ["[Peer]", "# %s" % peer["host"], "PublicKey = %s" % key]
+    if peer.get("preshared_key"):
+        # A reference: apply_plan puts the key in on the host, where wg-quick and wg syncconf read it.
+        lines.append(reference_line(peer))
     if peer["endpoint"]:
         lines.append("Endpoint = %s" % peer["endpoint"])
     lines.append("AllowedIPs = %s" % ", ".join(peer["allowed_ips"]))

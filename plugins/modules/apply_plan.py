@@ -35,6 +35,11 @@ description:
     header line).
   - Never reads a private key file (keys are loaded by the configs' C(PostUp) and by the sync script); diffs
     mask any secret line.
+  - A config line C(PresharedKey = <the key in PATH>) (a link with C(wgpf_preshared_key)) is written with the
+    preshared key read from PATH on the host, so C(wg-quick up) and C(wg syncconf) both set it; a missing or
+    invalid PATH fails before anything is touched (in check mode a missing one is shown as not generated yet).
+    The key is masked in the diff and in everything the module returns. A peer whose C(PresharedKey) line went
+    away has its key cleared on the running interface after C(wg syncconf), which would keep it.
 author:
   - wgforward.portforward maintainers (@wgforward)
 options:
@@ -126,7 +131,10 @@ def run_module(module, root="/"):
             host.present(module.params["files"], module.params["key_files"], module.params["sysctls"],
                          check_mode=module.check_mode)
     except (ApplyError, OSError) as exc:
+        module.no_log_values.update(host.secrets)
         module.fail_json(msg=str(exc), changed=host.changed, actions=cmd.actions, files=fs.changed_paths)
+    # Diffs mask the PresharedKey lines already; this masks the keys anywhere else too.
+    module.no_log_values.update(host.secrets)
     result = {"changed": host.changed, "actions": cmd.actions, "files": fs.changed_paths}
     if module._diff:
         result["diff"] = fs.diffs

@@ -20,6 +20,7 @@ description:
     M(wgforward.portforward.wireguard_key) would leave exactly as it is (a valid key, the file C(0600) and its
     directory C(0700), both owned by root), derived with C(wg pubkey) on its standard input; the roles run
     M(wgforward.portforward.wireguard_key) only for the other interfaces.
+  - Lists the preshared key files there that hold a valid key, by path (never their keys).
   - Changes nothing on the host. The private keys are never returned.
 author:
   - wgforward.portforward maintainers (@wgforward)
@@ -67,6 +68,12 @@ wg:
   description: Whether C(wg) (wireguard-tools) is installed.
   returned: always
   type: bool
+preshared_key_files:
+  description: The preshared key files in RV(key_dir) that hold a valid key (paths only, never the keys).
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/wireguard/wgpf/wg0.public1.psk]
 key_dir:
   description: The directory the keys were read from.
   returned: always
@@ -110,7 +117,8 @@ def run_module(module, key_dir=layout.KEY_DIR):
         changed=False, ansible_facts=facts, os_family=os_family, key_dir=key_dir, wg=bool(wg),
         missing_packages=host_state.missing_packages(os_family, query),
         # Without wg (not installed yet) no key is settled: wireguard_key runs after the packages.
-        public_keys=host_state.settled_keys(key_dir, pubkey) if wg else {})
+        public_keys=host_state.settled_keys(key_dir, pubkey) if wg else {},
+        preshared_key_files=host_state.preshared_files(key_dir))
 
 
 def main():

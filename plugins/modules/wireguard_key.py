@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: wireguard_key
-short_description: Ensure a WireGuard private key exists on the managed host
+short_description: Ensure a WireGuard private key, or a preshared key, exists on the managed host
 version_added: "0.1.0"
 description:
   - Ensures a WireGuard private key file exists at O(path) on the managed host and returns its public key.
@@ -23,6 +23,9 @@ description:
     with mode C(0700) and the same owner; an existing parent directory is never changed (mode, owner or group), as
     it may be shared, such as C(/etc/wireguard).
   - The roles of this collection keep one key per interface at C(/etc/wireguard/wgpf/<interface>.key).
+  - With O(kind=preshared) the file holds a preshared key of one link (C(wg genpsk)), under the same rules (0600,
+    never replaced when valid). The end of the link that generates it gets it back in RV(preshared_key), to carry it
+    to the other end, which passes it in O(value). The tasks must set C(no_log) on both.
 author:
   - wgforward.portforward maintainers (@wgforward)
 options:
@@ -40,6 +43,25 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  kind:
+    description:
+      - V(private) is a WireGuard private key (C(wg genkey)); the module returns its public key.
+      - V(preshared) is a link's preshared key (C(wg genpsk)); the module returns it in RV(preshared_key) unless
+        O(value) is given.
+    type: str
+    choices: [private, preshared]
+    default: private
+  value:
+    description:
+      - Only with O(kind=preshared) on the end that does not generate the key. The key the file must hold (a copy of
+        the generating end's). A different valid key in the file is replaced by it.
+    type: str
+  create:
+    description:
+      - Generate a key when the file is missing. With V(false) a missing file fails the module instead, naming it
+        (a key that must be read, never made, as the roles do for hosts outside C(--limit)).
+    type: bool
+    default: true
   force:
     description:
       - Replace the file with a newly generated key when it exists but does not hold a valid WireGuard private key.
@@ -115,6 +137,12 @@ path:
   returned: always
   type: str
   sample: /etc/wireguard/wgpf/wg0.key
+preshared_key:
+  description:
+    - The preshared key in O(path), for O(kind=preshared) without O(value). A secret, so register it only in a task with
+      C(no_log), to carry it to the other end of the link.
+  returned: with O(kind=preshared) and no O(value), once the key exists (not in check mode before it does)
+  type: str
 generated:
   description: Whether a new private key was generated (or would be, in check mode).
   returned: always
@@ -146,6 +174,9 @@ class WireguardKey(object):
         self.owner = module.params['owner']
         self.group = module.params['group']
         self.force = module.params['force']
+        self.kind = module.params['kind']
+        self.value = module.params['value']
+        self.create = module.params['create']
         self.check_mode = module.check_mode
         self._wg = None
 
@@ -157,14 +188,14 @@ class WireguardKey(object):
             self._wg = self.module.get_bin_path('wg', required=True)
         return self._wg
 
-    def genkey(self):
-        rc, out, err = self.module.run_command([self.wg, 'genkey'])
+    def genkey(self, verb='genkey', mask=True):
+        rc, out, err = self.module.run_command([self.wg, verb])
         key = to_text(out).strip()
-        if key:
+        if key and mask:
             # Mask the key in anything this module might print from here on.
             self.module.no_log_values.add(key)
         if rc != 0 or not is_valid_key(key):
-            self.module.fail_json(msg='wg genkey failed or printed no valid key', rc=rc, stderr=err, path=self.path)
+            self.module.fail_json(msg='wg %s failed or printed no valid key' % verb, rc=rc, stderr=err, path=self.path)
         return key
 
     def pubkey(self, private_key):
@@ -256,6 +287,9 @@ class WireguardKey(object):
                 before = dict(state='invalid')
                 key = None
 
+        if key is None and not self.create:
+            self.module.fail_json(msg='%s: no valid private key on this host, and create=false' % self.path,
+                                  path=self.path)
         result['changed'] = self.ensure_parent()
 
         if key is None:
@@ -278,6 +312,41 @@ class WireguardKey(object):
             after = dict(state='present', mode='0600', public_key=result['public_key'])
 
         result['diff'] = dict(before=before, after=after, before_header=self.path, after_header=self.path)
+        return result
+
+    def preshared(self):
+        """A link's preshared key: made here (returned to carry it), or the copy O(value) says."""
+        result = dict(changed=False, path=self.path, generated=False, public_key=None)
+        if os.path.lexists(self.path) and not os.path.isfile(self.path):
+            self.module.fail_json(msg='%s exists and is not a regular file' % self.path, path=self.path)
+        key = read_key(self.path) if os.path.lexists(self.path) else None
+        if key and len(key) >= 16 and self.value is not None:
+            # The old copy is a secret too; a generating end's key is returned, so not masked.
+            self.module.no_log_values.add(key)
+        before = dict(state='absent' if key is None else 'present' if is_valid_key(key) else 'invalid')
+        if before['state'] == 'invalid' and not self.force and self.value is None:
+            self.module.fail_json(msg='%s exists but does not hold a valid preshared key. Refusing to replace it: '
+                                      'remove the file (a new key is made) or set force=true.' % self.path,
+                                  path=self.path)
+        if key is None and not self.create:
+            self.module.fail_json(msg='%s: no preshared key on this host, and create=false: it is made only when both '
+                                      'ends of the link are in the run (run without --limit, or include this host)'
+                                  % self.path, path=self.path)
+        wanted = self.value if self.value is not None else (key if before['state'] == 'present' else None)
+        result['changed'] = self.ensure_parent()
+        if wanted is None or wanted != key:
+            result['changed'] = True
+            result['generated'] = wanted is None
+            if not self.check_mode:
+                wanted = wanted or self.genkey('genpsk', mask=self.value is not None)
+                self.write_key(wanted)
+        result['changed'] = self.fix_file_attrs(result['changed']) if os.path.exists(self.path) else result['changed']
+        if self.value is None and wanted is not None:
+            result['preshared_key'] = wanted
+        result['msg'] = 'preshared key %s' % ('generated' if result['generated'] else
+                                              'written' if result['changed'] else 'exists')
+        result['diff'] = dict(before=before, after=dict(state='present', mode='0600'), before_header=self.path,
+                              after_header=self.path)
         return result
 
     def absent(self):
@@ -304,11 +373,19 @@ def main():
             force=dict(type='bool', default=False),
             owner=dict(type='str', default='root'),
             group=dict(type='str', default='root'),
+            kind=dict(type='str', default='private', choices=['private', 'preshared']),
+            value=dict(type='str', no_log=True),
+            create=dict(type='bool', default=True),
         ),
         supports_check_mode=True,
     )
     keyfile = WireguardKey(module)
-    if module.params['state'] == 'present':
+    if module.params['value'] is not None and (module.params['kind'] != 'preshared' or
+                                               not is_valid_key(module.params['value'])):
+        module.fail_json(msg='value is only for kind=preshared, and must be a valid key (base64 of 32 bytes)')
+    if module.params['state'] == 'present' and module.params['kind'] == 'preshared':
+        result = keyfile.preshared()
+    elif module.params['state'] == 'present':
         result = keyfile.present()
     else:
         result = keyfile.absent()

@@ -137,3 +137,11 @@ def test_host_keys_publishes_the_plan_keys_only():
     assert F["host_keys"](plan("wg0", "wg1", "wg2"), STATE, ensured) == {"wg0": "PUB0", "wg1": "PUB1"}
     assert F["host_keys"](plan("wg0", key_dir="/k"), STATE, []) == {}
     assert F["host_keys"](plan(), STATE) == {}
+
+
+def test_preshared_key_files_are_listed_by_path_never_their_keys_and_never_as_interfaces(tmp_path):
+    path = key_dir(tmp_path, {"wg0.key": (KEY, 0o600), "wg0.public1.psk": (OTHER + "\n", 0o600),
+                              "wg1.x.psk": ("junk", 0o600), ".wg0.y.psk.1.tmp": (OTHER, 0o600)})
+    assert H.preshared_files(path) == [os.path.join(path, "wg0.public1.psk")]
+    assert settled(path) == {"wg0": fake_pubkey(KEY)}
+    assert H.preshared_files(str(tmp_path / "missing")) == []

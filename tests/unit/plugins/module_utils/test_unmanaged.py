@@ -279,3 +279,13 @@ def test_default_peer_config_dir_is_never_inside_an_inventory_folder(inventory_d
     inv = peer_inv()
     inv.hosts["private1"].update(inventory_dir=inventory_dir, ansible_inventory_sources=sources)
     assert peer_file(inv)["dir"] == expected
+
+
+def test_no_preshared_key_on_the_link_to_an_unmanaged_peer():
+    # The peer never receives a copy (the run never contacts it): a key only the public server
+    # holds would break the handshake, so the link stays without one even when both ends ask.
+    inv = peer_inv({"preshared_key": True})
+    inv.hosts["public1"]["wgpf_preshared_key"] = True
+    plans = plan_inventory(inv.data())
+    assert [p["preshared_key"] for p in plans["public1"]["interfaces"][0]["peers"]] == [None]
+    assert "PresharedKey" not in peer_file(inv)

@@ -36,7 +36,7 @@ with open(os.environ["FAKE_WG_LOG"], "a") as log:
 if os.environ.get("FAKE_WG_FAIL"):
     sys.stderr.write("fake failure\n")
     sys.exit(1)
-if sys.argv[1:] == ["genkey"]:
+if sys.argv[1:] in (["genkey"], ["genpsk"]):
     print(base64.b64encode(os.urandom(32)).decode())
 elif sys.argv[1:] == ["pubkey"]:
     raw = base64.b64decode(sys.stdin.read().strip(), validate=True)
@@ -333,3 +333,61 @@ def test_real_wg_derives_public_key(tmp_path, run):
     assert wireguard_key.is_valid_key(created['public_key'])
     assert created['public_key'] != fresh.read_text().strip()
     assert_no_secret(created, fresh.read_text())
+
+
+# --- kind=preshared: one end generates and returns it, the other gets value= ---------------------
+
+OTHER_KEY = base64.b64encode(b'\x22' * 32).decode()
+
+
+def test_preshared_generated_once_returned_and_never_on_a_command_line(tmp_path, fake_wg, run):
+    path = tmp_path / 'wgpf' / 'wg0.peer.psk'
+    first = run(path=str(path), kind='preshared', diff=True)
+    assert first['changed'] and first['generated'] and first['_rc'] == 0
+    key = path.read_text().strip()
+    assert first['preshared_key'] == key and wireguard_key.is_valid_key(key)
+    assert mode_of(str(path)) == 0o600
+    assert wg_calls(fake_wg) == ['genpsk']
+    assert key not in json.dumps(first['diff'])
+    again = run(path=str(path), kind='preshared')
+    assert not again['changed'] and again['preshared_key'] == key
+    assert wg_calls(fake_wg) == ['genpsk'], 'an existing preshared key was generated again'
+
+
+def test_preshared_value_is_written_masked_and_replaces_an_old_copy(tmp_path, fake_wg, run):
+    path = tmp_path / 'wg1.public1.psk'
+    path.write_text(OTHER_KEY + '\n')
+    result = run(path=str(path), kind='preshared', value=VALID_KEY, diff=True)
+    assert result['changed'] and not result['generated']
+    assert path.read_text().strip() == VALID_KEY and mode_of(str(path)) == 0o600
+    assert 'preshared_key' not in result
+    assert_no_secret(result, VALID_KEY, OTHER_KEY)
+    assert not run(path=str(path), kind='preshared', value=VALID_KEY)['changed']
+    assert wg_calls(fake_wg) == []
+
+
+def test_preshared_check_mode_writes_nothing(tmp_path, fake_wg, run):
+    path = tmp_path / 'wg0.x.psk'
+    result = run(path=str(path), kind='preshared', check=True)
+    assert result['changed'] and 'preshared_key' not in result and not path.exists()
+    result = run(path=str(path), kind='preshared', value=VALID_KEY, check=True)
+    assert result['changed'] and not path.exists()
+
+
+def test_create_false_reads_but_never_makes_a_key(tmp_path, fake_wg, run):
+    path = tmp_path / 'wg0.x.psk'
+    failed = run(path=str(path), kind='preshared', create=False)
+    assert failed.get('failed') and 'create=false' in failed['msg'] and not path.exists()
+    failed = run(path=str(tmp_path / 'wg0.key'), create=False)
+    assert failed.get('failed') and not (tmp_path / 'wg0.key').exists()
+    path.write_text(VALID_KEY + '\n')
+    path.chmod(0o600)
+    read = run(path=str(path), kind='preshared', create=False, check=True)
+    assert not read['changed'] and read['preshared_key'] == VALID_KEY
+    assert wg_calls(fake_wg) == []
+
+
+def test_value_needs_kind_preshared_and_a_valid_key(tmp_path, fake_wg, run):
+    assert run(path=str(tmp_path / 'k'), value=VALID_KEY).get('failed')
+    bad = run(path=str(tmp_path / 'k'), kind='preshared', value='not-a-key')
+    assert bad.get('failed') and not (tmp_path / 'k').exists()
