@@ -6,16 +6,19 @@
 Every step is decided from the host's state (file content, running sysctl
 values, unit state, the recorded ``[Interface]`` digest), not from what an
 earlier run did, so a run that fails halfway is completed by the next one.
-Order: helpers and daemon-reload, nftables table, sysctls, routes, the
-firewall hooks, WireGuard interfaces, then removal of what the plan no longer
-holds.
+Order: helpers and daemon-reload, nftables table (then the stale conntrack
+entries of new or changed UDP forwards), sysctls, routes, the firewall hooks,
+WireGuard interfaces, then removal of what the plan no longer holds. What the
+host had before the collection changed it (sysctl values, reserved ports) is
+recorded on the host first (host_record.py) and given back when the plan no
+longer needs it.
 """
 
 from __future__ import annotations
 
 import shutil
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import layout
+from ansible_collections.wgforward.portforward.plugins.module_utils import host_record, layout
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply_fs import ApplyError
 from ansible_collections.wgforward.portforward.plugins.module_utils.firewall_hooks import Firewall, load_spec
 from ansible_collections.wgforward.portforward.plugins.module_utils.units import helpers
@@ -71,7 +74,7 @@ class HostApply:
 
     # ------------------------------------------------------------ present
 
-    def present(self, files, key_files, sysctls, check_mode=False):
+    def present(self, files, key_files, sysctls, check_mode=False, dnat=None):
         by_kind = check_files(files)
         self.check_wireguard_files(by_kind["wireguard"], key_files, check_mode)
         self.mark(self.fs.ensure_dir(layout.WG_DIR, "0700"))
@@ -79,6 +82,7 @@ class HostApply:
         kinds = [kind for kind in KINDS if by_kind[kind]]
         self.install_helpers(kinds)
         self.apply_nftables(by_kind["nftables"])
+        self.clear_stale_conntrack(dnat or {})
         self.apply_sysctls(by_kind["sysctl"], sysctls)
         self.apply_routes(by_kind["routes"])
         self.apply_firewall(by_kind["firewall"])
@@ -118,16 +122,63 @@ class HostApply:
         # The file declares, deletes and re-adds the table: a reload replaces only it, in one transaction.
         self.mark(self.cmd.ensure_started(layout.NFT_UNIT, reload_when_running=new_table))
 
+    # ------------------------------------------------------------ the record of what was the host's
+
+    def read_record(self):
+        try:
+            return host_record.load(self.fs.read(layout.RECORD_PATH), layout.RECORD_PATH)
+        except host_record.RecordError as exc:
+            raise ApplyError(str(exc))
+
+    def write_record(self, record):
+        text = host_record.dump(record)
+        if text is None:
+            self.mark(self.fs.remove(layout.RECORD_PATH))
+            if self.fs.exists(layout.RECORD_DIR) and not self.fs.listdir(layout.RECORD_DIR):
+                self.mark(self.fs.remove_tree(layout.RECORD_DIR))
+            return
+        self.mark(self.fs.ensure_dir(layout.RECORD_DIR, "0700"))
+        self.mark(self.fs.write(layout.RECORD_PATH, text, "0600"))
+
+    def running_sysctl(self, key):
+        return self.fs.read(sysctl_path(key))
+
     def apply_sysctls(self, items, sysctls):
+        """The drop-in and the running values (reserved ports merged with the host's own); what the
+        plan no longer sets goes back to the host's value from before the collection."""
+        values, restores, record = host_record.settle(sysctls if items else {}, self.running_sysctl,
+                                                      self.read_record())
+        for key, value in restores:
+            self.cmd.change(["sysctl", "--quiet", "--write", "%s=%s" % (key, value)], key)
+            self.mark(True)
+        # Recorded before the values change: an interrupted run still knows the host's own.
+        self.write_record(record)
         if not items:
             return
         item = items[0]
-        self.mark(self.fs.write(item["path"], item["content"], item["mode"]))
-        differ = sorted(key for key, value in sysctls.items()
-                        if normalize(self.fs.read(sysctl_path(key)) or "") != normalize(value))
+        # The drop-in holds the merged values, so a reboot loads what runs now.
+        self.mark(self.fs.write(item["path"], host_record.dropin(item["content"], values), item["mode"]))
+        differ = sorted(key for key, value in values.items()
+                        if normalize(self.running_sysctl(key) or "") != normalize(value))
         if differ:
             self.cmd.change(["sysctl", "--quiet", "--load", item["path"]], item["path"])
             self.mark(True)
+
+    def clear_stale_conntrack(self, dnat):
+        """Delete the conntrack entries of UDP ports whose DNAT is new or changed (only those, never a flush):
+        a flow that started before its DNAT keeps its un-NATed entry, and so its old path, until they go."""
+        record = self.read_record()
+        rows = host_record.dnat_rows(dnat)
+        ports = host_record.changed_ports(rows, record.get("dnat") or {}, "udp")
+        conntrack = self.firewall.which("conntrack") if ports else None
+        for family in ("ipv4", "ipv6") if conntrack else ():
+            rc, out, dummy = self.cmd.query([conntrack, "-L", "-f", family, "-p", "udp"])
+            for port in sorted(host_record.conntrack_ports(out if rc == 0 else "", ports)):
+                self.cmd.change([conntrack, "-D", "-f", family, "-p", "udp", "--orig-port-dst", str(port)],
+                                "conntrack entries of udp/%d" % port, ok_rcs=(0, 1))
+                self.mark(True)
+        record["dnat"] = rows
+        self.write_record(record)
 
     def apply_routes(self, items):
         if not items:
@@ -208,7 +259,7 @@ class HostApply:
                 self.mark(self.fs.remove(helper["file"]))
             self.mark(self.fs.remove(helper["path"]))
         if "sysctl" not in keep_kinds:
-            # Running values stay (their earlier values are unknown); they no longer come back at boot.
+            # The running values go back to the host's own (apply_sysctls, from the record).
             self.mark(self.fs.remove(layout.SYSCTL_PATH))
         if reload_needed:
             self.cmd.daemon_reload()
@@ -216,5 +267,7 @@ class HostApply:
     def absent(self):
         """wgpf_state: absent: everything the collection put on the host, and nothing else."""
         self.remove_stale([], [])
+        self.apply_sysctls([], {})
+        self.write_record({})
         self.mark(self.fs.remove_tree(layout.KEY_DIR))
         self.mark(self.fs.remove_tree(layout.ETC_DIR))
