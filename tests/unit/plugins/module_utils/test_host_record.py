@@ -15,7 +15,7 @@ RES = R.RESERVED
 
 
 def running_of(values):
-    return lambda key: values.get(key)
+    return values.get
 
 
 # ------------------------------------------------------------ ports
