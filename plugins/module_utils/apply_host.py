@@ -6,10 +6,13 @@
 Every step is decided from the host's state (file content, running sysctl
 values, unit state, the recorded ``[Interface]`` digest), not from what an
 earlier run did, so a run that fails halfway is completed by the next one.
-Order: helpers and daemon-reload, nftables table, sysctls, routes (every rule, so a
-new peer's rules are in place before the peer itself), the
-firewall hooks, WireGuard interfaces, then removal of what the plan no longer
-holds.
+Order: helpers and daemon-reload, nftables table (then the stale conntrack
+entries of new or changed UDP forwards), sysctls, routes (every rule, so a new
+peer's rules are in place before the peer itself), the firewall hooks,
+WireGuard interfaces, then removal of what the plan no longer holds. What the
+host had before the collection changed it (sysctl values, reserved ports) is
+recorded on the host first (host_record.py) and given back when the plan no
+longer needs it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import shutil
 
 from ansible_collections.wgforward.portforward.plugins.module_utils import layout, psk
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply_fs import ApplyError
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply_record import RecordSteps
 from ansible_collections.wgforward.portforward.plugins.module_utils.firewall_hooks import Firewall, load_spec
 from ansible_collections.wgforward.portforward.plugins.module_utils.units import helpers
 
@@ -47,16 +51,7 @@ def is_managed(text):
     return text is not None and any(line.startswith(layout.HEADER) for line in text.splitlines())
 
 
-def sysctl_path(key):
-    # sysctl's notation: dots separate levels, a slash stands for a dot inside a name (eth0.100).
-    return "/proc/sys/" + "".join("/" if c == "." else "." if c == "/" else c for c in key)
-
-
-def normalize(value):
-    return " ".join(str(value).split())
-
-
-class HostApply:
+class HostApply(RecordSteps):
     """One host's apply step over ``fs`` (apply_fs.HostFiles) and ``cmd`` (apply_systemd.Commands)."""
 
     def __init__(self, fs, cmd, which=shutil.which):
@@ -73,7 +68,7 @@ class HostApply:
 
     # ------------------------------------------------------------ present
 
-    def present(self, files, key_files, sysctls, check_mode=False):
+    def present(self, files, key_files, sysctls, check_mode=False, dnat=None):
         by_kind = check_files(self.fill_preshared_keys(files, check_mode))
         self.check_wireguard_files(by_kind["wireguard"], key_files, check_mode)
         self.mark(self.fs.ensure_dir(layout.WG_DIR, "0700"))
@@ -81,6 +76,7 @@ class HostApply:
         kinds = [kind for kind in KINDS if by_kind[kind]]
         self.install_helpers(kinds)
         self.apply_nftables(by_kind["nftables"])
+        self.clear_stale_conntrack(dnat or {})
         self.apply_sysctls(by_kind["sysctl"], sysctls)
         self.apply_routes(by_kind["routes"])
         self.apply_firewall(by_kind["firewall"])
@@ -133,17 +129,6 @@ class HostApply:
                                 validate=lambda temp: self.cmd.nft_check(temp, item["path"])))
         # The file declares, deletes and re-adds the table: a reload replaces only it, in one transaction.
         self.mark(self.cmd.ensure_started(layout.NFT_UNIT, reload_when_running=new_table))
-
-    def apply_sysctls(self, items, sysctls):
-        if not items:
-            return
-        item = items[0]
-        self.mark(self.fs.write(item["path"], item["content"], item["mode"]))
-        differ = sorted(key for key, value in sysctls.items()
-                        if normalize(self.fs.read(sysctl_path(key)) or "") != normalize(value))
-        if differ:
-            self.cmd.change(["sysctl", "--quiet", "--load", item["path"]], item["path"])
-            self.mark(True)
 
     def apply_routes(self, items):
         """A changed script is applied by a reload: its `up` adds the new routes and rules before it
@@ -238,7 +223,7 @@ class HostApply:
                 self.mark(self.fs.remove(helper["file"]))
             self.mark(self.fs.remove(helper["path"]))
         if "sysctl" not in keep_kinds:
-            # Running values stay (their earlier values are unknown); they no longer come back at boot.
+            # The running values go back to the host's own (apply_sysctls, from the record).
             self.mark(self.fs.remove(layout.SYSCTL_PATH))
         if reload_needed:
             self.cmd.daemon_reload()
@@ -246,6 +231,8 @@ class HostApply:
     def absent(self):
         """wgpf_state: absent: everything the collection put on the host, and nothing else."""
         self.remove_stale([], [])
+        self.apply_sysctls([], {})
+        self.write_record({})
         self.mark(self.fs.remove_tree(layout.KEY_DIR))
         self.mark(self.fs.remove_tree(layout.ETC_DIR))
         self.mark(self.fs.remove_tree(layout.RUN_DIR))

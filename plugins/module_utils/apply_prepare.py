@@ -10,8 +10,6 @@ private keys never leave the hosts.
 
 from __future__ import annotations
 
-from ansible.module_utils.parsing.convert_bool import boolean
-
 
 class PrepareError(Exception):
     """A host the roles cannot prepare; the message names it."""
@@ -24,6 +22,10 @@ GROUPS = tuple("wireguard_%s" % role for role in ROLES)
 PACKAGES = {
     "Debian": ["wireguard-tools", "nftables", "iproute2"],
     "RedHat": ["wireguard-tools", "nftables", "iproute"],
+}
+# What one role needs on top: the public server deletes stale conntrack entries of new UDP forwards.
+ROLE_PACKAGES = {
+    "public": {"Debian": ["conntrack"], "RedHat": ["conntrack-tools"]},
 }
 # How to ask which are installed without python3-apt or a package cache; prints "<name> installed".
 PACKAGE_QUERY = {
@@ -48,22 +50,29 @@ def host_plan(plans, host, role=None):
     return plan
 
 
+def needed_packages(os_family, role=None):
+    """The packages a host of ``role`` needs; every role's when ``role`` is None (what host_state asks about)."""
+    roles = ROLES if role is None else (role,)
+    extra = [name for r in roles for name in ROLE_PACKAGES.get(r, {}).get(os_family, [])]
+    return PACKAGES[os_family] + extra
+
+
 def package_query(os_family):
     """argv that lists which of the needed packages are installed."""
     if os_family not in PACKAGES:
         raise PrepareError("installing packages on the %s family is not supported: install wireguard-tools, nftables "
                            "and iproute2 yourself and set wireguard_<role>_install_packages to false" % os_family)
-    return PACKAGE_QUERY[os_family] + PACKAGES[os_family]
+    return PACKAGE_QUERY[os_family] + needed_packages(os_family)
 
 
 def missing_packages(query_lines, os_family):
-    """The needed packages the query did not report as installed."""
+    """The needed packages (of any role) the query did not report as installed."""
     installed = set()
     for line in query_lines:
         words = line.split()
         if len(words) == 2 and words[1] == "installed":
             installed.add(words[0])
-    return [name for name in PACKAGES[os_family] if name not in installed]
+    return [name for name in needed_packages(os_family) if name not in installed]
 
 
 def _published(hostvars, host, fact):

@@ -22,13 +22,13 @@ class Commands:
     def query(self, argv):
         return self.run(argv)
 
-    def change(self, argv, what):
+    def change(self, argv, what, ok_rcs=(0,)):
         """Run a command that changes the host; fail naming ``what`` (a file or unit)."""
         self.actions.append(" ".join(argv))
         if self.check_mode:
             return ""
         rc, out, err = self.run(argv)
-        if rc != 0:
+        if rc not in ok_rcs:
             raise ApplyError("%s: `%s` failed (rc %d): %s" % (what, " ".join(argv), rc, (err or out).strip()))
         return out
 

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import nftables
+from ansible_collections.wgforward.portforward.plugins.module_utils import facts, nftables
 from ansible_collections.wgforward.portforward.plugins.module_utils.layout import key_path
 
 
@@ -42,6 +42,10 @@ def _sysctls(draft):
         out["net.ipv4.ip_forward"] = "1"
     if 6 in draft.forwarding:
         out["net.ipv6.conf.all.forwarding"] = "1"
+        # Forwarding makes the kernel ignore router advertisements where accept_ra is 1: 2 keeps the
+        # default route of a host that autoconfigures (the apply step sets it only where the host has 1).
+        for ifname in facts.ipv6_uplinks(host):
+            out[sysctl_key(6, ifname, "accept_ra")] = "2"
     if draft.reserved and host.reserve_ports:
         out["net.ipv4.ip_local_reserved_ports"] = reserved_ports(draft.reserved)
     if host.sav != "off":

@@ -75,6 +75,23 @@ def default_interface(where, field, hv, problems):
     return None
 
 
+def ipv6_uplinks(host):
+    """The interfaces that carry IPv6 router advertisements: the IPv6 default route's (facts), and a
+    public server's WAN interface. Names that fail the grammar are left out (nothing is written for them)."""
+    names = [defaults(host.vars)[1].get("interface")]
+    if host.role == "public":
+        names.append(host.wan_interface)
+    out = []
+    for name in names:
+        try:
+            checked_name = G.ifname(name) if isinstance(name, str) and name else None
+        except ValueError:
+            checked_name = None
+        if checked_name and checked_name not in out:
+            out.append(checked_name)
+    return out
+
+
 def default_addresses(where, hv, problems):
     """The default route's source addresses, for a private server's LAN address left unset."""
     out = []

@@ -95,7 +95,8 @@ def missing_packages(os_family, run):
 
 def packages_to_install(state, explicit, host_vars, role):
     """The packages to install on a host: none when installing is off (the role's variable, else the
-    host's wireguard_<role>_install_packages, else on), else what host_state found missing."""
+    host's wireguard_<role>_install_packages, else on), else what host_state found missing of those
+    the host's role needs (conntrack on a public server only)."""
     install = boolean(explicit) if explicit is not None else \
         boolean(host_vars.get("wireguard_%s_install_packages" % role, True))
     if not install:
@@ -104,7 +105,8 @@ def packages_to_install(state, explicit, host_vars, role):
         raise apply_prepare.PrepareError(
             "installing packages on the %s family is not supported: install wireguard-tools, nftables and "
             "iproute2 yourself and set wireguard_%s_install_packages to false" % (state.get("os_family"), role))
-    return list(state["missing_packages"])
+    needed = apply_prepare.needed_packages(state["os_family"], role)
+    return [name for name in state["missing_packages"] if name in needed]
 
 
 def keys_to_ensure(plan, state, check_mode=False):

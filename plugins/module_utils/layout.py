@@ -26,6 +26,9 @@ ROUTES_UNIT = "wgpf-routes.service"
 FIREWALL_PATH = "/etc/wgpf/firewall.json"
 FIREWALL_SCRIPT = "/usr/local/sbin/wgpf-firewall"
 FIREWALL_UNIT = "wgpf-firewall.service"
+# What the collection changed that was the host's own (host_record.py): root only.
+RECORD_DIR = "/var/lib/wgpf"
+RECORD_PATH = "/var/lib/wgpf/record.json"
 
 
 def wg_config_path(ifname):

@@ -19,6 +19,8 @@ import posixpath
 from ansible_collections.wgforward.portforward.plugins.module_utils import grammar as G
 from ansible_collections.wgforward.portforward.plugins.module_utils.problems import host_where
 from ansible_collections.wgforward.portforward.plugins.module_utils.render import nftables_table
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
+    PEER_ALLOWED_IPS, PEER_HOOKS, PEER_HOST)
 from ansible_collections.wgforward.portforward.plugins.module_utils.wg_keys import is_valid_key
 
 UNMANAGED_KEYS = ("wgpf_public_key", "wgpf_peer_hooks", "wgpf_peer_config_dir")
@@ -26,12 +28,6 @@ UNMANAGED_KEYS = ("wgpf_public_key", "wgpf_peer_hooks", "wgpf_peer_config_dir")
 # folder is inside the installed collection when it runs as wgforward.portforward.site.
 DEFAULT_CONFIG_DIR = "wgpf-peers"
 CONTAINER = "container"
-
-# What a peer's wg-quick file can hold, per technique (Technique.peer_config): AllowedIPs only
-# (every WireGuard app), Table= and PostUp/PreDown rules (wg-quick on Linux), or more (nftables).
-PEER_ALLOWED_IPS = "allowed_ips"
-PEER_HOOKS = "hooks"
-PEER_HOST = "host"
 
 
 def contacted(hv):

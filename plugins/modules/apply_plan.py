@@ -30,7 +30,7 @@ description:
     list (an older release) is taken down by its own C(down) first. Units are enabled; C(daemon-reload) runs
     when a unit file changed.
   - Removes the interfaces, units and files the plan no longer holds; O(state=absent) removes everything the
-    collection put on the host, and nothing else.
+    collection put on the host, and nothing else, and gives back the sysctl values and reserved ports it recorded.
   - Refuses to replace a WireGuard config the collection did not write (no C(# Managed by wgforward.portforward)
     header line).
   - Never reads a private key file (keys are loaded by the configs' C(PostUp) and by the sync script); diffs
@@ -63,7 +63,21 @@ options:
     type: dict
     default: {}
   sysctls:
-    description: The plan's sysctls (name to value), compared with the running values.
+    description:
+      - The plan's sysctls (name to value), compared with the running values.
+      - C(net.ipv4.ip_local_reserved_ports) is merged with what the host reserves itself (the drop-in holds the
+        merged value); C(accept_ra) is set only on interfaces whose own value is C(1).
+      - The host's value of each from before the collection's first change, and the ports the collection added to
+        the reservations, are recorded in C(/var/lib/wgpf/record.json) (root only) and given back when the plan no
+        longer sets them or O(state=absent) (a value someone else changed since is left as it is).
+    type: dict
+    default: {}
+  dnat:
+    description:
+      - The plan's DNAT rows (C(nftables.dnat) of the plan, by address family). Where a UDP port's DNAT is new or
+        changed since the last run, its conntrack entries are deleted with C(conntrack -D) after the table is
+        loaded, so a flow that started before the DNAT is forwarded (only those ports, never a flush; skipped
+        where C(conntrack) is not installed).
     type: dict
     default: {}
 attributes:
@@ -129,7 +143,7 @@ def run_module(module, root="/"):
             host.absent()
         else:
             host.present(module.params["files"], module.params["key_files"], module.params["sysctls"],
-                         check_mode=module.check_mode)
+                         check_mode=module.check_mode, dnat=module.params["dnat"])
     except (ApplyError, OSError) as exc:
         module.no_log_values.update(host.secrets)
         module.fail_json(msg=str(exc), changed=host.changed, actions=cmd.actions, files=fs.changed_paths)
@@ -148,6 +162,7 @@ def main():
             files=dict(type="list", elements="dict", default=[]),
             key_files=dict(type="dict", default={}, no_log=False),  # paths, not keys
             sysctls=dict(type="dict", default={}),
+            dnat=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )

@@ -14,7 +14,8 @@ version_added: "0.2.0"
 description:
   - Gathers the facts the planner reads (the C(network) and C(distribution) collectors of M(ansible.builtin.setup),
     returned as the same C(ansible_facts)).
-  - Reports which of the packages the collection needs (wireguard-tools, nftables, iproute2) are not installed,
+  - Reports which of the packages the collection needs (wireguard-tools, nftables, iproute2, and conntrack for a
+    public server) are not installed,
     asked with C(dpkg-query) or C(rpm) (no package cache, nothing fetched).
   - Reports the public key of each key file under C(/etc/wireguard/wgpf) that
     M(wgforward.portforward.wireguard_key) would leave exactly as it is (a valid key, the file C(0600) and its

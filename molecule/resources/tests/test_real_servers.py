@@ -12,9 +12,14 @@ real traffic from the client or the hosts' real state:
 - Docker's own container (a network namespace on docker0) still reaches
   beyond its host;
 - after `systemctl restart nftables` on every host, then a restart of (the
-  footprint of) Docker, the forward answers again with no Ansible run.
+  footprint of) Docker, the forward answers again with no Ansible run;
+- a UDP flow the client started before converge (its conntrack entry on
+  public1 un-NATed) reaches the service after converge;
+- public1's reserved local ports are its own plus the forwarded ones, running
+  and in the drop-in (after the restart too).
 """
 
+import json
 import time
 
 import pytest
@@ -133,3 +138,31 @@ def test_forwards_come_back_after_nftables_and_docker_restart(client, container,
     wait_for_forwards(client, scenario, seconds=20)
     for name in rs["firewall_hosts"]:
         assert len(tagged_rules(container(name))) == len(set(tagged_rules(container(name))))
+
+
+def test_a_udp_flow_from_before_the_dnat_reaches_the_service(client, rs):
+    flow = rs["stale_flow"]
+    if not client.file("/run/test-udp-flow/started").exists:
+        pytest.skip("the flow prepare started ended with side_effect's restart")
+    deadline = time.monotonic() + 10
+    seen = {}
+    while time.monotonic() < deadline:
+        cat = client.run("cat /run/test-udp-flow/seen.json 2>/dev/null; echo; date +%s.%N")
+        lines = cat.stdout.strip().splitlines()
+        seen = json.loads(lines[0]) if len(lines) == 2 else {}
+        if seen and float(lines[1]) - seen["time"] < 2:
+            break
+        time.sleep(0.5)
+    assert seen, "the service never answered the flow that started before the DNAT (stale conntrack entry)"
+    assert float(lines[1]) - seen["time"] < 2, "the flow's last answer is %.0f s old: %r" % (
+        float(lines[1]) - seen["time"], seen)
+    reply = json.loads(seen["reply"])
+    assert (reply["host"], reply["src"], reply["sport"]) == (flow["to"], flow["bind"], flow["sport"]), reply
+
+
+def test_reserved_ports_are_the_hosts_own_plus_the_forwarded(container, rs):
+    public = container(rs["public"])
+    running = public.check_output("cat /proc/sys/net/ipv4/ip_local_reserved_ports")
+    assert running == rs["reserved_with_forwards"], "running: %r (host's own: %s)" % (running, rs["host_reserved"])
+    dropin = public.check_output("cat /etc/sysctl.d/90-wgpf.conf")
+    assert "net.ipv4.ip_local_reserved_ports = %s\n" % rs["reserved_with_forwards"] in dropin + "\n", dropin

@@ -16,7 +16,12 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.problems import host_where
-from ansible_collections.wgforward.portforward.plugins.module_utils.unmanaged import PEER_HOST
+
+# What a peer's wg-quick file can hold, per technique (Technique.peer_config): AllowedIPs only
+# (every WireGuard app), Table= and PostUp/PreDown rules (wg-quick on Linux), or more (nftables).
+PEER_ALLOWED_IPS = "allowed_ips"
+PEER_HOOKS = "hooks"
+PEER_HOST = "host"
 
 # How a technique uses the WireGuard link between the inner host and the public server.
 LINK_PLAIN = "plain"  # AllowedIPs: only the addresses behind the link; the main table routes

@@ -17,7 +17,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.origins impo
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import steps
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
     LINK_DEFAULT_ROUTE, Technique)
-from ansible_collections.wgforward.portforward.plugins.module_utils.unmanaged import PEER_ALLOWED_IPS
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import PEER_ALLOWED_IPS
 
 
 NAME = "default_route"

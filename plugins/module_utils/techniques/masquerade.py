@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import steps
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import LINK_PLAIN, Technique
-from ansible_collections.wgforward.portforward.plugins.module_utils.unmanaged import PEER_ALLOWED_IPS
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import PEER_ALLOWED_IPS
 
 
 NAME = "masquerade"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import steps
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
     LINK_OWN_TABLE, Technique)
-from ansible_collections.wgforward.portforward.plugins.module_utils.unmanaged import PEER_HOOKS
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import PEER_HOOKS
 
 
 NAME = "policy_routing"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
     LINK_PLAIN, Requirement, Technique)
-from ansible_collections.wgforward.portforward.plugins.module_utils.unmanaged import PEER_ALLOWED_IPS
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import PEER_ALLOWED_IPS
 
 
 NAME = "static_routes"

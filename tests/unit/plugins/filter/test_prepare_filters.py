@@ -51,13 +51,15 @@ def test_host_plan_checks_the_role_and_the_groups():
 def test_package_query_and_missing_packages():
     # The functions host_state runs on the host (module_utils/apply_prepare.py).
     assert P.package_query("Debian")[0] == "dpkg-query"
-    assert P.package_query("RedHat")[-1] == "iproute"
+    assert P.package_query("RedHat")[-2:] == ["iproute", "conntrack-tools"]
+    assert P.needed_packages("Debian", "private") == ["wireguard-tools", "nftables", "iproute2"]
+    assert P.needed_packages("Debian", "public") == ["wireguard-tools", "nftables", "iproute2", "conntrack"]
     with pytest.raises(P.PrepareError, match="Archlinux family is not supported"):
         P.package_query("Archlinux")
     lines = ["wireguard-tools installed", "nftables not-installed", "dpkg-query: no packages found matching iproute2"]
-    assert P.missing_packages(lines, "Debian") == ["nftables", "iproute2"]
-    assert P.missing_packages(["wireguard-tools installed", "nftables installed", "iproute2 installed"],
-                              "Debian") == []
+    assert P.missing_packages(lines, "Debian") == ["nftables", "iproute2", "conntrack"]
+    assert P.missing_packages(["wireguard-tools installed", "nftables installed", "iproute2 installed",
+                               "conntrack installed"], "Debian") == []
 
 
 def test_unpublished_peers_lists_each_peer_interface_once_with_its_key_file():

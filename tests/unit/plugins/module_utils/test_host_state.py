@@ -90,8 +90,8 @@ def test_missing_packages_from_the_query_output():
     def run(argv):
         asked.append(argv)
         return "wireguard-tools installed\nnftables not-installed\n"
-    assert H.missing_packages("Debian", run) == ["nftables", "iproute2"]
-    assert asked[0][0] == "dpkg-query" and asked[0][-3:] == ["wireguard-tools", "nftables", "iproute2"]
+    assert H.missing_packages("Debian", run) == ["nftables", "iproute2", "conntrack"]
+    assert asked[0][0] == "dpkg-query" and asked[0][-4:] == ["wireguard-tools", "nftables", "iproute2", "conntrack"]
     assert H.missing_packages("Archlinux", run) is None
     assert len(asked) == 1
 
@@ -106,6 +106,11 @@ def test_packages_to_install_follows_the_install_switch():
     assert F["packages_to_install"](STATE, None, {"wireguard_public_install_packages": "no"}, "public") == []
     assert F["packages_to_install"](STATE, None, {"wireguard_private_install_packages": False}, "public") == \
         ["nftables"]
+    # conntrack only where it is used: the public server clears stale entries of new UDP forwards.
+    more = dict(STATE, missing_packages=["nftables", "conntrack"])
+    assert F["packages_to_install"](more, None, {}, "public") == ["nftables", "conntrack"]
+    assert F["packages_to_install"](more, None, {}, "intermediate") == ["nftables"]
+    assert F["packages_to_install"](more, None, {}, "private") == ["nftables"]
     odd = dict(STATE, os_family="Archlinux", missing_packages=None)
     assert F["packages_to_install"](odd, None, {"wireguard_public_install_packages": False}, "public") == []
     with pytest.raises(AnsibleFilterError, match="installing packages on the Archlinux family is not supported"):
