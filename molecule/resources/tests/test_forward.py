@@ -33,6 +33,16 @@ def probe(client, case, timeout=None):
 
 
 @pytest.fixture(scope="session")
+def answered(client, case, seconds):
+    """What is wrong with the case's answer, retried until it is right or ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+    while True:
+        wrong = problems(case, probe(client, case, timeout=2))
+        if not wrong or time.monotonic() > deadline:
+            return wrong
+        time.sleep(1)
+
+
 def warm(client, scenario):
     """Wait (at most WARMUP_SECONDS) until the first forward answers: tunnels are up."""
     first = [pair[1] for pair in cases(scenario) if "bind" not in pair[1]]

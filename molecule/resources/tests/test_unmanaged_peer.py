@@ -13,12 +13,10 @@ Skipped unless the scenario's test_expect has ``unmanaged_peer``.
 import os
 import stat
 import subprocess
-import time
 
 import pytest
 
-from test_forward import probe
-from traffic import problems
+from test_forward import answered
 
 MARKED_LINE = "PrivateKey = <paste this peer's private key here>"
 APP_REFUSES = ("PostUp", "PreDown", "PostDown", "PreUp", "Table", "SaveConfig")
@@ -75,10 +73,5 @@ def test_the_forward_answers_through_the_pasted_file(client, scenario, peer, wri
     for proto in fwd.get("protocols", ["tcp"]):
         case = {"forward": fwd["name"], "to": host, "proto": proto, "addr": peer["connect"], "port": int(fwd["port"]),
                 "to_port": int(fwd.get("to_port", fwd["port"])), "seen": "client"}
-        deadline = time.monotonic() + 30  # the first handshake
-        while True:
-            wrong = problems(case, probe(client, case, timeout=2))
-            if not wrong or time.monotonic() > deadline:
-                break
-            time.sleep(1)
+        wrong = answered(client, case, 30)  # the first handshake
         assert not wrong, "; ".join(wrong)
