@@ -32,7 +32,6 @@ def probe(client, case, timeout=None):
     return parse_probe(cmd.stdout)
 
 
-@pytest.fixture(scope="session")
 def answered(client, case, seconds):
     """What is wrong with the case's answer, retried until it is right or ``seconds`` have passed."""
     deadline = time.monotonic() + seconds
@@ -43,6 +42,7 @@ def answered(client, case, seconds):
         time.sleep(1)
 
 
+@pytest.fixture(scope="session")
 def warm(client, scenario):
     """Wait (at most WARMUP_SECONDS) until the first forward answers: tunnels are up."""
     first = [pair[1] for pair in cases(scenario) if "bind" not in pair[1]]
