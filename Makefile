@@ -258,10 +258,12 @@ install-check: build
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	PATH="$(VBIN):$$PATH"; \
 	ansible-galaxy collection install --offline -p "$$tmp" $(TARBALL); \
-	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t module wgforward.portforward.wireguard_key >/dev/null; \
-	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t filter wgforward.portforward.plan >/dev/null; \
-	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t module wgforward.portforward.forward_probe >/dev/null; \
-	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t filter wgforward.portforward.check_verdicts >/dev/null; \
+	for kind in filter module; do \
+	  for f in plugins/$${kind/module/modules}/*.py; do \
+	    ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t $$kind wgforward.portforward.$$(basename $$f .py) >/dev/null \
+	      || { echo "install-check: ansible-doc -t $$kind fails on $$f"; exit 1; }; \
+	  done; \
+	done; \
 	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-playbook -i inventory.example --syntax-check wgforward.portforward.check \
 	  >/dev/null; \
 	for role in wireguard_public wireguard_intermediate wireguard_private; do \
@@ -274,7 +276,7 @@ install-check: build
 	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-playbook -i inventory.example wgforward.portforward.render \
 	  -e wgpf_render_dir="$$tmp/rendered" >/dev/null; \
 	test -s "$$tmp/rendered/public1/etc/wgpf/wgpf.nft"; \
-	echo "install-check: $(TARBALL) installs and documents its plugins, ansible-doc -t role shows every wgpf_* variable" \
+	echo "install-check: $(TARBALL) installs, ansible-doc documents every filter and module, ansible-doc -t role shows every wgpf_* variable" \
 	  "for the three roles, and wgforward.portforward.explain and .render run from the installed collection"
 
 # Benchmarks, run on demand (not part of `make test`); each prints a table, saves JSON under

@@ -12,7 +12,7 @@ short_description: The preshared keys a host publishes to the other ends of its 
 description:
   - The preshared keys from the results of a M(wgforward.portforward.wireguard_key) loop over
     P(wgforward.portforward.psk_to_generate#filter), by the key file's path on this host.
-  - Secrets: set the fact in a task with C(no_log). Used by the collection's roles; the logic is unit-tested Python.
+  - "Secrets: set the fact in a task with C(no_log). Used by the collection's roles; the logic is unit-tested Python."
 options:
   _input:
     description: The C(results) of the registered wireguard_key loop.

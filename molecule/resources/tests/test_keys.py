@@ -149,8 +149,8 @@ def test_each_listed_link_has_one_preshared_key_at_both_ends_and_the_others_none
 # ------------------------------------------------------------------ --limit
 
 
-def test_a_limited_run_gives_the_host_the_full_runs_files_and_touches_no_other(container, keys, hosts, inventory,
-                                                                              first_verify):
+def test_a_limited_run_gives_the_host_the_full_runs_files_and_touches_no_other(
+        container, keys, hosts, inventory, first_verify):
     if not first_verify:
         pytest.skip("ran in the first verify")
     limited = keys["limit"]
@@ -203,8 +203,8 @@ def assert_no_secret(output, keys, what):
         assert key not in output and key.rstrip("=") not in output, "a key of a host appears in the %s output" % what
 
 
-def test_no_private_or_preshared_key_in_vvv_diff_or_check_diff_output(container, keys, hosts, inventory,
-                                                                     first_verify):
+def test_no_private_or_preshared_key_in_vvv_diff_or_check_diff_output(
+        container, keys, hosts, inventory, first_verify):
     if not first_verify:
         pytest.skip("ran in the first verify")
     before = secrets(container, hosts)

@@ -295,6 +295,14 @@ def test_a_diff_where_only_the_masked_key_changed_says_so(tmp_path):
     assert last["after_header"] == "/etc/wireguard/wg0.conf (a secret line changed, not shown)"
 
 
+def recording(calls):
+    """A command runner that records each call into ``calls``; every unit is running."""
+    def running(argv):
+        calls.append(list(argv))
+        return 0, "changed\n", ""
+    return running
+
+
 def test_a_preshared_key_taken_off_is_cleared_from_the_running_interface_after_syncconf(tmp_path):
     """wg syncconf keeps a preshared key the config no longer has (seen in the lab with wireguard-go):
     the apply step clears it after the sync, for the peers still there only."""
@@ -303,11 +311,7 @@ def test_a_preshared_key_taken_off_is_cleared_from_the_running_interface_after_s
     for plans in (two_publics(public1=True), two_publics()):
         items = rendered_conf(plans, "inter1")
         calls = []
-
-        def running(argv, calls=calls):
-            calls.append(list(argv))
-            return 0, "changed\n", ""  # every unit is running
-        HostApply(HostFiles(root=str(tmp_path), chown=False), Commands(running)).present(
+        HostApply(HostFiles(root=str(tmp_path), chown=False), Commands(recording(calls))).present(
             items, {f["interface"]: layout.key_path(f["interface"]) for f in items}, {})
     changes = [c for c in calls if c[0] in (layout.SYNC_SCRIPT, "wg")]
     assert changes == [[layout.SYNC_SCRIPT, "wg1", layout.key_path("wg1")],
