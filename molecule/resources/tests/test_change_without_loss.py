@@ -29,7 +29,7 @@ import time
 import pytest
 import yaml
 
-from test_forward import probe
+from test_forward import answered, probe
 from traffic import problems
 
 WG_HOSTS = ["public1", "intermediate1", "private1"]
@@ -132,15 +132,6 @@ def handshakes(container, keep):
     return out
 
 
-def wait_until_answers(client, case, seconds=60):
-    deadline = time.monotonic() + seconds
-    while True:
-        wrong = problems(case, probe(client, case, timeout=2))
-        if not wrong or time.monotonic() > deadline:
-            return wrong
-        time.sleep(1)
-
-
 def loop_case(scenario, cwl):
     fwd = scenario["forwards"][cwl["loop"]["forward"]]
     return {"forward": fwd["name"], "to": fwd["to"], "proto": "tcp", "addr": cwl["loop"]["addr"],
@@ -149,7 +140,7 @@ def loop_case(scenario, cwl):
 
 def changed_without_loss(client, container, scenario, cwl, run):
     """Run ``run()`` while the client loops; what the loop saw, and the interfaces' state before and after."""
-    assert not wait_until_answers(client, loop_case(scenario, cwl))
+    assert not answered(client, loop_case(scenario, cwl), 60)
     before_if, before_hs = ifindexes(container), handshakes(container, cwl["keep"])
     assert all(before_hs.values()), "every kept peer has a handshake before the change: %s" % before_hs
     loop = Loop(scenario.get("client", "client"), cwl["loop"]["addr"], loop_case(scenario, cwl)["port"])
@@ -183,7 +174,7 @@ def test_a_new_spoke_and_forward_then_their_removal_lose_no_connection(client, c
     fwd = cwl["forward"]
     case = {"forward": fwd["name"], "to": spoke, "proto": "tcp", "addr": cwl["connect"], "port": int(fwd["port"]),
             "to_port": int(fwd["to_port"]), "seen": "client"}
-    wrong = wait_until_answers(client, case)
+    wrong = answered(client, case, 60)
     assert not wrong, "the new forward: %s" % "; ".join(wrong)
     # The spoke leaves the inventory again.
     changed_without_loss(client, container, scenario, cwl, lambda: ansible(ansible.site))
@@ -213,6 +204,6 @@ def test_every_forward_answers_again_after_a_restart(client, container, scenario
     if unit.startswith("wg-quick@"):
         assert all(ifindexes(container)[h] != indexes[h] for h in WG_HOSTS), "the interfaces were recreated"
     case = loop_case(scenario, cwl)
-    wrong = wait_until_answers(client, case)
+    wrong = answered(client, case, 60)
     assert not wrong, "after systemctl restart %s: %s" % (unit, "; ".join(wrong))
     assert rules(container) == before, "every rule is back after systemctl restart %s" % unit
