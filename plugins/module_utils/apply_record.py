@@ -20,10 +20,6 @@ def sysctl_path(key):
     return "/proc/sys/" + "".join("/" if c == "." else "." if c == "/" else c for c in key)
 
 
-def normalize(value):
-    return " ".join(str(value).split())
-
-
 class RecordSteps:
     """Sysctls and stale conntrack entries, with the host's record."""
 
@@ -62,7 +58,7 @@ class RecordSteps:
         # The drop-in holds the merged values, so a reboot loads what runs now.
         self.mark(self.fs.write(item["path"], host_record.dropin(item["content"], values), item["mode"]))
         differ = sorted(key for key, value in values.items()
-                        if normalize(self.running_sysctl(key) or "") != normalize(value))
+                        if host_record.normalize(self.running_sysctl(key) or "") != host_record.normalize(value))
         if differ:
             self.cmd.change(["sysctl", "--quiet", "--load", item["path"]], item["path"])
             self.mark(True)
