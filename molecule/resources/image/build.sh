@@ -13,6 +13,11 @@ export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_DIR="${CACHE_DIR:-/var/cache/wgpf-image}"
 PACKAGES="systemd,systemd-sysv,dbus,wireguard-tools,wireguard-go,nftables,iproute2,python3,procps,iputils-ping,iperf3,iptables,conntrack,ufw"
+# The network stacks of Ubuntu (netplan, networkd-dispatcher) and of the RHEL family
+# (NetworkManager, firewalld), and an SSH server: installed by apt in the new root
+# after debootstrap (polkitd, which firewalld needs, fails in debootstrap's own
+# configure step), never started unless a scenario's prepare enables them.
+STACK_PACKAGES="openssh-server netplan.io networkd-dispatcher network-manager firewalld"
 # The image is labelled with what went into it (content only, not paths: every clone
 # shares the tag): a changed list (or this script)
 # rebuilds an existing tag instead of reusing a stale one.
@@ -46,6 +51,21 @@ detect_mirror() {
 MIRROR="${MIRROR:-$(detect_mirror)}"
 [ -n "$MIRROR" ] || die "no Debian mirror found in /etc/apt/sources.list*; set MIRROR="
 
+# apt in the new root, services kept from starting (policy-rc.d), the .debs cached.
+install_stacks() {
+    local root="$1" cache="$2" rc=0
+    mkdir -p "$cache"
+    printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
+    chmod 0755 "$root/usr/sbin/policy-rc.d"
+    mount -t proc proc "$root/proc"
+    mount --bind "$cache" "$root/var/cache/apt/archives"
+    chroot "$root" apt-get update -qq \
+        && chroot "$root" apt-get install -y -qq --no-install-recommends $STACK_PACKAGES </dev/null || rc=$?
+    umount "$root/var/cache/apt/archives" "$root/proc"
+    rm -f "$root/usr/sbin/policy-rc.d"
+    return $rc
+}
+
 build_one() {
     local suite="$1" tag
     case "$suite" in
@@ -78,6 +98,8 @@ build_one() {
     ln -sf /etc/machine-id "$root/var/lib/dbus/machine-id"
     echo wgpf-test > "$root/etc/hostname"
     printf 'deb %s %s main\n' "$MIRROR" "$suite" > "$root/etc/apt/sources.list"
+    install_stacks "$root" "$CACHE_DIR/$suite/apt" >"$work/apt.log" 2>&1 \
+        || { tail -n 30 "$work/apt.log" >&2; die "installing $STACK_PACKAGES failed"; }
     # Units that cannot work (or only slow the boot) in an unprivileged container.
     local u
     for u in \
@@ -95,6 +117,12 @@ build_one() {
         cryptsetup.target veritysetup.target remote-fs.target ; do
         ln -sf /dev/null "$root/etc/systemd/system/$u"
     done
+    # Installed for the scenarios that prove these stacks, off by default: a scenario's
+    # prepare enables what it proves (a test host must not start NetworkManager or
+    # firewalld by surprise, and the inventory's connection is docker exec, not SSH).
+    chroot "$root" systemctl disable NetworkManager.service NetworkManager-wait-online.service \
+        NetworkManager-dispatcher.service firewalld.service networkd-dispatcher.service \
+        ssh.service ssh.socket wpa_supplicant.service >/dev/null 2>&1 || true
     # Slim down (docs, man pages, locales, apt lists/caches).
     rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/* \
            "$root"/usr/share/locale/* "$root"/var/lib/apt/lists/* \
