@@ -244,7 +244,7 @@ build: deps
 # entry point in `ansible-doc -t role --json` from the installed tarball.
 define INSTALL_CHECK_ROLES
 import json, sys
-from ansible_collections.wgforward.portforward.plugins.module_utils.hosts import HOST_KEYS
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.hosts import HOST_KEYS
 for role in ("wireguard_public", "wireguard_intermediate", "wireguard_private"):
     with open("%s/%s.json" % (sys.argv[1], role)) as handle:
         doc = json.load(handle)["wgforward.portforward." + role]

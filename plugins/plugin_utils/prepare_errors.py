@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_prepare import PrepareError
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_prepare import PrepareError
 
 
 def checked(function):

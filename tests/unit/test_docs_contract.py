@@ -21,8 +21,9 @@ import yaml
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import forwards, hosts, knobs, tree
-from ansible_collections.wgforward.portforward.plugins.module_utils import wg_interfaces
+from ansible_collections.wgforward.portforward.plugins.module_utils.decide import tree
+from ansible_collections.wgforward.portforward.plugins.module_utils.model import forwards, hosts, knobs
+from ansible_collections.wgforward.portforward.plugins.module_utils.model import wg_interfaces
 import shipped_inventories
 
 ROOT = shipped_inventories.ROOT

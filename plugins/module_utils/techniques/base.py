@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.problems import host_where
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
 
 # What a peer's wg-quick file can hold, per technique (Technique.peer_config): AllowedIPs only
 # (every WireGuard app), Table= and PostUp/PreDown rules (wg-quick on Linux), or more (nftables).

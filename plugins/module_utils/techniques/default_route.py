@@ -12,8 +12,8 @@ masquerades the inner servers' own Internet traffic.
 
 from __future__ import annotations
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import addresses as A
-from ansible_collections.wgforward.portforward.plugins.module_utils.origins import SET
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.origins import SET
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import steps
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
     LINK_DEFAULT_ROUTE, Technique)

@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import addresses as A
-from ansible_collections.wgforward.portforward.plugins.module_utils.problems import host_where
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
 
 # Numbers, not names: `ip rule ipproto tcp` needs /etc/protocols, which minimal hosts lack.
 IPPROTO = {"tcp": 6, "udp": 17}

@@ -11,8 +11,8 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.wgforward.portforward.plugins.filter.plan import plan as plan_filter
 import importlib
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import apply_prepare as P
-from ansible_collections.wgforward.portforward.plugins.module_utils import layout
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import apply_prepare as P
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 
 NAMES = ("host_plan", "unpublished_peers", "peer_keys", "key_files")
 F = {}

@@ -13,9 +13,9 @@ from __future__ import annotations
 import pytest
 from builders import seed_lan, seed_two_publics
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
 BAD = ["x\ny", 'x"y', "x;y", "$(id)", "\n"]
 BAD_IDS = ["newline", "quote", "semicolon", "command", "trailing-newline"]

@@ -19,14 +19,15 @@ from ansible.errors import AnsibleFilterError
 
 from builders import seed_direct, seed_two_publics
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import apply_prepare as P
-from ansible_collections.wgforward.portforward.plugins.module_utils import layout, psk
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_fs import ApplyError, HostFiles
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_host import HostApply
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_systemd import Commands
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import apply_prepare as P
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan import psk
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError, HostFiles
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
 F = {}
 for each in ("psk_to_generate", "preshared_keys", "psk_unpublished", "psk_to_receive", "outside_play",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.tree import (
+from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import (
     ANSWER_DEFAULTS, DEFAULT, INFERRED, SET, TECHNIQUES, complete, walk)
 
 Q5_NA = "not applicable"

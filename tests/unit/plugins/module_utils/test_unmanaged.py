@@ -12,14 +12,14 @@ from __future__ import annotations
 import pytest
 from builders import Inv, seed_direct, seed_hub
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_prepare import (
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_prepare import (
     peer_keys, unpublished_peers)
-from ansible_collections.wgforward.portforward.plugins.module_utils.firewall_spec import firewall_spec
-from ansible_collections.wgforward.portforward.plugins.module_utils.peer_config import PRIVATE_KEY_LINE, peer_files
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import explain_inventory, plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
-from ansible_collections.wgforward.portforward.plugins.module_utils.unmanaged import contacted
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.firewall_spec import firewall_spec
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.peer_config import PRIVATE_KEY_LINE, peer_files
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import explain_inventory, plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmanaged import contacted
 
 PEER_KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 PUBLIC1_KEY = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="

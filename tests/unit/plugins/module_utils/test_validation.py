@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from builders import seed_direct, seed_hub, seed_lan, seed_two_publics
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.model import build_model
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import explain_inventory, plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.model import build_model
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import explain_inventory, plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
 
 
 def fwd(**kw):

@@ -1,0 +1,165 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Hosts the run never contacts: containers on an intermediate's bridge, and WireGuard peers Ansible
+does not manage (a desktop, a game PC, a phone: the inventory gives their public key).
+
+Both are planned from the inventory alone: no facts, no tasks, no connection.
+``contacted`` is the one place that says which hosts those are; the roles end
+such hosts before anything connects. The planner then checks that what it put
+on them is nothing (a container) or only what the peer's own wg-quick file can
+say (an unmanaged peer: AllowedIPs, and with wgpf_peer_hooks also Table= and
+PostUp rules).
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import grammar as G
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import nftables_table
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
+    PEER_ALLOWED_IPS, PEER_HOOKS, PEER_HOST)
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.wg_keys import is_valid_key
+
+UNMANAGED_KEYS = ("wgpf_public_key", "wgpf_peer_hooks", "wgpf_peer_config_dir")
+# Beside the inventory that describes the peers (their keys and addresses): the playbook's own
+# folder is inside the installed collection when it runs as wgforward.portforward.site.
+DEFAULT_CONFIG_DIR = "wgpf-peers"
+CONTAINER = "container"
+
+
+def contacted(hv):
+    """False for a host the run must never contact: a container target, or a peer given by its public key."""
+    hv = hv or {}
+    if hv.get("wgpf_attachment") == CONTAINER:
+        return False
+    return hv.get("wgpf_public_key") in (None, "")
+
+
+def parse_unmanaged(where, role, hv, problems):
+    """The draft fields of an unmanaged peer (public_key, peer_hooks, peer_config_dir) and ``contacted``."""
+    key = hv.get("wgpf_public_key")
+    out = {"contacted": contacted(hv), "public_key": None, "peer_hooks": False, "peer_config_dir": None}
+    if key in (None, ""):
+        for name in ("wgpf_peer_hooks", "wgpf_peer_config_dir"):
+            if hv.get(name) is not None:
+                problems.add(where, name, "only for a peer Ansible does not manage (one with wgpf_public_key)")
+        return out
+    if role != "private":
+        problems.add(where, "wgpf_public_key", "only a private server can be a peer Ansible does not manage")
+    elif not isinstance(key, str) or not is_valid_key(key) or key != key.strip():
+        problems.add(where, "wgpf_public_key", "must be a WireGuard public key (44 characters of base64, as "
+                     "`wg pubkey` prints it), got %s" % G.quote(key))
+    else:
+        out["public_key"] = key
+    if hv.get("wgpf_address") is None and hv.get("wgpf_interfaces") is None:
+        problems.add(where, "wgpf_address", "required for a peer Ansible does not manage: its tunnel address")
+    if hv.get("wgpf_attachment") not in (None, "wireguard"):
+        problems.add(where, "wgpf_attachment", "a peer given by wgpf_public_key is a WireGuard peer: leave "
+                     "wgpf_attachment unset or set it to wireguard")
+    hooks = hv.get("wgpf_peer_hooks")
+    if hooks is not None and not G.boolean(hooks):
+        problems.add(where, "wgpf_peer_hooks", "must be true or false, got %r" % (hooks,))
+    out["peer_hooks"] = hooks is True
+    out["peer_config_dir"] = _config_dir(where, hv, problems)
+    return out
+
+
+def _config_dir(where, hv, problems):
+    """Where the peer's file goes on the controller: set, or wgpf-peers, in the folder that holds the inventory."""
+    base = inventory_base(hv.get("inventory_dir"), hv.get("ansible_inventory_sources"))
+    value = hv.get("wgpf_peer_config_dir")
+    if value is None:
+        return posixpath.join(base, DEFAULT_CONFIG_DIR)
+    if not isinstance(value, str) or not value.strip() or "\n" in value or "\0" in value:
+        problems.add(where, "wgpf_peer_config_dir", "must be a folder on the controller, got %s" % G.quote(value))
+        return None
+    return posixpath.normpath(posixpath.join(base, value))
+
+
+def inventory_base(inventory_dir, sources):
+    """The folder that holds the inventory: the inventory file's, or beside an inventory folder given
+    with -i (never inside it: Ansible reads every file below an inventory folder as inventory)."""
+    base = inventory_dir if isinstance(inventory_dir, str) and inventory_dir else "."
+    for source in sources if isinstance(sources, list) else []:
+        source = posixpath.normpath(str(source))
+        if base == source or base.startswith(source.rstrip("/") + "/"):
+            return posixpath.dirname(source) or "."
+    return base
+
+
+def check_container(host, problems):
+    """A container target has no facts to infer from: its address must be given."""
+    if host.attachment != CONTAINER:
+        return
+    if not host.vars.get("wgpf_lan_address"):
+        problems.add(host_where(host.name), "wgpf_lan_address", "required for wgpf_attachment: container: the "
+                     "container is never contacted, so there are no facts to find its address in")
+    if host.vars.get("wgpf_address") is not None or host.vars.get("wgpf_public_key"):
+        problems.add(host_where(host.name), "wgpf_attachment", "a container is reached over its host's bridge, "
+                     "not WireGuard: remove wgpf_address and wgpf_public_key")
+
+
+def check_bridge(name, draft, inter, problems):
+    """A container's address must be on the intermediate's LAN (bridge) interface the planner found."""
+    if inter is None or not draft["lan_addresses"]:
+        return
+    if inter["lan_interface"] is None:
+        problems.add(host_where(name), "wgpf_lan_address", "%s is on none of %s's interfaces (its facts): "
+                     "set wgpf_lan_interface on %s to the bridge it is attached to"
+                     % (", ".join(str(ip) for ip in draft["lan_addresses"]), inter["name"], name))
+
+
+def peer_config_needed(technique):
+    return getattr(technique, "peer_config", PEER_HOST)
+
+
+def expressible(technique, private):
+    """True when the technique's part on the unmanaged peer fits in the peer's wg-quick file."""
+    need = peer_config_needed(technique)
+    return need == PEER_ALLOWED_IPS or (need == PEER_HOOKS and private.peer_hooks)
+
+
+def what_it_can(private):
+    if private.peer_hooks:
+        return "its wg-quick file takes AllowedIPs, Table= and PostUp rules (wgpf_peer_hooks) but no nftables table"
+    return ("its config must stay valid for the official WireGuard apps, so it takes AllowedIPs but no "
+            "PostUp/Table= (wgpf_peer_hooks is false)")
+
+
+def forced_problem(technique, private):
+    """Why a forced technique cannot be written into an unmanaged peer's file (None when it can)."""
+    if private.public_key is None or expressible(technique, private):
+        return None
+    return ("%s needs %s on '%s', a peer Ansible does not manage: %s" % (
+        technique.name, "an nftables table" if peer_config_needed(technique) == PEER_HOST else "PostUp rules",
+        private.name, what_it_can(private)))
+
+
+def substitute_note(tree_name, technique, private, public):
+    return ("%s instead of %s: '%s' is a WireGuard peer Ansible does not manage (wgpf_public_key) and %s; the "
+            "full tunnel (AllowedIPs = 0.0.0.0/0, ::/0 towards %s) carries its replies and all its other "
+            "traffic through %s" % (technique.name, tree_name, private.name, what_it_can(private), public, public))
+
+
+def check_plans(model, plans, problems):
+    """What the planner put on hosts the run never contacts must need no contact."""
+    for name, host in model.hosts.items():
+        if host.contacted:
+            continue
+        plan, where = plans[name], host_where(name)
+        extra = [what for what, found in (
+            ("routes", plan["routes"]), ("rules", plan["rules"]), ("sysctls", plan["sysctls"]),
+            ("an nftables table", nftables_table(plan) is not None)) if found]
+        if host.public_key is None and plan["interfaces"]:
+            extra.append("a WireGuard interface")
+        if host.public_key is not None and not host.peer_hooks:
+            for iface in plan["interfaces"]:
+                if iface["table"] is not None or iface["rules"] or iface["rp_filter"] is not None:
+                    extra.append("Table=/PostUp rules on %s" % iface["name"])
+        if extra:
+            problems.add(where, None, "is never contacted (%s), but its forwards need %s on it" % (
+                "a container" if host.public_key is None else "a peer Ansible does not manage",
+                " and ".join(extra)))
