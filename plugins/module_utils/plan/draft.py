@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan.nftables import NftDraft
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.nft_draft import NftDraft
 
 
 @dataclass

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.model import facts
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import nftables
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan import nft_draft
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.layout import key_path
 
 
@@ -17,7 +17,7 @@ def sysctl_key(version, ifname, leaf):
 
 def reserved_ports(spans):
     """The kernel's canonical ip_local_reserved_ports: sorted, merged, comma-separated."""
-    merged = nftables.merge_spans(spans)
+    merged = nft_draft.merge_spans(spans)
     return ",".join(str(lo) if lo == hi else "%d-%d" % (lo, hi) for lo, hi in merged)
 
 
@@ -70,7 +70,7 @@ def export_plan(draft):
         "role": host.role,
         "state": host.state,
         "interfaces": [_iface(draft, i) for i in ifaces],
-        "nftables": nftables.export(draft.nft, host, ifaces),
+        "nftables": nft_draft.export(draft.nft, host, ifaces),
         "sysctls": _sysctls(draft),
         "routes": routes,
         "rules": sorted(draft.rules, key=lambda r: r["priority"]),

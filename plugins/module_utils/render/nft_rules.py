@@ -5,27 +5,15 @@
 
 The collection's own paths only: the chains keep policy accept (other tables and
 Docker's containers are not this table's business) and drop what arrives on the
-WAN or a link to a public server that no forward asked for. ``export_filters``
-turns a host's draft into the plan's data; the ``*_rules`` functions turn that
-data into nft rules for nftables.describe.
+WAN or a link to a public server that no forward asked for. The ``*_rules``
+functions turn the plan's data (plan/nft_draft.py's ``export_filters``) into nft
+rules for nftables.describe.
 """
 
 from __future__ import annotations
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
-
 # nft's words for each address family: payload expression and address type.
 FAMILY = {4: ("ip", "ipv4_addr"), 6: ("ip6", "ipv6_addr")}
-
-# wg-quick's MTU when none is set: 1500 less 80 bytes of WireGuard over IPv6 (it may pick
-# less from the endpoint's route, never more on a 1500 path).
-DEFAULT_MTU = 1420
-# What a TCP segment carries besides its payload: IPv4 20 + TCP 20, IPv6 40 + TCP 20.
-TCP_IP_HEADERS = {4: 40, 6: 60}
-
-# Strict SAV on the LAN lets through what hosts send before they have an address: DHCP
-# (0.0.0.0), duplicate address detection (::) and IPv6 link-local neighbour discovery.
-UNNUMBERED = {4: ["0.0.0.0"], 6: ["::", "fe80::/10"]}
 
 
 def port(span):
@@ -50,87 +38,6 @@ def flow_match(version, direction):
 def _names(names):
     return "{ %s }" % ", ".join('"%s"' % n for n in names)
 
-
-def _by_family(nets):
-    out = {4: [], 6: []}
-    for net in nets:
-        out[net.version].append(net)
-    return {str(v): [str(n) for n in A.netaddr.cidr_merge(items)] for v, items in out.items() if items}
-
-
-# ------------------------------------------------------------------ export
-
-
-def _guard(nft, host, ifaces):
-    """Drops on the paths into the tunnels: from the WAN (public) or from a link to a public server."""
-    if host.role == "public":
-        if not (nft.dnat[4] or nft.dnat[6]):
-            return []
-        return [{"iif": host.wan_interface, "oifs": sorted(i.name for i in ifaces), "others": {}}]
-    out = []
-    by_name = {i.name: i for i in ifaces}
-    for name in sorted(nft.guard_links):
-        # A hub's interface that also faces the public server carries its spokes' own traffic:
-        # WireGuard only takes a source from the peer whose AllowedIPs hold it, so the spokes'
-        # sources mark what is theirs.
-        others = [net for peer in by_name[name].peers.values() if peer.host not in nft.guard_links[name]
-                  for net in peer.allowed if net.prefixlen]
-        out.append({"iif": name, "oifs": [], "others": _by_family(others)})
-    return out
-
-
-def _protect(nft, host, ifaces):
-    """The public server's own tunnel addresses, which nothing from the WAN may reach."""
-    if host.role != "public" or not (nft.dnat[4] or nft.dnat[6]):
-        return None
-    own = [A.host_net(net.ip) for i in ifaces for net in i.spec.addresses]
-    return {"iif": host.wan_interface, "daddr": _by_family(own)}
-
-
-def _clamp(nft, ifaces):
-    groups = {}
-    for iface in ifaces:
-        if iface.name in nft.clamp:
-            groups.setdefault(iface.spec.mtu or DEFAULT_MTU, []).append(iface.name)
-    return [{"ifaces": sorted(names), "mss": {str(v): mtu - TCP_IP_HEADERS[v] for v in (4, 6)}}
-            for mtu, names in sorted(groups.items())]
-
-
-def _sav(host, ifaces):
-    """Strict SAV: what may arrive on loosened WireGuard interfaces (the seed's raw-table example)."""
-    if host.sav != "strict":
-        return []
-    out = []
-    for iface in ifaces:
-        if not iface.loose:
-            continue
-        allowed = [net.cidr for net in iface.spec.addresses]
-        allowed += [net for peer in iface.peers.values() for net in peer.allowed if net.prefixlen]
-        out.append({"iif": iface.spec.name, "peers": _by_family(allowed),
-                    "bogons": {str(v): list(A.BOGONS[v]) for v in (4, 6)}})
-    return out
-
-
-def _lan_sav(nft, host):
-    """Strict SAV on the LAN: only the LAN's own sources (the private servers' replies carry them)."""
-    if host.sav != "strict":
-        return []
-    out = []
-    for iif, versions in sorted(nft.lan_sav.items()):
-        nets = _by_family(host.lan_networks)
-        out.append({"iif": iif, "allowed": {str(v): nets.get(str(v), []) + UNNUMBERED[v]
-                                            for v in sorted(versions) if nets.get(str(v))}})
-    return out
-
-
-def export_filters(nft, host, ifaces):
-    """The plan's filter data for ``host``: merged into its ``nftables`` dict."""
-    return {"accept_dnat_only": host.role == "public", "guard": _guard(nft, host, ifaces),
-            "protect": _protect(nft, host, ifaces), "clamp": _clamp(nft, ifaces),
-            "sav": _sav(host, ifaces), "lan_sav": _lan_sav(nft, host)}
-
-
-# ------------------------------------------------------------------ rules
 
 
 def _guard_rules(entry):

@@ -15,7 +15,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.plan.export 
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.firewall_spec import firewall_file
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.layout import (
     FIREWALL_PATH, HEADER, NFT_PATH, ROUTES_PATH, RUN_DIR, SYSCTL_PATH, wg_config_path)
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan.nftables import describe
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.nftables import describe
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.psk import reference_line
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.routes_sh import ROUTES_MAIN, ROUTES_PREAMBLE
 

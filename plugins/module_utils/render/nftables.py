@@ -1,118 +1,23 @@
 # -*- coding: utf-8 -*-
 # Copyright: wgforward.portforward contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The collection's nftables table, from what the techniques ask for to its sets, maps, chains and rules.
+"""The collection's nftables table described: the plan's ``nftables`` data as sets, maps and chains.
 
-Three steps, all here: ``NftDraft`` gathers a host's flows while the
-techniques run; ``export`` turns it into the plan's ``nftables`` data;
-``describe`` turns that data into the table's sets, maps and chains, each
-rule in nft syntax. render.py only writes the description out.
+``describe`` turns the data plan/nft_draft.py exported into the table's sets,
+maps and chains, each rule in nft syntax (the filter chains' rules come from
+nft_rules.py); render.py only writes the description out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple
+from dataclasses import dataclass
+from typing import List, Optional
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.layout import NFT_TABLE
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.nft_rules import (
-    FAMILY, clamp_rules, export_filters, flow as _flow, flow_key as _flow_key, flow_match as _flow_match,
-    forward_rules, input_rules, sav_rules)
-
-
-@dataclass
-class NftDraft:
-    """What the techniques put in one host's table, gathered forward by forward."""
-    dnat: Dict[int, list] = field(default_factory=lambda: {4: [], 6: []})  # (saddr, proto, port, daddr, dport)
-    masq: Dict[Tuple[str, int], list] = field(default_factory=dict)  # (oif, version) -> [(daddr, proto, span)]
-    masq_out: List[Tuple[str, str]] = field(default_factory=list)  # (iif, oif): default_route's outbound
-    accept: Dict[int, list] = field(default_factory=lambda: {4: [], 6: []})  # [(daddr, proto, span)]
-    accept_iifs: Set[str] = field(default_factory=set)
-    marks_in: List[dict] = field(default_factory=list)  # {"iif", "mark"}: connmark on the intermediate
-    marks_private: List[dict] = field(default_factory=list)  # {"iif", "mac", "mark", "match": {v: [flow]}}
-    restore_output: bool = False
-    guard_links: Dict[str, Set[str]] = field(default_factory=dict)  # link to public servers -> their names
-    clamp: Set[str] = field(default_factory=set)  # tunnels the forwarded flows cross: MSS clamped
-    lan_sav: Dict[str, Set[int]] = field(default_factory=dict)  # LAN interface -> families, for strict SAV
-
-    def masquerade(self, oif, version, flows):
-        self.masq.setdefault((oif, version), []).extend(flows)
-
-    def mark_in(self, iif, mark):
-        if not any(m["iif"] == iif for m in self.marks_in):
-            self.marks_in.append({"iif": iif, "mark": mark})
-
-    def mark_private(self, iif, mac, mark):
-        """The entry marking new connections from ``iif`` (and ``mac``), made on first use."""
-        for item in self.marks_private:
-            if item["iif"] == iif and item["mac"] == mac:
-                return item
-        entry = {"iif": iif, "mac": mac, "mark": mark, "match": {}}
-        self.marks_private.append(entry)
-        return entry
-
-
-# ------------------------------------------------------------------ export: the plan's nftables data
-
-
-def _span(span):
-    return {"from": span[0], "to": span[1]}
-
-
-def merge_spans(spans):
-    """Port spans with every overlapping or adjacent pair joined, sorted."""
-    merged = []
-    for lo, hi in sorted(spans):
-        if merged and lo <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], hi)
-        else:
-            merged.append([lo, hi])
-    return [tuple(s) for s in merged]
-
-
-def _flows(items):
-    """[(addr, proto, span)] -> sorted [{addr, proto, port}] for nft sets.
-
-    An interval set refuses elements that overlap (nft: "File exists"), and two forwards may
-    meet on one private address and port range: the spans of each address and protocol are merged.
-    """
-    spans = {}
-    for addr, proto, span in items:
-        spans.setdefault((addr, proto), []).append(span)
-    return [{"addr": a, "proto": p, "port": _span(s)} for (a, p) in sorted(spans) for s in merge_spans(spans[(a, p)])]
-
-
-def export(nft, host, ifaces):
-    """The plan's ``nftables`` dict for ``host``, from its draft and its WireGuard interfaces."""
-    dnat = {}
-    for v, items in nft.dnat.items():
-        rows = sorted(set(items), key=lambda t: (t[1], t[2], t[0]))
-        dnat[str(v)] = [{"saddr": s, "proto": p, "port": _span(port), "daddr": d, "dport": _span(dport)}
-                        for s, p, port, d, dport in rows]
-    # Only the public server DNATs; elsewhere the flows arrive already translated.
-    masq = [{"oif": oif, "family": v, "flows": _flows(items), "dnat_only": host.role == "public"}
-            for (oif, v), items in sorted(nft.masq.items())]
-    marks_private = [{"iif": e["iif"], "mac": e["mac"], "mark": e["mark"],
-                      "flows": {str(v): _flows(items) for v, items in sorted(e["match"].items())}}
-                     for e in nft.marks_private]
-    data = {
-        "table": NFT_TABLE,
-        "wan_interface": host.wan_interface if nft.dnat[4] or nft.dnat[6] else None,
-        "dnat": dnat,
-        "masquerade": masq,
-        "masquerade_out": [{"iif": i, "oif": o} for i, o in sorted(set(nft.masq_out))],
-        "accept": {str(v): _flows(items) for v, items in nft.accept.items() if items},
-        "accept_iifs": sorted(i for i in nft.accept_iifs if i),
-        "marks_in": list(nft.marks_in),
-        "marks_private": marks_private,
-        "restore_output": {"value": host.mark, "mask": host.mark_mask} if nft.restore_output else None,
-    }
-    data.update(export_filters(nft, host, ifaces))
-    return data
-
-
-# ------------------------------------------------------------------ describe: sets, maps, chains, rules
+    FAMILY, clamp_rules, flow as _flow, flow_key as _flow_key, flow_match as _flow_match, forward_rules, input_rules,
+    sav_rules)
 
 
 @dataclass
