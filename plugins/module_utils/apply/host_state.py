@@ -25,7 +25,8 @@ from ansible.module_utils.parsing.convert_bool import boolean
 # The package lists and query the roles have always used.
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply import apply_prepare
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.wg_keys import (
-    KEY_DIR_MODE, KEY_FILE_MODE, is_valid_key, read_key)
+    KEY_DIR_MODE, KEY_FILE_MODE, read_key)
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.keys import is_valid_key
 
 # The collectors the planner reads (interfaces, addresses, default routes) and the OS family.
 FACT_SUBSET = ["!all", "!min", "network", "distribution"]

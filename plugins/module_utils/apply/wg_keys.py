@@ -4,35 +4,18 @@
 """What a WireGuard key file is, for the two modules that read one on a host.
 
 wireguard_key creates and fixes key files; host_state reports the ones
-wireguard_key would leave as they are. Both must agree on what a valid key and
-a readable key file are, so both read them here. Python 3.7+, host side.
+wireguard_key would leave as they are. Both must agree on what a readable key
+file is (and, with core/keys.py, a valid key), so both read them here. Python
+3.7+, host side.
 """
 
 from __future__ import annotations
-
-import base64
-import binascii
 
 from ansible.module_utils.common.text.converters import to_text
 
 KEY_FILE_MODE = 0o600
 KEY_DIR_MODE = 0o700
-KEY_LEN = 32  # Curve25519 keys are 32 bytes
 MAX_KEY_FILE_SIZE = 4096  # never read a big file someone pointed us at
-
-
-def is_valid_key(text):
-    """Return True if ``text`` is the base64 encoding of a 32-byte key (surrounding whitespace allowed)."""
-    if not text:
-        return False
-    candidate = text.strip()
-    if len(candidate) != 44:
-        return False
-    try:
-        raw = base64.b64decode(candidate, validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return len(raw) == KEY_LEN
 
 
 def read_key(path):

@@ -10,7 +10,7 @@ from typing import List, Optional
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import forward_where
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import Technique
-from ansible_collections.wgforward.portforward.plugins.module_utils.model import unmanaged as U
+from ansible_collections.wgforward.portforward.plugins.module_utils.decide import peer_file
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.registry import (
     SHARED_INTERMEDIATE, UNMANAGED_PEER_FALLBACK, get)
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import SET, walk
@@ -80,13 +80,13 @@ def decide(fwd, private, publics, problems):
     notes = []
     if forced:
         technique = get(fwd.technique)
-        why = technique.forced_problem(fwd, private) or U.forced_problem(technique, private)
+        why = technique.forced_problem(fwd, private) or peer_file.forced_problem(technique, private)
         if why:
             problems.add(forward_where(fwd.name), "technique", why)
         notes.append("technique forced to %s (the tree says %s)" % (technique.name, tree_name))
-    elif private.public_key is not None and not U.expressible(technique, private):
+    elif private.public_key is not None and not peer_file.expressible(technique, private):
         technique = UNMANAGED_PEER_FALLBACK
-        notes.append(U.substitute_note(tree_name, technique, private, fwd.public))
+        notes.append(peer_file.substitute_note(tree_name, technique, private, fwd.public))
     escalated = False
     if publics and technique is not SHARED_INTERMEDIATE:
         shared = SHARED_INTERMEDIATE.name

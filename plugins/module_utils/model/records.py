@@ -73,7 +73,7 @@ class Host:
     state: str
     keepalive: int
     default_gateways: list
-    # Hosts the run never contacts (unmanaged.py): a container's bridge on the intermediate, if set;
+    # Hosts the run never contacts (model/unmanaged.py): a container's bridge on the intermediate, if set;
     # an unmanaged peer's public key, whether its file takes hooks, and where it is written.
     contacted: bool = True
     bridge: object = None

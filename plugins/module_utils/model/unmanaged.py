@@ -6,10 +6,10 @@ does not manage (a desktop, a game PC, a phone: the inventory gives their public
 
 Both are planned from the inventory alone: no facts, no tasks, no connection.
 ``contacted`` is the one place that says which hosts those are; the roles end
-such hosts before anything connects. The planner then checks that what it put
-on them is nothing (a container) or only what the peer's own wg-quick file can
-say (an unmanaged peer: AllowedIPs, and with wgpf_peer_hooks also Table= and
-PostUp rules).
+such hosts before anything connects. Here too: their variables
+(wgpf_public_key, wgpf_peer_hooks, wgpf_peer_config_dir), and what a container
+target must give. decide/peer_file.py says which techniques
+fit such a peer; plan/uncontacted.py checks what the planner put on them.
 """
 
 from __future__ import annotations
@@ -18,10 +18,7 @@ import posixpath
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import grammar as G
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
-from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import nftables_table
-from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
-    PEER_ALLOWED_IPS, PEER_HOOKS, PEER_HOST)
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply.wg_keys import is_valid_key
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.keys import is_valid_key
 
 UNMANAGED_KEYS = ("wgpf_public_key", "wgpf_peer_hooks", "wgpf_peer_config_dir")
 # Beside the inventory that describes the peers (their keys and addresses): the playbook's own
@@ -110,56 +107,3 @@ def check_bridge(name, draft, inter, problems):
         problems.add(host_where(name), "wgpf_lan_address", "%s is on none of %s's interfaces (its facts): "
                      "set wgpf_lan_interface on %s to the bridge it is attached to"
                      % (", ".join(str(ip) for ip in draft["lan_addresses"]), inter["name"], name))
-
-
-def peer_config_needed(technique):
-    return getattr(technique, "peer_config", PEER_HOST)
-
-
-def expressible(technique, private):
-    """True when the technique's part on the unmanaged peer fits in the peer's wg-quick file."""
-    need = peer_config_needed(technique)
-    return need == PEER_ALLOWED_IPS or (need == PEER_HOOKS and private.peer_hooks)
-
-
-def what_it_can(private):
-    if private.peer_hooks:
-        return "its wg-quick file takes AllowedIPs, Table= and PostUp rules (wgpf_peer_hooks) but no nftables table"
-    return ("its config must stay valid for the official WireGuard apps, so it takes AllowedIPs but no "
-            "PostUp/Table= (wgpf_peer_hooks is false)")
-
-
-def forced_problem(technique, private):
-    """Why a forced technique cannot be written into an unmanaged peer's file (None when it can)."""
-    if private.public_key is None or expressible(technique, private):
-        return None
-    return ("%s needs %s on '%s', a peer Ansible does not manage: %s" % (
-        technique.name, "an nftables table" if peer_config_needed(technique) == PEER_HOST else "PostUp rules",
-        private.name, what_it_can(private)))
-
-
-def substitute_note(tree_name, technique, private, public):
-    return ("%s instead of %s: '%s' is a WireGuard peer Ansible does not manage (wgpf_public_key) and %s; the "
-            "full tunnel (AllowedIPs = 0.0.0.0/0, ::/0 towards %s) carries its replies and all its other "
-            "traffic through %s" % (technique.name, tree_name, private.name, what_it_can(private), public, public))
-
-
-def check_plans(model, plans, problems):
-    """What the planner put on hosts the run never contacts must need no contact."""
-    for name, host in model.hosts.items():
-        if host.contacted:
-            continue
-        plan, where = plans[name], host_where(name)
-        extra = [what for what, found in (
-            ("routes", plan["routes"]), ("rules", plan["rules"]), ("sysctls", plan["sysctls"]),
-            ("an nftables table", nftables_table(plan) is not None)) if found]
-        if host.public_key is None and plan["interfaces"]:
-            extra.append("a WireGuard interface")
-        if host.public_key is not None and not host.peer_hooks:
-            for iface in plan["interfaces"]:
-                if iface["table"] is not None or iface["rules"] or iface["rp_filter"] is not None:
-                    extra.append("Table=/PostUp rules on %s" % iface["name"])
-        if extra:
-            problems.add(where, None, "is never contacted (%s), but its forwards need %s on it" % (
-                "a container" if host.public_key is None else "a peer Ansible does not manage",
-                " and ".join(extra)))

@@ -75,7 +75,7 @@ def export_plan(draft):
         "routes": routes,
         "rules": sorted(draft.rules, key=lambda r: r["priority"]),
         "forwards": [draft.forwards[name].as_dict() for name in sorted(draft.forwards)],
-        # False: the run never contacts this host (unmanaged.py); a peer's file is written on the controller.
+        # False: the run never contacts this host (model/unmanaged.py); a peer's file is written on the controller.
         "contacted": host.contacted,
         "peer_config": _peer_config(host),
     }

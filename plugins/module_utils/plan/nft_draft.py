@@ -196,3 +196,22 @@ def export_filters(nft, host, ifaces):
     return {"accept_dnat_only": host.role == "public", "guard": _guard(nft, host, ifaces),
             "protect": _protect(nft, host, ifaces), "clamp": _clamp(nft, ifaces),
             "sav": _sav(host, ifaces), "lan_sav": _lan_sav(nft, host)}
+
+
+# ------------------------------------------------------------------ whether there is a table at all
+
+
+def needs_table(nft):
+    """True when the plan's ``nftables`` data holds a rule, so the host gets the table.
+
+    Exactly when render/nftables.describe gives a table (a unit test compares the two on every host
+    of the shipped inventories): the planner's check on hosts it never contacts asks this.
+    """
+    families = ("4", "6")
+    return bool(
+        any(nft["dnat"].get(v) or nft["accept"].get(v) for v in families)
+        or nft["masquerade"] or nft["masquerade_out"] or nft.get("guard")
+        or (nft.get("protect") and nft["protect"]["daddr"])
+        or nft["marks_in"] or any(e["flows"].get(v) for e in nft["marks_private"] for v in families)
+        or nft["restore_output"]
+        or nft.get("sav") or any(e["allowed"] for e in nft.get("lan_sav") or []))

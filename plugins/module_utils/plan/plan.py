@@ -26,7 +26,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.model.model 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import (
     Problems, forward_where, host_where)
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import Job
-from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmanaged import check_plans
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.uncontacted import check_plans
 
 
 class Planner:

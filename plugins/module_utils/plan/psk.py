@@ -19,7 +19,7 @@ import re
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_prepare import PrepareError
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.layout import KEY_DIR
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply.wg_keys import is_valid_key
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.keys import is_valid_key
 
 # The end that generates: the one the other dials (public server, then the hub), then by name.
 ROLE_RANK = {"public": 0, "intermediate": 1, "private": 2}

@@ -39,7 +39,7 @@ class Technique:
     name = ""
     link_mode = LINK_PLAIN
     requirements = ()
-    # What the private server's part needs when it is a peer Ansible does not manage (unmanaged.py).
+    # What the private server's part needs when it is a peer Ansible does not manage (decide/peer_file.py).
     peer_config = PEER_HOST
 
     def forced_problem(self, fwd, private):
