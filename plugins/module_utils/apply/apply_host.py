@@ -20,7 +20,7 @@ from __future__ import annotations
 import shutil
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import psk
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import preshared
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_record import RecordSteps
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewall_hooks import Firewall, load_spec
@@ -90,10 +90,7 @@ class HostApply(RecordSteps):
         out = []
         for item in files:
             if isinstance(item, dict) and item.get("kind") == "wireguard" and "content" in item:
-                try:
-                    content, keys = psk.fill(item["content"], self.fs.read, check_mode)
-                except psk.PskError as exc:
-                    raise ApplyError(str(exc))
+                content, keys = preshared.fill(item["content"], self.fs.read, check_mode)
                 self.secrets.update(keys)
                 item = dict(item, content=content)
             out.append(item)
@@ -181,7 +178,7 @@ class HostApply(RecordSteps):
             self.mark(self.cmd.check_mode or "changed" in out.splitlines())
             # wg syncconf keeps a preshared key the config no longer has: clear it (a zero key is none),
             # or this end keeps it until a restart while the other end, restarted, has none.
-            for public_key in psk.dropped(old_content, item["content"]):
+            for public_key in preshared.dropped(old_content, item["content"]):
                 self.cmd.change(["wg", "set", name, "peer", public_key, "preshared-key", "/dev/null"], unit)
                 self.mark(True)
         # Recorded last: an interrupted run restarts the interface next time.

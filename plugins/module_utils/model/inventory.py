@@ -8,7 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.model.model import GROUPS
+ROLES = ("public", "intermediate", "private")
+# The groups that give a host its part, one per role.
+GROUPS = tuple("wireguard_%s" % role for role in ROLES)
+ROLE_OF_GROUP = dict(zip(GROUPS, ROLES))
 
 FACT_VARS = ("ansible_default_ipv4", "ansible_default_ipv6", "ansible_interfaces")
 # Also read: the facts as one dict, and where the inventory is (unmanaged peers' files go beside it).

@@ -19,6 +19,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.model.forwar
     FORWARD_KEYS, check_port_clashes, parse_forwards)
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.grammar import (
     parse_port, port_text)
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import GROUPS, ROLE_OF_GROUP
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.hosts import (
     HOST_KEYS, check_required, parse_host)
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.knobs import KNOB_DEFAULTS
@@ -32,10 +33,6 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmana
 # The names other modules import from here, whether defined here or in the split modules.
 __all__ = ("GROUPS", "ROLE_OF_GROUP", "KNOB_DEFAULTS", "FORWARD_KEYS", "HOST_KEYS", "Forward", "Host", "Model",
            "WgSpec", "build_model", "parse_port", "port_text", "parse_forwards", "parse_host", "check_port_clashes")
-
-GROUPS = ("wireguard_public", "wireguard_intermediate", "wireguard_private")
-ROLE_OF_GROUP = {"wireguard_public": "public", "wireguard_intermediate": "intermediate",
-                 "wireguard_private": "private"}
 
 
 def build_model(inventory, problems=None):

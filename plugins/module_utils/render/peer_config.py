@@ -12,13 +12,10 @@ Table= and rules come as PostUp/PreDown lines, as on a managed host.
 
 from __future__ import annotations
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_prepare import peer_keys
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.export import sysctl_key
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import peer_key, peer_section, rule_args
 
 PRIVATE_KEY_LINE = "PrivateKey = <paste this peer's private key here>"
-FILE_MODE = "0600"
-DIR_MODE = "0700"
 
 
 def ip_rule(verb, rule):
@@ -60,22 +57,3 @@ def peer_config(plan, keys):
             "# WireGuard app, or on Linux: install it as /etc/wireguard/%s.conf and run wg-quick up %s.\n"
             % (plan["host"], iface["name"], iface["name"]))
     return head + interface_section(iface, config) + "".join("\n" + peer_section(p, keys) for p in iface["peers"])
-
-
-def peer_files(plans, hostvars, fact):
-    """[{host, dir, path, content}] of every unmanaged peer whose peers' public keys are all known.
-
-    A peer whose servers published no key in this run (a public role applied alone to
-    other hosts) is left for the run that prepares them: never a file with a placeholder key.
-    """
-    out = []
-    for host in sorted(plans):
-        plan = plans[host]
-        if plan.get("peer_config") is None or plan["state"] != "present" or not plan["interfaces"]:
-            continue
-        keys = peer_keys(plan, hostvars, fact)
-        if any(not peer_key(p, keys) for p in plan["interfaces"][0]["peers"]):
-            continue
-        out.append({"host": host, "dir": plan["peer_config"]["dir"], "path": plan["peer_config"]["path"],
-                    "dir_mode": DIR_MODE, "mode": FILE_MODE, "content": peer_config(plan, keys)})
-    return out

@@ -16,7 +16,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.render.firew
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.layout import (
     FIREWALL_PATH, HEADER, NFT_PATH, ROUTES_PATH, RUN_DIR, SYSCTL_PATH, wg_config_path)
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.nftables import describe
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan.psk import reference_line
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.psk_reference import REFERENCE
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.routes_sh import ROUTES_MAIN, ROUTES_PREAMBLE
 
 # The ip(8) option of each address family.
@@ -65,7 +65,7 @@ def peer_section(peer, keys):
     lines = ["[Peer]", "# %s" % peer["host"], "PublicKey = %s" % key]
     if peer.get("preshared_key"):
         # A reference: apply_plan puts the key in on the host, where wg-quick and wg syncconf read it.
-        lines.append(reference_line(peer))
+        lines.append(REFERENCE % peer["preshared_key"]["path"])
     if peer["endpoint"]:
         lines.append("Endpoint = %s" % peer["endpoint"])
     lines.append("AllowedIPs = %s" % ", ".join(peer["allowed_ips"]))

@@ -19,15 +19,16 @@ from ansible.errors import AnsibleFilterError
 
 from builders import seed_direct, seed_two_publics
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply import apply_prepare as P
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import psk
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import preshared
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.psk_reference import REFERENCE
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError, HostFiles
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.keys import peer_keys
 
 F = {}
 for each in ("psk_to_generate", "preshared_keys", "psk_unpublished", "psk_to_receive", "outside_play",
@@ -119,16 +120,16 @@ def test_the_rendered_peer_holds_a_reference_never_a_key_and_the_interface_diges
 
 
 def test_fill_puts_the_key_in_and_fails_naming_a_missing_file():
-    text = "[Peer]\nPublicKey = x\n" + psk.REFERENCE % "/k/a.psk" + "\n"
+    text = "[Peer]\nPublicKey = x\n" + REFERENCE % "/k/a.psk" + "\n"
     files = {"/k/a.psk": PSK_A + "\n"}
-    out, keys = psk.fill(text, files.get)
+    out, keys = preshared.fill(text, files.get)
     assert out == "[Peer]\nPublicKey = x\nPresharedKey = %s\n" % PSK_A and keys == [PSK_A]
-    with pytest.raises(psk.PskError, match="/k/a.psk: no valid preshared key"):
-        psk.fill(text, {}.get)
-    with pytest.raises(psk.PskError, match="/k/a.psk"):
-        psk.fill(text, {"/k/a.psk": "junk"}.get)
-    out, keys = psk.fill(text, {}.get, check_mode=True)
-    assert "PresharedKey = %s" % psk.NOT_YET in out and keys == []
+    with pytest.raises(ApplyError, match="/k/a.psk: no valid preshared key"):
+        preshared.fill(text, {}.get)
+    with pytest.raises(ApplyError, match="/k/a.psk"):
+        preshared.fill(text, {"/k/a.psk": "junk"}.get)
+    out, keys = preshared.fill(text, {}.get, check_mode=True)
+    assert "PresharedKey = %s" % preshared.NOT_YET in out and keys == []
 
 
 class Runs:
@@ -282,8 +283,8 @@ def test_the_plan_of_a_limited_host_is_the_full_runs_when_the_others_facts_are_r
     full = plan_inventory(inv.data())
     keys = {"public1": {"wg0": "PUB1"}, "public2": {"wg0": "PUB2"}, "private1": {"wg0": "PRIV1"}}
     read = [{"item": h, "public_keys": k} for h, k in keys.items()]
-    limited_keys = P.peer_keys(full["inter1"], {h: {} for h in full}, "k", [], read)
-    published = P.peer_keys(full["inter1"], {h: {"k": k} for h, k in keys.items()}, "k")
+    limited_keys = peer_keys(full["inter1"], {h: {} for h in full}, "k", [], read)
+    published = peer_keys(full["inter1"], {h: {"k": k} for h, k in keys.items()}, "k")
     assert render_files(full["inter1"], limited_keys) == render_files(full["inter1"], published)
 
 
@@ -322,7 +323,7 @@ def test_a_preshared_key_taken_off_is_cleared_from_the_running_interface_after_s
 
 def test_dropped_lists_only_peers_still_there_that_lost_their_key():
     keyed = "[Peer]\nPublicKey = a\nPresharedKey = k\n"
-    assert psk.dropped(keyed, "[Peer]\nPublicKey = a\n") == ["a"]
-    assert psk.dropped(keyed, "") == []  # a peer gone is removed by wg syncconf; wg set would add it back
-    assert psk.dropped("[Peer]\nPublicKey = a\n", keyed) == []
-    assert psk.dropped(keyed, keyed) == []
+    assert preshared.dropped(keyed, "[Peer]\nPublicKey = a\n") == ["a"]
+    assert preshared.dropped(keyed, "") == []  # a peer gone is removed by wg syncconf; wg set would add it back
+    assert preshared.dropped("[Peer]\nPublicKey = a\n", keyed) == []
+    assert preshared.dropped(keyed, keyed) == []
