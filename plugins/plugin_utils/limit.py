@@ -8,19 +8,14 @@ the WireGuard hosts outside the play are read there, changing nothing.
 from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import GROUPS
-
-
-def never_contacted(host_vars):
-    """A host the collection plans from the inventory alone (DESIGN.md): a container target, or a peer
-    Ansible does not manage (its public key in the inventory)."""
-    return host_vars.get("wgpf_attachment") == "container" or bool(host_vars.get("wgpf_public_key"))
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmanaged import contacted
 
 
 def outside_play(groups, play_hosts, hostvars=None):
     """The WireGuard hosts of the inventory that are not in this play (--limit, or a role applied to one
-    group) and that may be contacted: their facts and public keys are read there, read-only, so the plan
-    is the whole inventory's."""
+    group) and that a play would contact (the same rule as the roles' first task: model/unmanaged.py): their
+    facts and public keys are read there, read-only, so the plan is the whole inventory's."""
     play = set(play_hosts or [])
     hostvars = hostvars or {}
     return sorted({host for group in GROUPS for host in groups.get(group, [])
-                   if host not in play and not never_contacted(hostvars.get(host) or {})})
+                   if host not in play and contacted(hostvars.get(host))})

@@ -31,7 +31,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.render.rende
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.keys import peer_keys
 
 F = {}
-for each in ("psk_to_generate", "preshared_keys", "psk_unpublished", "psk_to_receive", "outside_play",
+for each in ("psk_to_generate", "preshared_keys", "psk_unpublished", "psk_to_receive", "outside_play", "contacted",
              "unpublished_peers", "peer_keys"):
     F.update(importlib.import_module("ansible_collections.wgforward.portforward.plugins.filter." + each)
              .FilterModule().filters())
@@ -249,6 +249,20 @@ def test_outside_play_lists_the_wireguard_hosts_not_in_the_play_only():
     # Hosts planned from the inventory alone are never contacted, not even read.
     hostvars = {"private1": {"wgpf_attachment": "container"}, "public2": {"wgpf_public_key": "x"}}
     assert F["outside_play"](GROUPS, ["inter1"], hostvars) == ["public1"]
+
+
+@pytest.mark.parametrize("given", [{}, {"wgpf_public_key": None}, {"wgpf_public_key": ""},
+                                   {"wgpf_public_key": "x"}, {"wgpf_public_key": False}, {"wgpf_public_key": 0},
+                                   {"wgpf_public_key": []}, {"wgpf_attachment": "container"},
+                                   {"wgpf_attachment": "lan"}])
+def test_outside_play_reads_a_host_exactly_when_a_play_would_contact_it(given):
+    # One rule for both (model/unmanaged.contacted): a wgpf_public_key that is set, even to false or 0,
+    # makes the host a peer Ansible does not manage, never read; the plan then refuses the key, naming
+    # the host and the field, before any host is touched.
+    read = F["outside_play"](GROUPS, ["inter1"], {"public2": given})
+    assert ("public2" in read) is F["contacted"](given)
+    if given.get("wgpf_public_key") is False:
+        assert read == ["private1", "public1"]
 
 
 def test_keys_read_outside_the_play_are_used_and_nothing_is_generated_there():

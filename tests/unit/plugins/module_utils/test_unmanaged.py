@@ -185,6 +185,8 @@ def test_forced_technique_the_peer_file_cannot_express_is_refused(private, techn
 @pytest.mark.parametrize("private,field,start", [
     ({"public_key": "not-a-key"}, "wgpf_public_key", "must be a WireGuard public key"),
     ({"public_key": PEER_KEY[:-2]}, "wgpf_public_key", "must be a WireGuard public key"),
+    # Set, even to false: a peer Ansible does not manage (never contacted), with a key to fix.
+    ({"public_key": False}, "wgpf_public_key", "must be a WireGuard public key"),
     ({"address": None}, "wgpf_address", "required for a peer Ansible does not manage"),
     ({"peer_hooks": "yes please"}, "wgpf_peer_hooks", "must be true or false"),
     ({"public_key": None, "peer_hooks": True}, "wgpf_peer_hooks", "only for a peer Ansible does not manage"),
