@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.grammar import port_text
+
 RESERVED = "net.ipv4.ip_local_reserved_ports"
 # Sysctls the plan raises only from one value of the host's own: accept_ra=2 keeps an interface
 # that accepts router advertisements (1) accepting them once forwarding is on; 0 stays 0.
@@ -60,7 +62,7 @@ def format_ports(ports):
             spans[-1][1] = port
         else:
             spans.append([port, port])
-    return ",".join(str(lo) if lo == hi else "%d-%d" % (lo, hi) for lo, hi in spans)
+    return ",".join(port_text(span) for span in spans)
 
 
 # ------------------------------------------------------------ the record

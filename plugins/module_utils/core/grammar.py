@@ -115,7 +115,9 @@ def parse_port(value):
 
 
 def port_text(span):
-    return str(span[0]) if span[0] == span[1] else "%d-%d" % span
+    """A port span (lo, hi) as text: 2000, or 2000-2010 for a range. The one spelling of a span for ip
+    rules, nft sets, the kernel's reserved ports and messages."""
+    return str(span[0]) if span[0] == span[1] else "%d-%d" % (span[0], span[1])
 
 
 def looks_like_address(value):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.model import facts
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan import nft_draft
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.grammar import port_text
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.layout import key_path
 
 
@@ -18,7 +19,7 @@ def sysctl_key(version, ifname, leaf):
 def reserved_ports(spans):
     """The kernel's canonical ip_local_reserved_ports: sorted, merged, comma-separated."""
     merged = nft_draft.merge_spans(spans)
-    return ",".join(str(lo) if lo == hi else "%d-%d" % (lo, hi) for lo, hi in merged)
+    return ",".join(port_text(span) for span in merged)
 
 
 def _iface(draft, iface):

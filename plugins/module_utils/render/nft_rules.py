@@ -12,18 +12,16 @@ rules for nftables.describe.
 
 from __future__ import annotations
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.grammar import port_text
+
 # nft's words for each address family: payload expression and address type.
 FAMILY = {4: ("ip", "ipv4_addr"), 6: ("ip6", "ipv6_addr")}
-
-
-def port(span):
-    return str(span["from"]) if span["from"] == span["to"] else "%d-%d" % (span["from"], span["to"])
 
 
 # Flow sets are keyed port first: interval lookups keyed by address first slow down with the
 # number of elements (measured: 0.17 of the 1-forward connection rate at 10,000), port first stay flat.
 def flow(item):
-    return "%s . %s . %s" % (port(item["port"]), item["proto"], item["addr"])
+    return "%s . %s . %s" % (port_text((item["port"]["from"], item["port"]["to"])), item["proto"], item["addr"])
 
 
 def flow_key(version):

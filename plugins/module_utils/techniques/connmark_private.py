@@ -12,6 +12,7 @@ the last step for a direct peer, which has no Q5.
 
 from __future__ import annotations
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.grammar import port_text
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import steps
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
     LINK_OWN_TABLE, Technique)
@@ -33,7 +34,7 @@ class ConnmarkPrivate(Technique):
 
     def notes(self, fwd, private):
         if "udp" in fwd.protocols and private.attachment == "wireguard":
-            return [UDP_TUNNEL_NOTE % {"host": private.name, "port": steps.port_text(fwd.to_port)}]
+            return [UDP_TUNNEL_NOTE % {"host": private.name, "port": port_text(fwd.to_port)}]
         return []
 
     def direct_peer(self, job):

@@ -6,15 +6,11 @@
 from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.grammar import port_text
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
 
 # Numbers, not names: `ip rule ipproto tcp` needs /etc/protocols, which minimal hosts lack.
 IPPROTO = {"tcp": 6, "udp": 17}
-
-
-def port_text(span):
-    """A port span as ip-rule and message text: 2000 or 2000-2010."""
-    return str(span[0]) if span[0] == span[1] else "%d-%d" % span
 
 
 def mark_spec(mark, mask):
