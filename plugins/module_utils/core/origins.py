@@ -3,8 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Where an answer to a question of the tree came from, as the explanation reports it.
 
-Its own module so that the techniques can read it without importing the tree,
-which imports them.
+The model records it for each answer, the techniques and the tree read it.
 """
 
 from __future__ import annotations
@@ -12,3 +11,5 @@ from __future__ import annotations
 SET = "set"
 INFERRED = "inferred from facts"
 DEFAULT = "default"
+# A question that has no meaning for the topology (Q5 for a direct peer): passed over.
+NOT_APPLICABLE = "not applicable"

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import forward_where
-from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import Technique
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide import peer_file
+from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import QUESTIONS, walk
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import Technique
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.registry import (
     SHARED_INTERMEDIATE, UNMANAGED_PEER_FALLBACK, get)
-from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import SET, walk
 
 
 @dataclass
@@ -47,17 +47,10 @@ class Decision:
 
 
 def answers_for(fwd, private):
-    answers = {
-        "preserve_source": fwd.preserve_source,
-        "sources": [str(s) for s in fwd.sources],
-        "internet_via_public": private.internet_via_public,
-        "only_via_public": fwd.only_via_public,
-        "gateway_is_intermediate": private.gateway_is_intermediate,
-        "intermediate": private.intermediate is not None,
-    }
-    origins = dict(fwd.origins)
-    origins["internet_via_public"] = private.internet_origin
-    origins["gateway_is_intermediate"] = private.gateway_origin or SET
+    """The tree's answers for one forward, and where each came from (each question reads its own)."""
+    answers, origins = {"intermediate": private.intermediate is not None}, {}
+    for question in QUESTIONS:
+        answers[question.key], origins[question.key] = question.answer(fwd, private)
     return answers, origins
 
 

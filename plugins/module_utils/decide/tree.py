@@ -1,61 +1,30 @@
 # -*- coding: utf-8 -*-
 # Copyright: wgforward.portforward contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The article's decision tree: five questions, six techniques."""
+"""The article's decision tree, assembled from the techniques: each declares the question that leads to it.
+
+The questions are asked in the techniques' rank order; the first answer that
+stops the walk picks that question's technique, and when every answer says go
+on, the walk ends at the technique that ends the tree (connmark_private). A
+question with no meaning for the topology (Q5 for a direct peer) is passed over.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.core.origins import DEFAULT, INFERRED, SET
-from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import (
-    connmark_intermediate, connmark_private, default_route, masquerade, policy_routing, static_routes)
-from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.registry import (
-    DIRECT_PEER_LAST_STEP, NAMES)
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.origins import DEFAULT, NOT_APPLICABLE, SET
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.vocabulary import Vocabulary
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.registry import NAMES, TECHNIQUES, TREE_END
 
-# The technique names, in the tree's order (the registry's).
-TECHNIQUES = NAMES
-# Re-exported: where an answer came from, as the explanation reports it.
-ORIGINS = (SET, INFERRED, DEFAULT)
-
-ANSWER_DEFAULTS = {
-    "preserve_source": True,
-    "sources": [],
-    "internet_via_public": False,
-    "only_via_public": True,
-    "gateway_is_intermediate": False,
-    "intermediate": True,
-}
-
-# (question id, answer key, question text, technique when the answer says stop,
-#  predicate telling whether the answer stops the walk, reason for stopping, reason for going on)
-QUESTIONS = (
-    ("Q1", "preserve_source",
-     "Does the private service need the original Internet source address of each connection?",
-     masquerade.NAME, lambda a: not a,
-     "the service does not need the client's address, so rewriting it to the forwarding hop's is simplest",
-     "the service must see the client's address, so it cannot be masqueraded"),
-    ("Q2", "sources",
-     "Do all Internet connections come from a small, fixed set of source addresses?",
-     static_routes.NAME, bool,
-     "the client networks are known, so plain routes for them send replies back the way they came",
-     "clients may come from anywhere, so no fixed routes can cover them"),
-    ("Q3", "internet_via_public",
-     "Do the private and intermediate servers use the public server for all their Internet access?",
-     default_route.NAME, bool,
-     "everything already leaves through the public server, so the default route carries the replies",
-     "the inner servers keep their own Internet access, so the default route cannot move"),
-    ("Q4", "only_via_public",
-     "Do all connections to the private service come through the public server?",
-     policy_routing.NAME, bool,
-     "every reply of the service belongs to a forwarded connection, so a routing rule on its address or port suffices",
-     "the service also answers other clients, so replies must be told apart per connection"),
-    ("Q5", "gateway_is_intermediate",
-     "Is the intermediate server the private server's default gateway?",
-     connmark_intermediate.NAME, bool,
-     "replies already pass through the intermediate, which can mark connections and route them back",
-     "replies do not pass through the intermediate, so the private server must mark connections itself"),
-)
+# The techniques a question leads to, and their questions, in the tree's order.
+ASKING = tuple(t for t in TECHNIQUES if t.question is not None)
+QUESTIONS = tuple(t.question for t in ASKING)
+# Not a question: whether the private server is reached through an intermediate (false for a direct peer).
+TOPOLOGY_DEFAULTS = {"intermediate": True}
+ANSWER_DEFAULTS = dict([(q.key, q.default) for q in QUESTIONS] + list(TOPOLOGY_DEFAULTS.items()))
+# What the model reads with the techniques' words: the names a forward may force, the answers it reads.
+VOCABULARY = Vocabulary(NAMES, QUESTIONS)
 
 
 @dataclass
@@ -89,20 +58,19 @@ def walk(answers, origins=None):
     """
     origins = origins or {}
     steps = []
-    for question, key, text, technique, stops, why_stop, why_go in QUESTIONS:
-        if key == "gateway_is_intermediate" and not answers["intermediate"]:
-            steps.append(Step(question, key, text, None, "not applicable", DIRECT_PEER_LAST_STEP,
-                              "no intermediate: the private server is a direct WireGuard peer of the public "
-                              "server, so it marks connections from the tunnel and routes replies back by mark"))
-            return DIRECT_PEER_LAST_STEP, steps
-        answer = answers[key]
-        if stops(answer):
-            steps.append(Step(question, key, text, answer, origins.get(key, SET), technique, why_stop))
-            return technique, steps
-        steps.append(Step(question, key, text, answer, origins.get(key, SET), "continue", why_go))
-    # Q5 answered no: the private server marks connections itself.
-    steps[-1].outcome = connmark_private.NAME
-    return connmark_private.NAME, steps
+    for technique in ASKING:
+        q = technique.question
+        if q.applies is not None and not q.applies(answers):
+            steps.append(Step(q.id, q.key, q.text, None, NOT_APPLICABLE, "continue", q.why_not))
+            continue
+        answer = answers[q.key]
+        if q.stops(answer):
+            steps.append(Step(q.id, q.key, q.text, answer, origins.get(q.key, SET), technique.name, q.why_stop))
+            return technique.name, steps
+        steps.append(Step(q.id, q.key, q.text, answer, origins.get(q.key, SET), "continue", q.why_go))
+    # Every answer said go on: the last step leads to the end of the tree.
+    steps[-1].outcome = TREE_END.name
+    return TREE_END.name, steps
 
 
 def complete(answers):

@@ -14,7 +14,7 @@ import re
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import grammar as G
-from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import DEFAULT, INFERRED
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.origins import DEFAULT, INFERRED
 
 # Interface types of Ansible's Linux facts that are certainly not WireGuard (which shows as 'tunnel').
 NOT_WIREGUARD = ("ether", "bridge", "bonding", "loopback", "infiniband", "ppp")

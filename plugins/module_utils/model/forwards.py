@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import grammar as G
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.origins import DEFAULT, SET
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import forward_where
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.records import Forward
-from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import DEFAULT, SET, TECHNIQUES
 
-FORWARD_KEYS = ("name", "public", "port", "protocols", "to", "to_port", "preserve_source",
-                "sources", "only_via_public", "technique")
+# The model's own keys; the tree's answers a forward gives come from the Vocabulary (model/vocabulary.py).
+MODEL_FORWARD_KEYS = ("name", "public", "port", "protocols", "to", "to_port", "sources", "technique")
 PROTOCOLS = ("tcp", "udp")
 SSH_PORT = 22
 
 
-def parse_forwards(raw, problems):
+def parse_forwards(raw, vocabulary, problems):
     if raw is None:
         return []
     if not isinstance(raw, list):
@@ -29,24 +29,24 @@ def parse_forwards(raw, problems):
         if not isinstance(item, dict):
             problems.add("forward #%d" % (index + 1), None, "must be a mapping, got %s" % type(item).__name__)
             continue
-        forwards.append(parse_forward(index, item, seen, problems))
+        forwards.append(parse_forward(index, item, seen, vocabulary, problems))
     return forwards
 
 
-def parse_forward(index, item, seen, problems):
+def parse_forward(index, item, seen, vocabulary, problems):
     """One forward, every field checked; invalid fields get a harmless value so checking goes on."""
     name, where = _name(index, item.get("name"), seen, problems)
-    problems.unknown_keys(where, item, FORWARD_KEYS)
+    problems.unknown_keys(where, item, vocabulary.forward_keys)
     origins = {}
     port, to_port = _ports(where, item, problems)
-    preserve = _flag(where, item, "preserve_source", origins, problems)
-    only_via_public = _flag(where, item, "only_via_public", origins, problems)
+    answers = {key: _flag(where, item, key, default, origins, problems)
+               for key, default in vocabulary.forward_answers.items()}
     origins["sources"] = DEFAULT if item.get("sources") is None else SET
     return Forward(name=name, index=index, public=_host_ref(where, item, "public", problems),
                    to=_host_ref(where, item, "to", problems), port=port, to_port=to_port,
-                   protocols=_protocols(where, item, problems), preserve_source=preserve,
-                   only_via_public=only_via_public, sources=_sources(where, item.get("sources"), problems),
-                   technique=_technique(where, item, problems), origins=origins)
+                   protocols=_protocols(where, item, problems), sources=_sources(where, item.get("sources"), problems),
+                   technique=_technique(where, item, vocabulary.techniques, problems), answers=answers,
+                   origins=origins)
 
 
 def _name(index, name, seen, problems):
@@ -109,14 +109,14 @@ def _protocols(where, item, problems):
     return tuple(protocols)
 
 
-def _flag(where, item, key, origins, problems):
+def _flag(where, item, key, default, origins, problems):
     value = item.get(key)
     origins[key] = DEFAULT if value is None else SET
     if value is None:
-        return True
+        return default
     if not G.boolean(value):
         problems.add(where, key, "must be true or false, got %r" % (value,))
-        return True
+        return default
     return value
 
 
@@ -141,12 +141,12 @@ def _sources(where, sources, problems):
     return nets if len(merged) == len(nets) else merged
 
 
-def _technique(where, item, problems):
+def _technique(where, item, names, problems):
     technique = item.get("technique", "auto")
     if technique is None or technique == "auto":
         return "auto"
-    if technique not in TECHNIQUES:
-        problems.add(where, "technique", "must be auto or one of %s, got %r" % (", ".join(TECHNIQUES), technique))
+    if technique not in names:
+        problems.add(where, "technique", "must be auto or one of %s, got %r" % (", ".join(names), technique))
         return "auto"
     return technique
 

@@ -14,21 +14,22 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.model import
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import grammar as G
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.knobs import KNOB_DEFAULTS, parse_knobs
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.wg_interfaces import addresses, ifname, wg_specs
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.origins import DEFAULT, SET
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
-from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import DEFAULT, SET
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmanaged import (
     CONTAINER, UNMANAGED_KEYS, check_container, contacted, parse_unmanaged)
 
-HOST_KEYS = ("wgpf_address", "wgpf_listen_port", "wgpf_interface", "wgpf_endpoint",
+# The model's own variables; the tree's answers a host gives come from the Vocabulary (model/vocabulary.py).
+MODEL_HOST_KEYS = ("wgpf_address", "wgpf_listen_port", "wgpf_interface", "wgpf_endpoint",
              "wgpf_wan_interface", "wgpf_lan_interface", "wgpf_lan_address", "wgpf_lan_mac",
              "wgpf_intermediate", "wgpf_attachment", "wgpf_gateway_is_intermediate",
-             "wgpf_internet_via_public", "wgpf_local_routes", "wgpf_interfaces", "wgpf_forwards",
+             "wgpf_local_routes", "wgpf_interfaces", "wgpf_forwards",
              "wgpf_render_dir", "wgpf_mtu") + UNMANAGED_KEYS + tuple(KNOB_DEFAULTS)
 ATTACHMENTS = ("wireguard", "lan", "container")
 LOCAL_ROUTE_KEYS = ("to", "via", "dev")
 
 
-def parse_host(name, role, hv, problems):
+def parse_host(name, role, hv, vocabulary, problems):
     """The draft of one host: a dict of every records.Host field, from its variables and its own facts."""
     where = host_where(name)
     if not contacted(hv):
@@ -37,7 +38,7 @@ def parse_host(name, role, hv, problems):
         G.host_name(name)
     except ValueError as exc:
         problems.add(where, "name", str(exc))
-    problems.unknown_keys(where, [k for k in hv if isinstance(k, str) and k.startswith("wgpf_")], HOST_KEYS,
+    problems.unknown_keys(where, [k for k in hv if isinstance(k, str) and k.startswith("wgpf_")], vocabulary.host_keys,
                           what="variable")
     draft = {"name": name, "role": role, "vars": hv, "wg": wg_specs(where, hv, problems),
              "endpoint": _endpoint(where, hv, problems), "default_gateways": F.default_gateways(hv),
@@ -46,7 +47,7 @@ def parse_host(name, role, hv, problems):
     draft.update(parse_unmanaged(where, role, hv, problems))
     draft.update(_interfaces(where, role, hv, problems))
     draft.update(_attachment(where, role, hv, problems))
-    draft.update(_answers(where, hv, problems))
+    draft.update(_answers(where, hv, vocabulary, problems))
     if hv.get("wgpf_interfaces") is not None and role != "intermediate":
         problems.add(where, "wgpf_interfaces", "only intermediate servers take several interfaces")
     if draft["local_routes"] and role == "public":
@@ -128,12 +129,15 @@ def _bool_var(where, hv, key, problems):
     return value
 
 
-def _answers(where, hv, problems):
-    """Q5 and Q3 as the host states them; facts.infer_gateway fills Q5 later."""
+def _answers(where, hv, vocabulary, problems):
+    """Q5 as the host states it (facts.infer_gateway fills it in later), then the answers it gives by name."""
     gateway = _bool_var(where, hv, "wgpf_gateway_is_intermediate", problems)
-    internet = _bool_var(where, hv, "wgpf_internet_via_public", problems)
+    answers, origins = {}, {}
+    for key, default in vocabulary.host_answers.items():
+        value = _bool_var(where, hv, "wgpf_" + key, problems)
+        answers[key], origins[key] = (default, DEFAULT) if value is None else (value, SET)
     return {"gateway_is_intermediate": gateway, "gateway_origin": SET if gateway is not None else None,
-            "internet_via_public": bool(internet), "internet_origin": SET if internet is not None else DEFAULT}
+            "answers": answers, "origins": origins}
 
 
 def _local_routes(where, hv, problems):

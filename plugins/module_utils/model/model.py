@@ -15,28 +15,20 @@ from __future__ import annotations
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
 from ansible_collections.wgforward.portforward.plugins.module_utils.model import crosscheck as X
 from ansible_collections.wgforward.portforward.plugins.module_utils.model import facts as F
-from ansible_collections.wgforward.portforward.plugins.module_utils.model.forwards import (
-    FORWARD_KEYS, check_port_clashes, parse_forwards)
-from ansible_collections.wgforward.portforward.plugins.module_utils.core.grammar import (
-    parse_port, port_text)
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.forwards import check_port_clashes, parse_forwards
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import GROUPS, ROLE_OF_GROUP
-from ansible_collections.wgforward.portforward.plugins.module_utils.model.hosts import (
-    HOST_KEYS, check_required, parse_host)
-from ansible_collections.wgforward.portforward.plugins.module_utils.model.knobs import KNOB_DEFAULTS
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.hosts import check_required, parse_host
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.wg_interfaces import check_links
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import Problems, host_where
-from ansible_collections.wgforward.portforward.plugins.module_utils.model.records import (
-    Forward, Host, Model, WgSpec)
-from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import DEFAULT
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.records import Host, Model
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.origins import DEFAULT
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmanaged import CONTAINER, check_bridge
 
-# The names other modules import from here, whether defined here or in the split modules.
-__all__ = ("GROUPS", "ROLE_OF_GROUP", "KNOB_DEFAULTS", "FORWARD_KEYS", "HOST_KEYS", "Forward", "Host", "Model",
-           "WgSpec", "build_model", "parse_port", "port_text", "parse_forwards", "parse_host", "check_port_clashes")
-
-
-def build_model(inventory, problems=None):
+def build_model(inventory, vocabulary, problems=None):
     """inventory: {'hosts': {name: vars}, 'groups': {group: [names]}} -> Model.
+
+    ``vocabulary`` (model/vocabulary.py, decide/tree.VOCABULARY) names the techniques a forward may
+    force and the tree's answers a forward or a host gives.
 
     Raises PlanError, unless the caller passes its own Problems to collect into
     (it then goes on with the valid part of the model and raises later).
@@ -45,8 +37,8 @@ def build_model(inventory, problems=None):
     collect = problems is not None
     problems = problems if collect else Problems()
     groups = inventory.get("groups") or {}
-    drafts = _drafts(groups, inventory.get("hosts") or {}, problems)
-    forwards = _collect_forwards(drafts, problems)
+    drafts = _drafts(groups, inventory.get("hosts") or {}, vocabulary, problems)
+    forwards = _collect_forwards(drafts, vocabulary, problems)
     X.check_forward_references(forwards, drafts, groups, problems)
     X.check_intermediate_references(drafts, problems)
     _infer_across_hosts(drafts, problems)
@@ -62,7 +54,7 @@ def build_model(inventory, problems=None):
     return Model(hosts, forwards, groups)
 
 
-def _drafts(groups, host_vars, problems):
+def _drafts(groups, host_vars, vocabulary, problems):
     """{name: draft} of the hosts of the three groups, each in one group only."""
     drafts = {}
     for group in GROUPS:
@@ -71,7 +63,7 @@ def _drafts(groups, host_vars, problems):
                 problems.add(host_where(name), None, "is in both wireguard_%s and %s: a host plays one part"
                              % (drafts[name]["role"], group))
                 continue
-            drafts[name] = parse_host(name, ROLE_OF_GROUP[group], host_vars.get(name) or {}, problems)
+            drafts[name] = parse_host(name, ROLE_OF_GROUP[group], host_vars.get(name) or {}, vocabulary, problems)
     return drafts
 
 
@@ -94,7 +86,7 @@ def _infer_across_hosts(drafts, problems):
             draft["gateway_is_intermediate"], draft["gateway_origin"] = False, DEFAULT
 
 
-def _collect_forwards(drafts, problems):
+def _collect_forwards(drafts, vocabulary, problems):
     """wgpf_forwards usually comes from group_vars/all: read it once per distinct definition."""
     chosen = None
     for name, draft in drafts.items():
@@ -106,4 +98,4 @@ def _collect_forwards(drafts, problems):
         elif raw is not chosen[1] and raw != chosen[1]:
             problems.add(host_where(name), "wgpf_forwards", "differs from the list host '%s' sees: define the "
                          "forwards once, usually in group_vars/all" % chosen[0])
-    return parse_forwards(chosen[1] if chosen else [], problems)
+    return parse_forwards(chosen[1] if chosen else [], vocabulary, problems)

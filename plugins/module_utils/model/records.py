@@ -23,11 +23,10 @@ class Forward:
     port: object  # (lo, hi), or None when invalid
     to_port: object  # (lo, hi), or None when invalid
     protocols: tuple
-    preserve_source: bool
-    only_via_public: bool
     sources: list
     technique: str
-    origins: dict  # answer key -> tree.SET / tree.DEFAULT
+    answers: dict  # the tree's answers a forward gives (model/vocabulary.py): key -> true or false
+    origins: dict  # answer key (and "sources") -> core/origins.py's SET or DEFAULT
 
     def width(self):
         """hi - lo of the public port range: 0 for a single port."""
@@ -61,8 +60,8 @@ class Host:
     attachment: object
     gateway_is_intermediate: bool
     gateway_origin: object
-    internet_via_public: bool
-    internet_origin: str
+    answers: dict  # the tree's answers a host gives as wgpf_<key> (model/vocabulary.py): key -> true or false
+    origins: dict  # answer key -> core/origins.py's SET or DEFAULT
     local_routes: list
     table_base: int
     priority_base: int

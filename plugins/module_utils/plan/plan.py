@@ -18,6 +18,7 @@ import json
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan import psk
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide.decide import decide_all, publics_by_intermediate
+from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import VOCABULARY
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.draft import HostDraft
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.export import export_plan
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.links import (
@@ -188,7 +189,7 @@ class Planner:
 def planned(inventory):
     """A Planner that has run; raises PlanError listing every problem found."""
     problems = Problems()
-    model = build_model(inventory, problems)
+    model = build_model(inventory, VOCABULARY, problems)
     if problems:
         # Decide what can be decided, so forced-technique problems come in the same report.
         hosts = model.hosts

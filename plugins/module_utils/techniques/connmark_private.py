@@ -30,6 +30,9 @@ UDP_TUNNEL_NOTE = ("UDP on '%(host)s' port %(port)s: the service must answer fro
 
 class ConnmarkPrivate(Technique):
     name = NAME
+    rank = 60
+    # No question of its own: every answer said go on (or Q5 had no meaning, for a direct peer).
+    ends_tree = True
     link_mode = LINK_OWN_TABLE
 
     def notes(self, fwd, private):
