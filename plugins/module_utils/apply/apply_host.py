@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import shutil
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply import preshared
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_record import RecordSteps
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewall_hooks import Firewall, load_spec
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.units import helpers
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 
 KINDS = ("wireguard", "nftables", "sysctl", "routes", "firewall")
 REQUIRED = ("path", "mode", "kind", "content")

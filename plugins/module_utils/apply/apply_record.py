@@ -12,8 +12,8 @@ changes say which UDP ports' stale conntrack entries to delete.
 from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply import host_record
-from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 
 
 def sysctl_path(key):

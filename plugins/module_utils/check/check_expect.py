@@ -15,8 +15,8 @@ compares what the probes read with these expectations.
 
 from __future__ import annotations
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan.export import export_plan
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.layout import NFT_TABLE
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.export import export_plan
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import planned
 
 # Where a reply "to the Internet" is routed to: the benchmarking ranges (RFC 2544, RFC 5180) follow

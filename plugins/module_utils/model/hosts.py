@@ -10,14 +10,14 @@ and builds each Host from its draft in one call.
 from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
-from ansible_collections.wgforward.portforward.plugins.module_utils.model import facts as F
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import grammar as G
-from ansible_collections.wgforward.portforward.plugins.module_utils.model.knobs import KNOB_DEFAULTS, parse_knobs
-from ansible_collections.wgforward.portforward.plugins.module_utils.model.wg_interfaces import addresses, ifname, wg_specs
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.origins import DEFAULT, SET
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
+from ansible_collections.wgforward.portforward.plugins.module_utils.model import facts as F
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.knobs import KNOB_DEFAULTS, parse_knobs
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmanaged import (
     CONTAINER, UNMANAGED_KEYS, check_container, contacted, parse_unmanaged)
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.wg_interfaces import addresses, ifname, wg_specs
 
 # The model's own variables; the tree's answers a host gives come from the Vocabulary (model/vocabulary.py).
 MODEL_HOST_KEYS = ("wgpf_address", "wgpf_listen_port", "wgpf_interface", "wgpf_endpoint",

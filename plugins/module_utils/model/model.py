@@ -13,16 +13,16 @@ reports all of them at once.
 from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.origins import DEFAULT
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import Problems, host_where
 from ansible_collections.wgforward.portforward.plugins.module_utils.model import crosscheck as X
 from ansible_collections.wgforward.portforward.plugins.module_utils.model import facts as F
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.forwards import check_port_clashes, parse_forwards
-from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import GROUPS, ROLE_OF_GROUP
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.hosts import check_required, parse_host
-from ansible_collections.wgforward.portforward.plugins.module_utils.model.wg_interfaces import check_links
-from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import Problems, host_where
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import GROUPS, ROLE_OF_GROUP
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.records import Host, Model
-from ansible_collections.wgforward.portforward.plugins.module_utils.core.origins import DEFAULT
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmanaged import CONTAINER, check_bridge
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.wg_interfaces import check_links
 
 def build_model(inventory, vocabulary, problems=None):
     """inventory: {'hosts': {name: vars}, 'groups': {group: [names]}} -> Model.

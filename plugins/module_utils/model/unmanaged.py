@@ -17,8 +17,8 @@ from __future__ import annotations
 import posixpath
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import grammar as G
-from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.keys import is_valid_key
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
 
 UNMANAGED_KEYS = ("wgpf_public_key", "wgpf_peer_hooks", "wgpf_peer_config_dir")
 # Beside the inventory that describes the peers (their keys and addresses): the playbook's own

@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
-from ansible_collections.wgforward.portforward.plugins.module_utils.model import facts as F
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import grammar as G
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
+from ansible_collections.wgforward.portforward.plugins.module_utils.model import facts as F
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.records import WgSpec
 
 IFACE_KEYS = ("name", "address", "listen_port", "peers", "mtu")

@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.model import facts
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import nft_draft
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.grammar import port_text
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.layout import key_path
+from ansible_collections.wgforward.portforward.plugins.module_utils.model import facts
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan import nft_draft
 
 
 def sysctl_key(version, ifname, leaf):

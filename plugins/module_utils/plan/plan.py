@@ -16,18 +16,18 @@ import hashlib
 import json
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import psk
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import (
+    Problems, forward_where, host_where)
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide.decide import decide_all, publics_by_intermediate
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import VOCABULARY
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.model import Model, build_model
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan import psk
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.draft import HostDraft
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.export import export_plan
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.links import (
     Links, check_allowed_overlap, check_link_modes, check_shared_interfaces)
-from ansible_collections.wgforward.portforward.plugins.module_utils.model.model import Model, build_model
-from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import (
-    Problems, forward_where, host_where)
-from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import Job
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.uncontacted import check_plans
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import Job
 
 
 class Planner:

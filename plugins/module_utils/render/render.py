@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan.export import sysctl_key
-from ansible_collections.wgforward.portforward.plugins.module_utils.render.firewall_spec import firewall_file
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.layout import (
     FIREWALL_PATH, HEADER, NFT_PATH, ROUTES_PATH, RUN_DIR, SYSCTL_PATH, wg_config_path)
-from ansible_collections.wgforward.portforward.plugins.module_utils.render.nftables import describe
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.psk_reference import REFERENCE
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.export import sysctl_key
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.firewall_spec import firewall_file
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.nftables import describe
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.routes_sh import ROUTES_MAIN, ROUTES_PREAMBLE
 
 # The ip(8) option of each address family.

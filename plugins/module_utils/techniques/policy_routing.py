@@ -11,8 +11,8 @@ private server's replies into it. Works for every topology.
 
 from __future__ import annotations
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import steps
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.vocabulary import FORWARD
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import steps
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
     LINK_OWN_TABLE, PEER_HOOKS, Question, Technique)
 

@@ -14,8 +14,8 @@ import pytest
 from builders import seed_lan, seed_two_publics
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.grammar import parse_port, port_text
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
 BAD = ["x\ny", 'x"y', "x;y", "$(id)", "\n"]

@@ -19,14 +19,14 @@ from ansible.errors import AnsibleFilterError
 
 from builders import seed_direct, seed_two_publics
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply import preshared
-from ansible_collections.wgforward.portforward.plugins.module_utils.core.psk_reference import REFERENCE
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError, HostFiles
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.psk_reference import REFERENCE
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.keys import peer_keys
 

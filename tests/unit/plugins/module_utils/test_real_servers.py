@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from builders import seed_direct, seed_hub, seed_lan, seed_two_publics
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.render.nftables import describe
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.nftables import describe
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
 TOPOLOGIES = {"lan": seed_lan, "hub": seed_hub, "direct": seed_direct}

@@ -12,14 +12,14 @@ from __future__ import annotations
 import pytest
 from builders import Inv, seed_direct, seed_hub
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmanaged import contacted
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import explain_inventory, plan_inventory
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.firewall_spec import firewall_spec
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.peer_config import PRIVATE_KEY_LINE
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.keys import peer_keys, unpublished_peers
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.peer_files import peer_files
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import explain_inventory, plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
-from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
-from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmanaged import contacted
 
 PEER_KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 PUBLIC1_KEY = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from builders import seed_direct, seed_hub, seed_lan, seed_two_publics
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import VOCABULARY
 from ansible_collections.wgforward.portforward.plugins.module_utils.model import model
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import explain_inventory, plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
 
 
 def build_model(inventory):

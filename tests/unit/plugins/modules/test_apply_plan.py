@@ -17,11 +17,11 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError, HostFiles
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.units import UNIT_DIR, WG_SYNC
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 from ansible_collections.wgforward.portforward.plugins.modules import apply_plan
 
 NFT_UNIT_FILE = "%s/%s" % (UNIT_DIR, layout.NFT_UNIT)
