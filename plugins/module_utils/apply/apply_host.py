@@ -63,7 +63,7 @@ class HostApply(RecordSteps):
         # The host's iptables, read through the same runner and root as everything else.
         self.firewall = Firewall(cmd.query, lambda argv: cmd.change(argv, layout.FIREWALL_UNIT), which, fs.read)
 
-    def mark(self, changed):
+    def track_change(self, changed):
         self.changed = self.changed or bool(changed)
         return changed
 
@@ -72,8 +72,8 @@ class HostApply(RecordSteps):
     def present(self, files, key_files, sysctls, check_mode=False, dnat=None):
         by_kind = check_files(self.fill_preshared_keys(files, check_mode))
         self.check_wireguard_files(by_kind["wireguard"], key_files, check_mode)
-        self.mark(self.fs.ensure_dir(layout.WG_DIR, "0700"))
-        self.mark(self.fs.ensure_dir(layout.ETC_DIR, "0755"))
+        self.track_change(self.fs.ensure_dir(layout.WG_DIR, "0700"))
+        self.track_change(self.fs.ensure_dir(layout.ETC_DIR, "0755"))
         kinds = [kind for kind in KINDS if by_kind[kind]]
         self.install_helpers(kinds)
         self.apply_nftables(by_kind["nftables"])
@@ -113,7 +113,9 @@ class HostApply(RecordSteps):
     def install_helpers(self, kinds):
         reload_needed = False
         for helper in helpers():
-            if helper["kind"] in kinds and self.mark(self.fs.write(helper["path"], helper["content"], helper["mode"])):
+            if helper["kind"] not in kinds:
+                continue
+            if self.track_change(self.fs.write(helper["path"], helper["content"], helper["mode"])):
                 reload_needed = reload_needed or helper["unit"] is not None
         if reload_needed:
             self.cmd.daemon_reload()
@@ -123,10 +125,10 @@ class HostApply(RecordSteps):
             return
         item = items[0]
         new_table = self.fs.read(item["path"]) != item["content"]
-        self.mark(self.fs.write(item["path"], item["content"], item["mode"],
+        self.track_change(self.fs.write(item["path"], item["content"], item["mode"],
                                 validate=lambda temp: self.cmd.nft_check(temp, item["path"])))
         # The file declares, deletes and re-adds the table: a reload replaces only it, in one transaction.
-        self.mark(self.cmd.ensure_started(layout.NFT_UNIT, reload_when_running=new_table))
+        self.track_change(self.cmd.ensure_started(layout.NFT_UNIT, reload_when_running=new_table))
 
     def apply_routes(self, items):
         """A changed script is applied by a reload: its `up` adds the new routes and rules before it
@@ -140,18 +142,18 @@ class HostApply(RecordSteps):
             # Written by a release whose script kept no list of what it applied: its own `down`
             # takes its routes and rules away before it is replaced.
             self.cmd.change([item["path"], "down"], item["path"])
-            self.mark(True)
-        self.mark(self.fs.write(item["path"], item["content"], item["mode"]))
-        self.mark(self.cmd.ensure_started(layout.ROUTES_UNIT, reload_when_running=changed))
+            self.track_change(True)
+        self.track_change(self.fs.write(item["path"], item["content"], item["mode"]))
+        self.track_change(self.cmd.ensure_started(layout.ROUTES_UNIT, reload_when_running=changed))
 
     def apply_firewall(self, items):
         """The accepts the host's firewall needs now; the unit applies them again after it (re)starts."""
         if not items:
             return
         item = items[0]
-        self.mark(self.fs.write(item["path"], item["content"], item["mode"]))
-        self.mark(self.firewall.apply(load_spec(item["content"])))
-        self.mark(self.cmd.ensure_started(layout.FIREWALL_UNIT))
+        self.track_change(self.fs.write(item["path"], item["content"], item["mode"]))
+        self.track_change(self.firewall.apply(load_spec(item["content"])))
+        self.track_change(self.cmd.ensure_started(layout.FIREWALL_UNIT))
 
     def apply_interface(self, item, key_file):
         """[Interface] changed (digest): restart; peers only: wg syncconf through the sync script."""
@@ -164,25 +166,25 @@ class HostApply(RecordSteps):
             # Stopped with the old config in place, so its PreDown undoes its own PostUp.
             self.cmd.systemctl("stop", unit)
             running = False
-            self.mark(True)
+            self.track_change(True)
         old_content = self.fs.read(item["path"])
         new_peers = old_content != item["content"]
-        self.mark(self.fs.write(item["path"], item["content"], item["mode"]))
-        self.mark(self.cmd.ensure_enabled(unit))
+        self.track_change(self.fs.write(item["path"], item["content"], item["mode"]))
+        self.track_change(self.cmd.ensure_enabled(unit))
         if not running:
             self.cmd.systemctl("start", unit)
-            self.mark(True)
+            self.track_change(True)
         elif new_peers:
             out = self.cmd.change([layout.SYNC_SCRIPT, name, key_file], unit)
             # The script says whether the running interface changed; check mode assumes it would.
-            self.mark(self.cmd.check_mode or "changed" in out.splitlines())
+            self.track_change(self.cmd.check_mode or "changed" in out.splitlines())
             # wg syncconf keeps a preshared key the config no longer has: clear it (a zero key is none),
             # or this end keeps it until a restart while the other end, restarted, has none.
             for public_key in preshared.dropped(old_content, item["content"]):
                 self.cmd.change(["wg", "set", name, "peer", public_key, "preshared-key", "/dev/null"], unit)
-                self.mark(True)
+                self.track_change(True)
         # Recorded last: an interrupted run restarts the interface next time.
-        self.mark(self.fs.write(digest_path, item["interface_digest"] + "\n", "0644", show=False))
+        self.track_change(self.fs.write(digest_path, item["interface_digest"] + "\n", "0644", show=False))
 
     # ------------------------------------------------------------ removal
 
@@ -199,13 +201,13 @@ class HostApply(RecordSteps):
         for name in self.managed_interfaces():
             if name in keep_interfaces:
                 continue
-            self.mark(self.cmd.ensure_gone("wg-quick@%s" % name))
-            self.mark(self.fs.remove(layout.wg_config_path(name)))
-            self.mark(self.fs.remove(layout.key_path(name), secret=True))
-            self.mark(self.fs.remove("%s/%s.digest" % (layout.ETC_DIR, name)))
+            self.track_change(self.cmd.ensure_gone("wg-quick@%s" % name))
+            self.track_change(self.fs.remove(layout.wg_config_path(name)))
+            self.track_change(self.fs.remove(layout.key_path(name), secret=True))
+            self.track_change(self.fs.remove("%s/%s.digest" % (layout.ETC_DIR, name)))
         if "firewall" not in keep_kinds and self.fs.exists(layout.FIREWALL_PATH):
             # Before the spec and unit go: only the rules tagged wgpf are deleted.
-            self.mark(self.firewall.remove())
+            self.track_change(self.firewall.remove())
         reload_needed = False
         for helper in helpers():
             if helper["kind"] in keep_kinds:
@@ -213,16 +215,16 @@ class HostApply(RecordSteps):
             if helper["down"] and helper["file"] and self.fs.exists(helper["file"]):
                 # Before its unit and script go: the unit has no ExecStop (see units.py).
                 self.cmd.change(helper["down"], helper["file"])
-                self.mark(True)
+                self.track_change(True)
             if helper["unit"] and self.fs.exists(helper["path"]):
-                self.mark(self.cmd.ensure_gone(helper["unit"]))
+                self.track_change(self.cmd.ensure_gone(helper["unit"]))
                 reload_needed = True
             if helper["file"]:
-                self.mark(self.fs.remove(helper["file"]))
-            self.mark(self.fs.remove(helper["path"]))
+                self.track_change(self.fs.remove(helper["file"]))
+            self.track_change(self.fs.remove(helper["path"]))
         if "sysctl" not in keep_kinds:
             # The running values go back to the host's own (apply_sysctls, from the record).
-            self.mark(self.fs.remove(layout.SYSCTL_PATH))
+            self.track_change(self.fs.remove(layout.SYSCTL_PATH))
         if reload_needed:
             self.cmd.daemon_reload()
 
@@ -231,6 +233,6 @@ class HostApply(RecordSteps):
         self.remove_stale([], [])
         self.apply_sysctls([], {})
         self.write_record({})
-        self.mark(self.fs.remove_tree(layout.KEY_DIR))
-        self.mark(self.fs.remove_tree(layout.ETC_DIR))
-        self.mark(self.fs.remove_tree(layout.RUN_DIR))
+        self.track_change(self.fs.remove_tree(layout.KEY_DIR))
+        self.track_change(self.fs.remove_tree(layout.ETC_DIR))
+        self.track_change(self.fs.remove_tree(layout.RUN_DIR))

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The apply steps that keep the record of what was the host's (host_record.py): sysctls and conntrack.
 
-A mixin of HostApply (apply_host.py), which gives it ``fs``, ``cmd``, ``firewall`` and ``mark``:
+A mixin of HostApply (apply_host.py), which gives it ``fs``, ``cmd``, ``firewall`` and ``track_change``:
 the sysctl values and reserved ports the host had before the collection, written down before they
 change and given back when the plan no longer sets them, and the DNAT rows last applied, whose
 changes say which UDP ports' stale conntrack entries to delete.
@@ -33,12 +33,12 @@ class RecordSteps:
     def write_record(self, record):
         text = host_record.dump(record)
         if text is None:
-            self.mark(self.fs.remove(layout.RECORD_PATH))
+            self.track_change(self.fs.remove(layout.RECORD_PATH))
             if self.fs.exists(layout.RECORD_DIR) and not self.fs.listdir(layout.RECORD_DIR):
-                self.mark(self.fs.remove_tree(layout.RECORD_DIR))
+                self.track_change(self.fs.remove_tree(layout.RECORD_DIR))
             return
-        self.mark(self.fs.ensure_dir(layout.RECORD_DIR, "0700"))
-        self.mark(self.fs.write(layout.RECORD_PATH, text, "0600"))
+        self.track_change(self.fs.ensure_dir(layout.RECORD_DIR, "0700"))
+        self.track_change(self.fs.write(layout.RECORD_PATH, text, "0600"))
 
     def running_sysctl(self, key):
         return self.fs.read(sysctl_path(key))
@@ -50,19 +50,19 @@ class RecordSteps:
                                                       self.read_record())
         for key, value in restores:
             self.cmd.change(["sysctl", "--quiet", "--write", "%s=%s" % (key, value)], key)
-            self.mark(True)
+            self.track_change(True)
         # Recorded before the values change: an interrupted run still knows the host's own.
         self.write_record(record)
         if not items:
             return
         item = items[0]
         # The drop-in holds the merged values, so a reboot loads what runs now.
-        self.mark(self.fs.write(item["path"], host_record.dropin(item["content"], values), item["mode"]))
+        self.track_change(self.fs.write(item["path"], host_record.dropin(item["content"], values), item["mode"]))
         differ = sorted(key for key, value in values.items()
                         if host_record.normalize(self.running_sysctl(key) or "") != host_record.normalize(value))
         if differ:
             self.cmd.change(["sysctl", "--quiet", "--load", item["path"]], item["path"])
-            self.mark(True)
+            self.track_change(True)
 
     def clear_stale_conntrack(self, dnat):
         """Delete the conntrack entries of UDP ports whose DNAT is new or changed (only those, never a flush):
@@ -76,6 +76,6 @@ class RecordSteps:
             for port in sorted(host_record.conntrack_ports(out if rc == 0 else "", ports)):
                 self.cmd.change([conntrack, "-D", "-f", family, "-p", "udp", "--orig-port-dst", str(port)],
                                 "conntrack entries of udp/%d" % port, ok_rcs=(0, 1))
-                self.mark(True)
+                self.track_change(True)
         record["dnat"] = rows
         self.write_record(record)

@@ -134,19 +134,19 @@ def forward_path(planner, plans, fwd):
     first["dnat"] = [{"family": v, "proto": p, "port": list(fwd.port), "daddr": t, "dport": fwd.to_port[0]}
                      for v, p, t in flows]
     hops = [first]
-    to_public = _link(plans, inner.name, public.name)
+    public_link = _link(plans, inner.name, public.name)
     if inter is not None:
         to_spoke = _link(plans, inter.name, private.name) if spoke else None
-        hop = _hop(plans, inter.name, [to_public, to_spoke])
+        hop = _hop(plans, inter.name, [public_link, to_spoke])
         iif = to_spoke["iface"] if to_spoke else inter.lan_interface
-        mark_iif = to_public["iface"] if to_public else None
+        mark_iif = public_link["iface"] if public_link else None
         hop["routes"] = [_route(plans[inter.name], fwd, f, iif, mark_iif, {"dev": mark_iif, "via": None})
                          for f in routed]
         hops.append(hop)
     if spoke:
         own = [_link(plans, private.name, inter.name)]
     else:
-        own = [to_public] if inter is None else []
+        own = [public_link] if inter is None else []
     last = _hop(plans, private.name, own)
     last["listen"] = [{"proto": p, "addr": t, "ports": list(fwd.to_port)} for v, p, t in flows]
     for flow in routed:

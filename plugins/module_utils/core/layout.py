@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Where the collection's artefacts live on a host, defined once.
 
-The planner renders files at these paths and the roles (through the plan
-filter) and the apply step find, replace and remove them here.
+The renderer writes files at these paths, the helper units and the apply step
+find, replace and remove them here, and the plan filter reports them (each
+plan's ``layout`` key).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ ROUTES_UNIT = "wgpf-routes.service"
 FIREWALL_PATH = "/etc/wgpf/firewall.json"
 FIREWALL_SCRIPT = "/usr/local/sbin/wgpf-firewall"
 FIREWALL_UNIT = "wgpf-firewall.service"
-# What the collection changed that was the host's own (host_record.py): root only.
+# What the collection changed that was the host's own (apply/host_record.py): root only.
 RECORD_DIR = "/var/lib/wgpf"
 RECORD_PATH = "/var/lib/wgpf/record.json"
 

@@ -14,7 +14,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.core.problem
 SHORTEST_SOURCE = 2
 
 
-def check_forward_references(forwards, drafts, groups, problems):
+def check_forward_references(forwards, host_fields, groups, problems):
     """forward.public and forward.to name a public and a private server of the inventory."""
     for fwd in forwards:
         where = forward_where(fwd.name)
@@ -22,7 +22,7 @@ def check_forward_references(forwards, drafts, groups, problems):
             value = getattr(fwd, key)
             if value is None:
                 continue
-            host = drafts.get(value)
+            host = host_fields.get(value)
             if host is None:
                 exists = value in (groups.get("all") or [])
                 problems.add(where, key, "host %s is %s" % (
@@ -35,20 +35,20 @@ def check_forward_references(forwards, drafts, groups, problems):
                              "in the same run" % value)
 
 
-def check_intermediate_references(drafts, problems):
+def check_intermediate_references(host_fields, problems):
     """wgpf_intermediate names an intermediate; an unknown one is dropped so checking goes on."""
-    for draft in drafts.values():
-        if draft["role"] != "private" or draft["intermediate"] is None:
+    for fields in host_fields.values():
+        if fields["role"] != "private" or fields["intermediate"] is None:
             continue
-        inter = drafts.get(draft["intermediate"])
-        where = host_where(draft["name"])
+        inter = host_fields.get(fields["intermediate"])
+        where = host_where(fields["name"])
         if inter is None or inter["role"] != "intermediate":
             problems.add(where, "wgpf_intermediate", "%s is not a host in the group wireguard_intermediate"
-                         % G.quote(draft["intermediate"]))
-            draft["intermediate"] = None
-        elif inter["state"] == "absent" and draft["state"] == "present":
+                         % G.quote(fields["intermediate"]))
+            fields["intermediate"] = None
+        elif inter["state"] == "absent" and fields["state"] == "present":
             problems.add(where, "wgpf_intermediate", "'%s' is being removed (wgpf_state: absent): remove this host "
-                         "too, or reach it another way" % draft["intermediate"])
+                         "too, or reach it another way" % fields["intermediate"])
 
 
 TUNNEL, LAN = "tunnel address", "LAN address"

@@ -145,38 +145,38 @@ def lan_networks(hv, ifname):
     return A.netaddr.cidr_merge([n for n in nets if n is not None])
 
 
-def infer_intermediate_lan(where, draft, privates, problems):
+def infer_intermediate_lan(where, fields, privates, problems):
     """Fill an intermediate's LAN interface, address and MAC from facts, from where its private servers live."""
-    hv = draft["vars"]
+    hv = fields["vars"]
     targets = [ip for p in privates for ip in p["lan_addresses"]]
-    if draft["lan_interface"] is None:
+    if fields["lan_interface"] is None:
         # A container host may name its Docker bridge (its wgpf_lan_interface) on the intermediate.
-        draft["lan_interface"] = next((p["bridge"] for p in privates if p.get("bridge")), None)
-    if draft["lan_interface"] is None or not draft["lan_addresses"]:
+        fields["lan_interface"] = next((p["bridge"] for p in privates if p.get("bridge")), None)
+    if fields["lan_interface"] is None or not fields["lan_addresses"]:
         ifname, address = _lan_of(hv, targets)
-        if ifname is not None and draft["lan_interface"] is None:
-            draft["lan_interface"] = checked(where, "wgpf_lan_interface", ifname, G.ifname, problems)
-        if address is not None and not draft["lan_addresses"]:
+        if ifname is not None and fields["lan_interface"] is None:
+            fields["lan_interface"] = checked(where, "wgpf_lan_interface", ifname, G.ifname, problems)
+        if address is not None and not fields["lan_addresses"]:
             ip = checked(where, "wgpf_lan_address", address, A.parse_address, problems)
-            draft["lan_addresses"] = [ip] if ip is not None else []
-    if not draft["lan_networks"] and draft["lan_interface"] is not None:
-        draft["lan_networks"] = lan_networks(hv, draft["lan_interface"])
-    if draft["lan_mac"] is None and draft["lan_interface"] is not None:
-        found = (iface_facts(hv, draft["lan_interface"]) or {}).get("macaddress")
+            fields["lan_addresses"] = [ip] if ip is not None else []
+    if not fields["lan_networks"] and fields["lan_interface"] is not None:
+        fields["lan_networks"] = lan_networks(hv, fields["lan_interface"])
+    if fields["lan_mac"] is None and fields["lan_interface"] is not None:
+        found = (iface_facts(hv, fields["lan_interface"]) or {}).get("macaddress")
         if isinstance(found, str) and G.MAC_RE.fullmatch(found):
-            draft["lan_mac"] = found
+            fields["lan_mac"] = found
 
 
-def infer_gateway(draft, inter):
+def infer_gateway(fields, inter):
     """Q5 for a LAN or container private server whose answer is not set.
 
     A container's gateway is its Docker host; otherwise the facts tell whether
     the default gateway is the intermediate's LAN address.
     """
-    if draft["gateway_is_intermediate"] is not None:
+    if fields["gateway_is_intermediate"] is not None:
         return
-    if draft["attachment"] == "container":
-        draft["gateway_is_intermediate"], draft["gateway_origin"] = True, DEFAULT
-    elif inter is not None and inter["lan_addresses"] and draft["default_gateways"]:
-        draft["gateway_is_intermediate"] = any(str(ip) in draft["default_gateways"] for ip in inter["lan_addresses"])
-        draft["gateway_origin"] = INFERRED
+    if fields["attachment"] == "container":
+        fields["gateway_is_intermediate"], fields["gateway_origin"] = True, DEFAULT
+    elif inter is not None and inter["lan_addresses"] and fields["default_gateways"]:
+        fields["gateway_is_intermediate"] = any(str(ip) in fields["default_gateways"] for ip in inter["lan_addresses"])
+        fields["gateway_origin"] = INFERRED

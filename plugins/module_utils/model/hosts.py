@@ -1,10 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: wgforward.portforward contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Parse one host's wgpf_ variables into a draft: the fields of records.Host, before cross-host inference.
+"""Parse one host's wgpf_ variables into its fields: a dict of records.Host's fields, before cross-host inference.
 
-model.build_model finishes the drafts (facts.py needs several hosts at once)
-and builds each Host from its draft in one call.
+model.build_model finishes the fields (facts.py needs several hosts at once)
+and builds each Host from its fields in one call.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ LOCAL_ROUTE_KEYS = ("to", "via", "dev")
 
 
 def parse_host(name, role, hv, vocabulary, problems):
-    """The draft of one host: a dict of every records.Host field, from its variables and its own facts."""
+    """The fields of one host: a dict of every records.Host field, from its variables and its own facts."""
     where = host_where(name)
     if not contacted(hv):
         hv = _no_facts(hv)  # never contacted: planned from its variables alone, whatever a fact cache holds
@@ -40,19 +40,19 @@ def parse_host(name, role, hv, vocabulary, problems):
         problems.add(where, "name", str(exc))
     problems.unknown_keys(where, [k for k in hv if isinstance(k, str) and k.startswith("wgpf_")], vocabulary.host_keys,
                           what="variable")
-    draft = {"name": name, "role": role, "vars": hv, "wg": wg_specs(where, hv, problems),
+    fields = {"name": name, "role": role, "vars": hv, "wg": wg_specs(where, hv, problems),
              "endpoint": _endpoint(where, hv, problems), "default_gateways": F.default_gateways(hv),
              "local_routes": _local_routes(where, hv, problems)}
-    draft.update(parse_knobs(where, hv, problems))
-    draft.update(parse_unmanaged(where, role, hv, problems))
-    draft.update(_interfaces(where, role, hv, problems))
-    draft.update(_attachment(where, role, hv, problems))
-    draft.update(_answers(where, hv, vocabulary, problems))
+    fields.update(parse_knobs(where, hv, problems))
+    fields.update(parse_unmanaged(where, role, hv, problems))
+    fields.update(_interfaces(where, role, hv, problems))
+    fields.update(_attachment(where, role, hv, problems))
+    fields.update(_answers(where, hv, vocabulary, problems))
     if hv.get("wgpf_interfaces") is not None and role != "intermediate":
         problems.add(where, "wgpf_interfaces", "only intermediate servers take several interfaces")
-    if draft["local_routes"] and role == "public":
+    if fields["local_routes"] and role == "public":
         problems.add(where, "wgpf_local_routes", "only intermediate and private servers keep local routes")
-    return draft
+    return fields
 
 
 def _no_facts(hv):

@@ -4,7 +4,7 @@
 """Parse and validate the inventory model of DESIGN.md into plain records.
 
 The entry point only: forwards.py, hosts.py (with knobs.py), wg_interfaces.py and
-crosscheck.py validate, facts.py infers defaults from facts, grammar.py holds
+crosscheck.py validate, facts.py infers defaults from facts, core/grammar.py holds
 the grammar of every value that lands in a file. Everything is pure Python on
 top of netaddr; no Ansible import. Every problem is collected, so one run
 reports all of them at once.
@@ -37,12 +37,12 @@ def build_model(inventory, vocabulary, problems=None):
     collect = problems is not None
     problems = problems if collect else Problems()
     groups = inventory.get("groups") or {}
-    drafts = _drafts(groups, inventory.get("hosts") or {}, vocabulary, problems)
-    forwards = _collect_forwards(drafts, vocabulary, problems)
-    X.check_forward_references(forwards, drafts, groups, problems)
-    X.check_intermediate_references(drafts, problems)
-    _infer_across_hosts(drafts, problems)
-    hosts = {name: Host(**draft) for name, draft in drafts.items()}
+    host_fields = _host_fields(groups, inventory.get("hosts") or {}, vocabulary, problems)
+    forwards = _collect_forwards(host_fields, vocabulary, problems)
+    X.check_forward_references(forwards, host_fields, groups, problems)
+    X.check_intermediate_references(host_fields, problems)
+    _infer_across_hosts(host_fields, problems)
+    hosts = {name: Host(**fields) for name, fields in host_fields.items()}
     for host in hosts.values():
         check_required(host, problems)
     check_links(hosts, problems)
@@ -54,43 +54,43 @@ def build_model(inventory, vocabulary, problems=None):
     return Model(hosts, forwards, groups)
 
 
-def _drafts(groups, host_vars, vocabulary, problems):
-    """{name: draft} of the hosts of the three groups, each in one group only."""
-    drafts = {}
+def _host_fields(groups, host_vars, vocabulary, problems):
+    """{name: fields} of the hosts of the three groups, each in one group only."""
+    host_fields = {}
     for group in GROUPS:
         for name in groups.get(group) or []:
-            if name in drafts:
+            if name in host_fields:
                 problems.add(host_where(name), None, "is in both wireguard_%s and %s: a host plays one part"
-                             % (drafts[name]["role"], group))
+                             % (host_fields[name]["role"], group))
                 continue
-            drafts[name] = parse_host(name, ROLE_OF_GROUP[group], host_vars.get(name) or {}, vocabulary, problems)
-    return drafts
+            host_fields[name] = parse_host(name, ROLE_OF_GROUP[group], host_vars.get(name) or {}, vocabulary, problems)
+    return host_fields
 
 
-def _infer_across_hosts(drafts, problems):
+def _infer_across_hosts(host_fields, problems):
     """An intermediate's LAN from where its private servers live, then each private server's Q5 from it."""
     on_lan = {}
-    for draft in drafts.values():
-        if draft["role"] == "private" and draft["intermediate"] and draft["attachment"] != "wireguard":
-            on_lan.setdefault(draft["intermediate"], []).append(draft)
-    for name, draft in drafts.items():
-        if draft["role"] == "intermediate":
-            F.infer_intermediate_lan(host_where(name), draft, on_lan.get(name, []), problems)
+    for fields in host_fields.values():
+        if fields["role"] == "private" and fields["intermediate"] and fields["attachment"] != "wireguard":
+            on_lan.setdefault(fields["intermediate"], []).append(fields)
+    for name, fields in host_fields.items():
+        if fields["role"] == "intermediate":
+            F.infer_intermediate_lan(host_where(name), fields, on_lan.get(name, []), problems)
     for privates in on_lan.values():
-        for draft in privates:
-            F.infer_gateway(draft, drafts.get(draft["intermediate"]))
-            if draft["attachment"] == CONTAINER:
-                check_bridge(draft["name"], draft, drafts.get(draft["intermediate"]), problems)
-    for draft in drafts.values():
-        if draft["gateway_is_intermediate"] is None:
-            draft["gateway_is_intermediate"], draft["gateway_origin"] = False, DEFAULT
+        for fields in privates:
+            F.infer_gateway(fields, host_fields.get(fields["intermediate"]))
+            if fields["attachment"] == CONTAINER:
+                check_bridge(fields["name"], fields, host_fields.get(fields["intermediate"]), problems)
+    for fields in host_fields.values():
+        if fields["gateway_is_intermediate"] is None:
+            fields["gateway_is_intermediate"], fields["gateway_origin"] = False, DEFAULT
 
 
-def _collect_forwards(drafts, vocabulary, problems):
+def _collect_forwards(host_fields, vocabulary, problems):
     """wgpf_forwards usually comes from group_vars/all: read it once per distinct definition."""
     chosen = None
-    for name, draft in drafts.items():
-        raw = draft["vars"].get("wgpf_forwards")
+    for name, fields in host_fields.items():
+        raw = fields["vars"].get("wgpf_forwards")
         if raw is None:
             continue
         if chosen is None:

@@ -36,7 +36,7 @@ def contacted(hv):
 
 
 def parse_unmanaged(where, role, hv, problems):
-    """The draft fields of an unmanaged peer (public_key, peer_hooks, peer_config_dir) and ``contacted``."""
+    """The Host fields of an unmanaged peer (public_key, peer_hooks, peer_config_dir) and ``contacted``."""
     key = hv.get("wgpf_public_key")
     out = {"contacted": contacted(hv), "public_key": None, "peer_hooks": False, "peer_config_dir": None}
     if key in (None, ""):
@@ -99,11 +99,11 @@ def check_container(host, problems):
                      "not WireGuard: remove wgpf_address and wgpf_public_key")
 
 
-def check_bridge(name, draft, inter, problems):
+def check_bridge(name, fields, inter, problems):
     """A container's address must be on the intermediate's LAN (bridge) interface the planner found."""
-    if inter is None or not draft["lan_addresses"]:
+    if inter is None or not fields["lan_addresses"]:
         return
     if inter["lan_interface"] is None:
         problems.add(host_where(name), "wgpf_lan_address", "%s is on none of %s's interfaces (its facts): "
                      "set wgpf_lan_interface on %s to the bridge it is attached to"
-                     % (", ".join(str(ip) for ip in draft["lan_addresses"]), inter["name"], name))
+                     % (", ".join(str(ip) for ip in fields["lan_addresses"]), inter["name"], name))

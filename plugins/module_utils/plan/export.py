@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: wgforward.portforward contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A host's finished draft as its plan, plain data: what the plan filter returns and render.py reads."""
+"""A host's finished draft as its plan, plain data: what the plan filter returns and render/render.py reads."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def _sysctls(draft):
 
 
 def export_plan(draft):
-    """The host's plan: what the plan filter returns and render.py reads."""
+    """The host's plan: what the plan filter returns and render/render.py reads."""
     host = draft.host
     routes = list(draft.routes)
     for route in host.local_routes:

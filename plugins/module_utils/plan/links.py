@@ -29,7 +29,7 @@ class Links:
             self.planner.problems.add(host_where(host.name), field, "no WireGuard interface lists peer '%s'" % peer)
         return spec
 
-    def to_public(self, inner, public):
+    def public_link(self, inner, public):
         """(inner end, public end) of the link between an inner host and a public server; the inner
         side dials the public endpoint. (None, None) when either side has no interface for it."""
         key = (inner.name, public.name)

@@ -7,7 +7,7 @@ The planner gathers each host's draft (draft.py): it makes the WireGuard links
 (links.py), places on every host what each forward needs in common (DNAT on the
 public server, forwarding and accepted flows), and asks the forward's technique
 (techniques/) for the rest. export.py turns each draft into the host's plan:
-plain data (dicts, lists, strings, ints) that render.py turns into files.
+plain data (dicts, lists, strings, ints) that render/render.py turns into files.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ class Planner:
                                           "%s lists peer '%s', which is not a WireGuard host of the inventory"
                                           % (spec.name, peer))
                     elif other.role == "public" and "absent" not in (other.state, inter.state):
-                        self.links.to_public(inter, other)
+                        self.links.public_link(inter, other)
         for private in model.by_role("private"):
             publics = sorted(publics_of_private.get(private.name, ()))
             if private.intermediate is None and len(publics) > 1:
@@ -119,7 +119,7 @@ class Planner:
             return
         for host in filter(None, (public, private, inter)):
             self.draft(host.name).forwards[fwd.name] = dec
-        inner_if, public_if = self.links.to_public(inter or private, public)
+        inner_if, public_if = self.links.public_link(inter or private, public)
         if inner_if is None:
             return
         job = Job(self, fwd, dec.technique, versions, inner_if, public_if)

@@ -5,7 +5,7 @@
 
 The planner knows the forwarded flows (the same ones its forward chain accepts)
 and the WireGuard listen ports; which firewall the host runs, and whether it
-drops them, only the host can say (firewall_hooks.py decides that there, each
+drops them, only the host can say (apply/firewall_hooks.py decides that there, each
 time). Only public and intermediate servers forward or listen for the links.
 """
 

@@ -13,7 +13,7 @@ Table= and rules come as PostUp/PreDown lines, as on a managed host.
 from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.export import sysctl_key
-from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import peer_key, peer_section, rule_args
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import peer_section, rule_args
 
 PRIVATE_KEY_LINE = "PrivateKey = <paste this peer's private key here>"
 

@@ -156,7 +156,7 @@ def routes_script(plan):
 
 def render_files(plan, keys=None):
     """[{path, mode, kind, content, ...}] for a present host; [] for an absent one or one never contacted
-    (an unmanaged peer's own file is peer_config.py's, written on the controller)."""
+    (an unmanaged peer's own file is peer_config.py's, written on the controller by plugin_utils/peer_files.py)."""
     keys = keys or {}
     if plan["state"] == "absent" or plan.get("contacted") is False:
         return []

@@ -136,8 +136,8 @@ class Job:
         self.lan_needs_return = self.inter is not None and not self.spoke and not self.private.gateway_is_intermediate
 
     @property
-    def to_public(self):
-        """The inner host's peer entry for the public server."""
+    def public_peer(self):
+        """The inner host's peer entry for the public server (on inner_if)."""
         return self.inner_if.peers[self.public.name]
 
     def target(self, version):

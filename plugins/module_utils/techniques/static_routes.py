@@ -40,11 +40,11 @@ class StaticRoutes(Technique):
 
     def direct_peer(self, job):
         for src in job.fwd.sources:
-            job.to_public.allow(src)
+            job.public_peer.allow(src)
 
     def intermediate(self, job):
         for src in job.fwd.sources:
-            job.to_public.allow(src)
+            job.public_peer.allow(src)
 
     def behind_intermediate(self, job):
         inter, private = job.inter, job.private
