@@ -126,7 +126,7 @@ class HostApply(RecordSteps):
         item = items[0]
         new_table = self.fs.read(item["path"]) != item["content"]
         self.track_change(self.fs.write(item["path"], item["content"], item["mode"],
-                                validate=lambda temp: self.cmd.nft_check(temp, item["path"])))
+                                        validate=lambda temp: self.cmd.nft_check(temp, item["path"])))
         # The file declares, deletes and re-adds the table: a reload replaces only it, in one transaction.
         self.track_change(self.cmd.ensure_started(layout.NFT_UNIT, reload_when_running=new_table))
 

@@ -21,10 +21,10 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.model.wg_int
 
 # The model's own variables; the tree's answers a host gives come from the Vocabulary (model/vocabulary.py).
 MODEL_HOST_KEYS = ("wgpf_address", "wgpf_listen_port", "wgpf_interface", "wgpf_endpoint",
-             "wgpf_wan_interface", "wgpf_lan_interface", "wgpf_lan_address", "wgpf_lan_mac",
-             "wgpf_intermediate", "wgpf_attachment", "wgpf_gateway_is_intermediate",
-             "wgpf_local_routes", "wgpf_interfaces", "wgpf_forwards",
-             "wgpf_render_dir", "wgpf_mtu") + UNMANAGED_KEYS + tuple(KNOB_DEFAULTS)
+                   "wgpf_wan_interface", "wgpf_lan_interface", "wgpf_lan_address", "wgpf_lan_mac",
+                   "wgpf_intermediate", "wgpf_attachment", "wgpf_gateway_is_intermediate",
+                   "wgpf_local_routes", "wgpf_interfaces", "wgpf_forwards",
+                   "wgpf_render_dir", "wgpf_mtu") + UNMANAGED_KEYS + tuple(KNOB_DEFAULTS)
 ATTACHMENTS = ("wireguard", "lan", "container")
 LOCAL_ROUTE_KEYS = ("to", "via", "dev")
 
@@ -41,8 +41,8 @@ def parse_host(name, role, hv, vocabulary, problems):
     problems.unknown_keys(where, [k for k in hv if isinstance(k, str) and k.startswith("wgpf_")], vocabulary.host_keys,
                           what="variable")
     fields = {"name": name, "role": role, "vars": hv, "wg": wg_specs(where, hv, problems),
-             "endpoint": _endpoint(where, hv, problems), "default_gateways": F.default_gateways(hv),
-             "local_routes": _local_routes(where, hv, problems)}
+              "endpoint": _endpoint(where, hv, problems), "default_gateways": F.default_gateways(hv),
+              "local_routes": _local_routes(where, hv, problems)}
     fields.update(parse_knobs(where, hv, problems))
     fields.update(parse_unmanaged(where, role, hv, problems))
     fields.update(_interfaces(where, role, hv, problems))

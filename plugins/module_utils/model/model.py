@@ -24,6 +24,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.model.record
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmanaged import CONTAINER, check_bridge
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.wg_interfaces import check_links
 
+
 def build_model(inventory, vocabulary, problems=None):
     """inventory: {'hosts': {name: vars}, 'groups': {group: [names]}} -> Model.
 

@@ -37,7 +37,6 @@ def _names(names):
     return "{ %s }" % ", ".join('"%s"' % n for n in names)
 
 
-
 def _guard_rules(entry):
     """Replies of what the host sends out (default_route's own traffic) come back; the rest is dropped."""
     path = 'iifname "%s"' % entry["iif"] + (" oifname %s" % _names(entry["oifs"]) if entry["oifs"] else "")

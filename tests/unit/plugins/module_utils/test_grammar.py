@@ -272,4 +272,3 @@ def test_a_port_span_has_one_spelling(span, text):
     # and it reads back as the same span.
     assert port_text(span) == text
     assert parse_port(text) == tuple(span)
-

@@ -140,8 +140,7 @@ def test_host_without_anything_to_do_gets_no_table():
 
 
 def shipped_and_built():
-    for inv in [S.example()] + [S.scenario(name) for name in S.scenarios()]:
-        yield inv
+    yield from [S.example()] + [S.scenario(name) for name in S.scenarios()]
     for param in cases():
         yield param.values[0]
 
@@ -160,7 +159,7 @@ def test_needs_table_agrees_with_describe_on_every_planned_host():
 # One change at a time to a table that is empty, each with what describe makes of it.
 ONE_THING = {
     "dnat": {"dnat": {"4": [{"saddr": "0.0.0.0/0", "proto": "tcp", "port": {"from": 80, "to": 80},
-                              "daddr": "10.0.0.2", "dport": {"from": 80, "to": 80}}]}},
+                             "daddr": "10.0.0.2", "dport": {"from": 80, "to": 80}}]}},
     "accept": {"accept": {"6": [{"addr": "fd00::2", "proto": "udp", "port": {"from": 53, "to": 53}}]}},
     "masquerade": {"masquerade": [{"oif": "wg0", "family": 4, "dnat_only": True, "flows": []}]},
     "masquerade_out": {"masquerade_out": [{"iif": "wg0", "oif": "eth0"}]},
@@ -187,4 +186,3 @@ def test_needs_table_agrees_with_describe_on_each_part_of_the_table(change):
     assert describe(private) is None and not needs_table(private)
     nft = dict(copy.deepcopy(private), **ONE_THING[change])
     assert needs_table(nft) is (describe(nft) is not None)
-

@@ -36,7 +36,6 @@ def test_the_registry_holds_the_tree_techniques_in_the_tree_order():
         assert registry.get(name) is technique
 
 
-
 def test_each_role_outside_the_tree_is_declared_by_one_technique():
     assert (registry.TREE_END.name, registry.SHARED_INTERMEDIATE.name, registry.UNMANAGED_PEER_FALLBACK.name) == (
         "connmark_private", "connmark_intermediate", "default_route")
