@@ -244,11 +244,11 @@ build: deps
 # entry point in `ansible-doc -t role --json` from the installed tarball.
 define INSTALL_CHECK_ROLES
 import json, sys
-from ansible_collections.wgforward.portforward.plugins.module_utils.hosts import HOST_KEYS
+from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import VOCABULARY
 for role in ("wireguard_public", "wireguard_intermediate", "wireguard_private"):
     with open("%s/%s.json" % (sys.argv[1], role)) as handle:
         doc = json.load(handle)["wgforward.portforward." + role]
-    missing = sorted(set(HOST_KEYS) - set(doc["entry_points"]["main"]["options"]))
+    missing = sorted(set(VOCABULARY.host_keys) - set(doc["entry_points"]["main"]["options"]))
     if missing:
         sys.exit("install-check: ansible-doc -t role %s lacks %s" % (role, ", ".join(missing)))
 endef

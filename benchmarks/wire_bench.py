@@ -33,8 +33,8 @@ import sys
 import tempfile
 import time
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOAD_SOURCE = os.path.join(HERE, "wire_load.c")

@@ -48,9 +48,9 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.check_expect import expectations
-from ansible_collections.wgforward.portforward.plugins.module_utils.inventory import from_hostvars
-from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_expect import expectations
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import from_hostvars
 
 
 def check_expect(hostvars, groups):

@@ -48,8 +48,8 @@ _value:
   type: list
 """
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.check_verdict import verdict_lines, verdicts
-from ansible_collections.wgforward.portforward.plugins.module_utils.inventory import plain
+from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_verdict import verdict_lines, verdicts
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import plain
 
 
 def check_verdicts(expect, results, as_text=False):

@@ -34,7 +34,7 @@ _value:
   type: bool
 """
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.unmanaged import contacted as _impl
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmanaged import contacted as _impl
 
 
 class FilterModule:

@@ -50,8 +50,8 @@ _value:
 """
 
 # One file per filter: Ansible finds a collection filter by its file name without importing the others.
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.peer_files import peer_files as _impl
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.prepare_errors import checked
-from ansible_collections.wgforward.portforward.plugins.module_utils.peer_config import peer_files as _impl
 
 
 class FilterModule:

@@ -51,8 +51,8 @@ _value:
 """
 
 # One file per filter: Ansible finds a collection filter by its file name without importing the others.
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.keys import peer_keys as _impl
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.prepare_errors import checked
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_prepare import peer_keys as _impl
 
 
 class FilterModule:

@@ -61,7 +61,7 @@ _value:
 
 # One file per filter: Ansible finds a collection filter by its file name without importing the others.
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.prepare_errors import checked
-from ansible_collections.wgforward.portforward.plugins.module_utils.psk import unpublished as _impl
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.preshared_keys import unpublished as _impl
 
 
 class FilterModule:

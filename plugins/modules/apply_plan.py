@@ -129,9 +129,9 @@ files:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_fs import ApplyError, HostFiles
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_host import HostApply
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_systemd import Commands
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError, HostFiles
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
 
 
 def run_module(module, root="/"):

@@ -86,7 +86,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.facts import ansible_collector, default_collectors
 from ansible.module_utils.facts.namespace import PrefixFactNamespace
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import host_state, layout
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import host_state
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 
 
 def gather_facts(module):
