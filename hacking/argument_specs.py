@@ -59,6 +59,12 @@ def _represent_hex(dumper, number):
     return dumper.represent_scalar("tag:yaml.org,2002:int", number.text)
 
 
+def _represent_str(dumper, text):
+    # The examples, a playbook, as a literal block: readable, and what ansible-doc prints.
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
 def _represent_list(dumper, items):
     # Choices and short defaults on one line, `[tcp, udp]`; descriptions one paragraph a line.
     flow = all(not isinstance(item, (str, dict, list)) or (isinstance(item, str) and " " not in item) for item in items)
@@ -68,6 +74,7 @@ def _represent_list(dumper, items):
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Dumper.add_representer(HexInt, _represent_hex)
 _Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(str, _represent_str)
 
 
 def load_source(root):
@@ -91,8 +98,8 @@ def _fill(value, names):
 def role_specs(source):
     """{role name: its argument_specs mapping}, for the three roles and the internal one."""
     specs = {}
-    for role, summary in source["roles"].items():
-        entry_points = _fill(copy.deepcopy(source["role_entry_points"]), {"role": role, "summary": summary})
+    for role, texts in source["roles"].items():
+        entry_points = _fill(copy.deepcopy(source["role_entry_points"]), dict(texts, role=role))
         entry_points[MODEL_ENTRY_POINT]["options"].update(copy.deepcopy(source["inventory_model"]))
         specs[role] = entry_points
     specs["internal"] = copy.deepcopy(source["internal"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 
 import pytest
 import yaml
@@ -83,6 +84,6 @@ def test_the_generated_text_reads_back_as_the_source_says():
         main = data["main"]["options"]
         assert {k: v for k, v in main.items() if k.startswith("wgpf_")} == source["inventory_model"], role
         assert not [k for k in data["prepare"]["options"] if k.startswith("wgpf_")], role
-        assert "{" not in yaml.safe_dump(data), role
+        assert not re.search(r"\{[a-z_]+\}", yaml.safe_dump(data)), "%s: a placeholder is left" % role
     text = argument_specs.render(argument_specs.role_specs(source)["wireguard_public"])
     assert "default: 0x01000000\n" in text and "default: 0x0F000000\n" in text
