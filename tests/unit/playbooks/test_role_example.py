@@ -52,7 +52,7 @@ def test_the_three_roles_show_the_same_plays():
 def test_every_group_is_prepared_before_any_role_applies_and_no_play_gathers_facts():
     plays = yaml.safe_load(plays_text())
     steps = [_step(play) for play in plays]
-    assert sorted((group, kind) for group, kind, _ in steps) == sorted(
+    assert sorted((group, kind) for group, kind, _roles in steps) == sorted(
         (group, kind) for group in ROLES for kind in ("prepare", "apply"))
     for group, _kind, roles in steps:
         assert roles == [COLLECTION + group], group
@@ -70,9 +70,8 @@ def test_the_readmes_carry_the_same_plays():
 
 def test_the_example_variables_are_inventory_examples():
     for role in ROLES:
-        line = next(l.strip() for l in examples(role).splitlines() if "host_vars/" in l)
-        path, _, values = line.split("  ")[-1].partition(": ")
-        path = path.lstrip("# ").strip()
+        line = next(text for text in examples(role).splitlines() if "host_vars/" in text)
+        path, values = line.lstrip("# ").split(": ", 1)
         with open(os.path.join(ROOT, "inventory.example", path), encoding="utf-8") as handle:
             host_vars = yaml.safe_load(handle)
         example = yaml.safe_load(values)
