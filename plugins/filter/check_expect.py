@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: check_expect
 author: wgforward.portforward contributors
-version_added: 0.3.0
+version_added: 0.1.0
 short_description: What the live check reads on each host and expects on each hop of each forward
 description:
   - Plans the inventory like P(wgforward.portforward.plan#filter) and returns, per forward, its hops in path order

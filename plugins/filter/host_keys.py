@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: host_keys
 author: wgforward.portforward contributors
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: The public keys a host publishes for its peers, by interface
 description:
   - The public keys of the plan's interfaces, from M(wgforward.portforward.host_state) and from the

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: host_plan
 author: wgforward.portforward contributors
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: One host's plan from every host's plans, checked against the role applied
 description:
   - One host's plan from every host's plans, checked against the role applied.

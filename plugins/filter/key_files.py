@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: key_files
 author: wgforward.portforward contributors
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: The private key file of each WireGuard interface of a plan
 description:
   - The private key file of each WireGuard interface of a plan.

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: packages_to_install
 author: wgforward.portforward contributors
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: The packages to install on a host, from its host_state result
 description:
   - The packages M(wgforward.portforward.host_state) found missing, or none when installing is off.

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: peer_keys
 author: wgforward.portforward contributors
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: The public keys of a host's peers, from the hosts' published facts and keys ensured on the peers
 description:
   - The public keys of a host's peers, from the hosts' published facts, the keys read on the hosts outside the play

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: psk_to_receive
 author: wgforward.portforward contributors
-version_added: 0.3.0
+version_added: 0.1.0
 short_description: The preshared keys a host receives, with their values, to write with wireguard_key
 description:
   - The preshared keys this host receives from the generating ends of its links, each with the C(path) of its copy

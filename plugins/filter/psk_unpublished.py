@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: psk_unpublished
 author: wgforward.portforward contributors
-version_added: 0.3.0
+version_added: 0.1.0
 short_description: The preshared keys a host receives from generating ends that published none
 description:
   - The preshared keys this host receives whose generating end published none (it is outside the play), each with

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: unpublished_peers
 author: wgforward.portforward contributors
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: The peers of a host whose public keys no host has published yet
 description:
   - The peers of a host whose public keys no host has published yet.

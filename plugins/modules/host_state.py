@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: host_state
 short_description: Learn in one call what the wgforward.portforward roles need from a host before planning
-version_added: "0.2.0"
+version_added: "0.1.0"
 description:
   - Gathers the facts the planner reads (the C(network) and C(distribution) collectors of M(ansible.builtin.setup),
     returned as the same C(ansible_facts)).
