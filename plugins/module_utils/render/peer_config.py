@@ -141,5 +141,5 @@ def peer_config(plan, keys):
     config, iface = plan["peer_config"], plan["interfaces"][0]
     missing = unknown_keys(plan, keys)
     head = (not_ready(missing) if missing else "") + how_to(plan, iface, config)
-    return head + interface_section(iface, config) + "".join("\n" + peer_part(p, keys, config)
-                                                               for p in iface["peers"])
+    peers = "".join("\n" + peer_part(p, keys, config) for p in iface["peers"])
+    return head + interface_section(iface, config) + peers

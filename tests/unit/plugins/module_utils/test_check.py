@@ -19,6 +19,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_
 from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_verdict import (
     dnat_map_of, verdict_lines, verdicts)
 
+
 def verdict_of(expect, results, forward):
     return next(v["verdict"] for v in verdicts(expect, results) if v["forward"] == forward)
 

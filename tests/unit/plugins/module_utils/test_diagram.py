@@ -85,8 +85,8 @@ def model_of(name):
 
 
 def forward_words(fwd):
-    return [fwd.name, "%s %s" % ("+".join(fwd.protocols), port_text(fwd.port)), "%s:%s" % (fwd.to,
-                                                                                          port_text(fwd.to_port))]
+    ports = "%s %s" % ("+".join(fwd.protocols), port_text(fwd.port))
+    return [fwd.name, ports, "%s:%s" % (fwd.to, port_text(fwd.to_port))]
 
 
 # ------------------------------------------------------------------ Mermaid
