@@ -16,9 +16,9 @@ TEST_ENV := PATH="$(VBIN):$$PATH" PYTHONPATH="$(COLL_ROOT)" ANSIBLE_COLLECTIONS_
 
 # Debian packages the tests need: nft (ruleset validation), unshare (util-linux)
 # and ip (iproute2) for `unshare -rn nft -c -f`, wg (real-key unit test),
-# shellcheck (ansible-test sanity).
-APT_PACKAGES := nftables iproute2 util-linux wireguard-tools shellcheck
-APT_COMMANDS := nft ip unshare wg shellcheck
+# shellcheck (ansible-test sanity), dot (graphviz: the inventory's SVG picture).
+APT_PACKAGES := nftables iproute2 util-linux wireguard-tools shellcheck graphviz
+APT_COMMANDS := nft ip unshare wg shellcheck dot
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 # The stamp is keyed on the requirement files' content: editing them reinstalls.
@@ -36,7 +36,7 @@ ANSIBLE_TEST_PIP ?= 24.2
 GET_PIP_SHIM := $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
 
 .PHONY: test deps apt-deps collection-path unit offline sanity lint build install-check bench bench-wire bench-throughput bench-controller clean render explain golden \
-	example molecule demo demo-destroy docker-image changelog specs
+	example molecule demo demo-destroy docker-image changelog specs diagram
 
 test: deps collection-path unit offline lint install-check molecule
 
@@ -180,6 +180,11 @@ golden: collection-path
 # when a role's file is not what the source makes, so `make test` need not run this.
 specs:
 	$(VBIN)/python hacking/argument_specs.py
+
+# Redraw inventory.example's picture: docs/inventory.example.{mmd,svg} and the README's Mermaid
+# block (tests/unit/plugins/module_utils/test_diagram.py fails while they differ from the code's).
+diagram: deps collection-path
+	$(TEST_ENV) $(VBIN)/python hacking/diagram.py
 
 # ansible-test needs its cwd inside .../ansible_collections/<ns>/<name>/ and resolves
 # symlinks (os.getcwd()), so the symlink farm does not do: copy the files git knows

@@ -112,6 +112,24 @@ def check_link(link, probe, results):
     return "%s handshake with %s %d s ago%s" % (name, peer, age, idle), None
 
 
+def link_read(link, probe, results):
+    """{iface, peer, read, handshake_age} of one link as this hop's probe read it (for check/metrics.py):
+    read is false where the interface or the peer could not be read; an age of None means never."""
+    iface = (probe.get("interfaces") or {}).get(link["iface"]) or {}
+    ok = iface.get("exists") and iface.get("up") and not iface.get("error")
+    entry = _peer(link, probe, results) if ok else None
+    return {"iface": link["iface"], "peer": link["peer"], "read": entry is not None,
+            "handshake_age": entry["handshake_age"] if entry is not None else None}
+
+
+def hop_links(hop, results):
+    """The links of a hop as read there; [] for a hop not contacted or not probed."""
+    probe = results.get(hop["host"])
+    if not hop["contacted"] or _unprobed(hop, probe) is not None:
+        return []
+    return [link_read(link, probe, results) for link in hop["links"]]
+
+
 def check_dnat(item, probe):
     flow = "%s %s -> %s:%d" % (item["proto"], "-".join(str(p) for p in sorted(set(item["port"]))),
                                item["daddr"], item["dport"])
@@ -203,7 +221,7 @@ def verdicts(expect, results):
         hops, verdict = [], None
         for hop in fwd["hops"]:
             lines, problem = judge_hop(hop, results)
-            hops.append({"host": hop["host"], "lines": lines, "problem": problem})
+            hops.append({"host": hop["host"], "lines": lines, "problem": problem, "links": hop_links(hop, results)})
             if problem is not None and verdict is None:
                 verdict = "%s: %s" % (hop["host"], problem)
         out.append({"forward": fwd["forward"], "public": fwd["public"], "to": fwd["to"], "path": fwd["path"],

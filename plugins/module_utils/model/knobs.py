@@ -1,9 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: wgforward.portforward contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The collection-wide knobs a host may override: routing tables, rule priorities, marks, SAV, state."""
+"""The collection-wide knobs a host may override: routing tables, rule priorities, marks, SAV, state,
+and where the live check writes its metrics."""
 
 from __future__ import annotations
+
+import posixpath
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import grammar as G
 
@@ -21,6 +24,9 @@ KNOB_DEFAULTS = {
     "wgpf_preshared_key": False,
 }
 INT_KNOBS = ("wgpf_route_table_base", "wgpf_rule_priority_base", "wgpf_mark", "wgpf_mark_mask", "wgpf_keepalive")
+# check.yml's metrics file (check/metrics.py), for node_exporter's textfile collector: it reads only *.prom.
+METRICS_PATH = "wgpf_check_metrics_path"
+METRICS_SUFFIX = ".prom"
 CHOICES = {"wgpf_sav": ("loose", "strict", "off"), "wgpf_state": ("present", "absent")}
 
 
@@ -43,6 +49,10 @@ def parse_knobs(where, hv, problems):
             problems.add(where, key, "must be true or false, got %r" % (knob[key],))
             knob[key] = KNOB_DEFAULTS[key]
     _check_ranges(where, knob, problems)
+    if hv.get(METRICS_PATH) is not None:
+        problem = metrics_path_problem(hv[METRICS_PATH])
+        if problem is not None:
+            problems.add(where, METRICS_PATH, problem)
     return {"table_base": knob["wgpf_route_table_base"], "priority_base": knob["wgpf_rule_priority_base"],
             "mark": knob["wgpf_mark"], "mark_mask": knob["wgpf_mark_mask"], "keepalive": knob["wgpf_keepalive"],
             "sav": knob["wgpf_sav"], "state": knob["wgpf_state"], "reserve_ports": knob["wgpf_reserve_ports"],
@@ -66,3 +76,14 @@ def _check_ranges(where, knob, problems):
                      "bits of wgpf_mark_mask)" % (mark, mask))
     if not 0 <= knob["wgpf_keepalive"] <= 65535:
         problems.add(where, "wgpf_keepalive", "must be in 0-65535 seconds, got %d" % knob["wgpf_keepalive"])
+
+
+def metrics_path_problem(path):
+    """Why node_exporter's textfile collector would not read a metrics file at ``path``, or None."""
+    if not isinstance(path, str) or not path or not path.isprintable():
+        return "must be the path of a file, got %s" % G.quote(path)
+    if not posixpath.isabs(path):
+        return "must be an absolute path (in node_exporter's --collector.textfile.directory), got %s" % G.quote(path)
+    if not path.endswith(METRICS_SUFFIX) or posixpath.basename(path) == METRICS_SUFFIX:
+        return "must name a *.prom file: node_exporter's textfile collector reads no other, got %s" % G.quote(path)
+    return None

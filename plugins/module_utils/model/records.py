@@ -79,6 +79,8 @@ class Host:
     public_key: object = None
     peer_hooks: bool = False
     peer_config_dir: object = None
+    dns: list = ()  # wgpf_dns: the DNS servers the peer's file sets (model/peer_device.py)
+    peer_default_route: str = "whole"  # wgpf_peer_default_route: how the file spells the full tunnel
     preshared_key: bool = False  # wgpf_preshared_key: its links use a preshared key (either end asks)
 
     def iface_for(self, peer):

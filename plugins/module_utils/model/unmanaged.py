@@ -7,9 +7,10 @@ does not manage (a desktop, a game PC, a phone: the inventory gives their public
 Both are planned from the inventory alone: no facts, no tasks, no connection.
 ``contacted`` is the one place that says which hosts those are; the roles end
 such hosts before anything connects. Here too: their variables
-(wgpf_public_key, wgpf_peer_hooks, wgpf_peer_config_dir), and what a container
-target must give. decide/peer_file.py says which techniques
-fit such a peer; plan/uncontacted.py checks what the planner put on them.
+(wgpf_public_key, wgpf_peer_hooks, wgpf_peer_config_dir; what the peer's file
+says for its device is peer_device.py's), and what a container target must
+give. decide/peer_file.py says which techniques fit such a peer;
+plan/uncontacted.py checks what the planner put on them.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import posixpath
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import grammar as G
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.keys import is_valid_key
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.peer_device import (
+    PEER_DEVICE_KEYS, parse_peer_device)
 
-UNMANAGED_KEYS = ("wgpf_public_key", "wgpf_peer_hooks", "wgpf_peer_config_dir")
+UNMANAGED_KEYS = ("wgpf_public_key", "wgpf_peer_hooks", "wgpf_peer_config_dir") + PEER_DEVICE_KEYS
 # Beside the inventory that describes the peers (their keys and addresses): the playbook's own
 # folder is inside the installed collection when it runs as wgforward.portforward.site.
 DEFAULT_CONFIG_DIR = "wgpf-peers"
@@ -36,9 +39,11 @@ def contacted(hv):
 
 
 def parse_unmanaged(where, role, hv, problems):
-    """The Host fields of an unmanaged peer (public_key, peer_hooks, peer_config_dir) and ``contacted``."""
+    """The Host fields of an unmanaged peer (public_key, peer_hooks, peer_config_dir, dns, peer_default_route)
+    and ``contacted``."""
     key = hv.get("wgpf_public_key")
     out = {"contacted": contacted(hv), "public_key": None, "peer_hooks": False, "peer_config_dir": None}
+    out.update(parse_peer_device(where, hv, key not in (None, ""), problems))
     if key in (None, ""):
         for name in ("wgpf_peer_hooks", "wgpf_peer_config_dir"):
             if hv.get(name) is not None:

@@ -83,8 +83,10 @@ def export_plan(draft):
 
 
 def _peer_config(host):
-    """Where an unmanaged peer's wg-quick file goes on the controller, and whether it takes hooks."""
+    """Where an unmanaged peer's wg-quick file goes on the controller, whether it takes hooks, and what it says
+    for its device: the DNS servers, and the full tunnel as /0 (whole) or as the two halves of each family."""
     if host.public_key is None or host.peer_config_dir is None:
         return None
     return {"dir": host.peer_config_dir, "path": "%s/%s.conf" % (host.peer_config_dir.rstrip("/"), host.name),
-            "hooks": host.peer_hooks, "listen_port": host.vars.get("wgpf_listen_port") is not None}
+            "hooks": host.peer_hooks, "listen_port": host.vars.get("wgpf_listen_port") is not None,
+            "dns": list(host.dns), "default_route": host.peer_default_route}

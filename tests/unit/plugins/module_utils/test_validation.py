@@ -95,6 +95,8 @@ def two_sites_same_lan():
 
 MODEL = build_model
 PLAN = plan_inventory
+# A peer Ansible does not manage gives its public key (model/unmanaged.py).
+PEER_KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 ROUTE = "routing its replies back through the public server would capture the inventory's own traffic"
 
 # (id, stage, inventory factory, problem fragments that must each appear in one problem)
@@ -380,6 +382,27 @@ CASES = [
      lambda: edit(lan(), "inter1", sav="strict", lan_address="172.31.0.1/24", lan_interface=None),
      ["host 'inter1': wgpf_sav: strict drops what the LAN sends from outside its networks, but the LAN interface "
       "is not known: set wgpf_lan_interface"]),
+    # ---- what an unmanaged peer's file says for its device (model/peer_device.py)
+    ("dns-not-an-address", MODEL, lambda: direct(private={"public_key": PEER_KEY, "dns": ["dns.example"]}),
+     ["host 'private1': wgpf_dns: 'dns.example' is not the IP address of a DNS server (a bare unicast IPv4 or "
+      "IPv6 address such as 9.9.9.9, no /prefix, no name)"]),
+    ("dns-with-prefix", MODEL, lambda: direct(private={"public_key": PEER_KEY, "dns": "9.9.9.9/32"}),
+     ["host 'private1': wgpf_dns: '9.9.9.9/32' is not the IP address of a DNS server"]),
+    ("dns-multicast-and-unspecified", MODEL,
+     lambda: direct(private={"public_key": PEER_KEY, "dns": ["224.0.0.251", "::", "9.9.9.9"]}),
+     ["host 'private1': wgpf_dns: '224.0.0.251' is not the IP address of a DNS server",
+      "host 'private1': wgpf_dns: '::' is not the IP address of a DNS server"]),
+    ("dns-line-injection", MODEL, lambda: direct(private={"public_key": PEER_KEY, "dns": "9.9.9.9\nPostUp = id"}),
+     ["host 'private1': wgpf_dns: '9.9.9.9\\nPostUp = id' is not the IP address of a DNS server"]),
+    ("dns-empty-list", MODEL, lambda: direct(private={"public_key": PEER_KEY, "dns": []}),
+     ["host 'private1': wgpf_dns: must be an IP address or a non-empty list of them, got []"]),
+    ("dns-on-a-managed-host", MODEL, lambda: direct(private={"dns": ["9.9.9.9"]}),
+     ["host 'private1': wgpf_dns: only for a peer Ansible does not manage (one with wgpf_public_key)"]),
+    ("peer-default-route-unknown", MODEL,
+     lambda: direct(private={"public_key": PEER_KEY, "peer_default_route": "split"}),
+     ["host 'private1': wgpf_peer_default_route: must be one of whole, halves, got 'split'"]),
+    ("peer-default-route-on-a-managed-host", MODEL, lambda: direct(private={"peer_default_route": "halves"}),
+     ["host 'private1': wgpf_peer_default_route: only for a peer Ansible does not manage"]),
     # ---- forced techniques that cannot work
     ("forced-static-routes-without-sources", PLAN, lambda: lan(fwd(technique="static_routes")),
      ["forward 'web': technique: static_routes needs the fixed client networks in sources"]),
