@@ -24,9 +24,9 @@ description:
   - Lists the preshared key files there that hold a valid key, by path (never their keys).
   - Learns which TCP and UDP ports the host's processes listen on (with C(ss -Hlntup), else from C(/proc/net)),
     with the address or interface each is bound to and the names of the processes, and the host's ephemeral
-    port range (C(net.ipv4.ip_local_port_range)), as the fact C(wgpf_ports): the planner refuses a forward
-    whose public port a service of the public server holds, and reserved ports that would leave it too few
-    ephemeral ports.
+    port range (C(net.ipv4.ip_local_port_range)), returned as the fact C(wgpf_ports). The planner refuses a
+    forward whose public port a service of the public server holds, and reserved ports that would leave it too
+    few ephemeral ports.
   - Changes nothing on the host. The private keys are never returned.
 author:
   - wgforward.portforward maintainers (@wgforward)

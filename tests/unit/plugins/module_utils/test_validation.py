@@ -37,8 +37,9 @@ def hub(*forwards, private=None, inter=None):
     return inv
 
 
-def direct(*forwards, private=None):
+def direct(*forwards, private=None, public=None):
     inv = seed_direct(private_vars=private)
+    inv.hosts["public1"].update(public or {})
     for forward in forwards or (fwd(),):
         inv.forward(**forward)
     return inv
@@ -59,6 +60,27 @@ def edit(inv, host, **changes):
         else:
             inv.hosts[host][key] = value
     return inv
+
+
+# The public server's facts as host_state returns them: eth0 (WAN) 203.0.113.2 and 2001:db8::2, docker0
+# 172.17.0.1, and the fact wgpf_ports with its listeners and ephemeral range.
+PUBLIC_FACTS = {
+    "interfaces": ["lo", "eth0", "docker0", "wg0"],
+    "eth0": {"ipv4": {"address": "203.0.113.2", "netmask": "255.255.255.0"},
+             "ipv6": [{"address": "2001:db8::2", "prefix": "64", "scope": "global"}]},
+    "docker0": {"ipv4": {"address": "172.17.0.1", "netmask": "255.255.0.0"}},
+    "lo": {"ipv4": {"address": "127.0.0.1", "netmask": "255.0.0.0"}},
+}
+
+
+def listen(protocol, address, port, *processes, iface=None):
+    return {"protocol": protocol, "address": address, "interface": iface, "port": port, "processes": list(processes)}
+
+
+def own(*listeners, ephemeral=None, **hostvars):
+    """A public server's variables with host_state's facts: these listeners, and ephemeral range."""
+    facts = dict(PUBLIC_FACTS, wgpf_ports={"listening": list(listeners), "ephemeral": ephemeral or [32768, 60999]})
+    return dict(hostvars, ansible_facts=facts)
 
 
 def add_public2(inv, **extra):
@@ -263,10 +285,67 @@ CASES = [
     ("public-port-range-covers-default-listen-port", MODEL,
      lambda: direct(fwd(port="51800-51900", protocols=["tcp", "udp"])),
      ["forward 'web': port: 51800-51900/udp on public1 takes 51820, its WireGuard listen port"]),
-    ("public-port-is-ssh", MODEL, lambda: lan(fwd(port=22)),
-     ["forward 'web': port: 22/tcp on public1 takes 22, SSH"]),
-    ("public-port-range-covers-ssh", MODEL, lambda: lan(fwd(port="20-30")),
-     ["forward 'web': port: 20-30/tcp on public1 takes 22, SSH"]),
+    # ---- issue 16 item 1: the public server's own ports (model/own_ports.py)
+    ("public-port-is-ansible-s-default-ssh-port", MODEL, lambda: lan(fwd(port=22)),
+     ["forward 'web': port: 22/tcp on public1 takes 22, the port Ansible connects to (SSH's default: no "
+      "ansible_port is set; set it if Ansible uses another): converging would cut its own connection"]),
+    ("public-port-range-covers-ansible-s-default-port", MODEL, lambda: lan(fwd(port="20-30")),
+     ["forward 'web': port: 20-30/tcp on public1 takes 22, the port Ansible connects to (SSH's default"]),
+    ("public-port-is-ansible-port-offline", MODEL, lambda: lan(fwd(port=2222), public={"ansible_port": 2222}),
+     ["forward 'web': port: 2222/tcp on public1 takes 2222, the port Ansible connects to (ansible_port): "
+      "converging would cut its own connection"]),
+    ("public-port-is-ansible-ssh-port-string", MODEL,
+     lambda: lan(fwd(port=2000), public={"ansible_ssh_port": "2000", "ansible_connection": "ssh"}),
+     ["forward 'web': port: 2000/tcp on public1 takes 2000, the port Ansible connects to (ansible_ssh_port)"]),
+    # Ansible's port is refused even when the state read shows nothing listening there (docker exec, a NAT).
+    ("public-port-is-ansible-port-not-listened-on", MODEL,
+     lambda: lan(fwd(port=2222), public=own(ansible_port=2222, ansible_connection="community.docker.docker")),
+     ["forward 'web': port: 2222/tcp on public1 takes 2222, the port Ansible connects to (ansible_port)"]),
+    ("public-port-is-ansible-s-default-port-fqcn", MODEL,
+     lambda: lan(fwd(port=22), public={"ansible_connection": "ansible.builtin.ssh"}),
+     ["forward 'web': port: 22/tcp on public1 takes 22, the port Ansible connects to (SSH's default"]),
+    ("ansible-port-not-a-port", MODEL, lambda: lan(public={"ansible_port": "ssh"}),
+     ["host 'public1': ansible_port: must be a port in 1-65535, got 'ssh'"]),
+    ("public-port-sshd-listens-everywhere", MODEL,
+     lambda: lan(fwd(port=2222), public=own(listen("tcp", "0.0.0.0", 2222, "sshd"), ansible_port=2222)),
+     ["forward 'web': port: 2222/tcp on public1 takes 2222, where its own service 'sshd' listens (on every "
+      "address; the state host_state read): the DNAT would take its connections from the WAN; forward another "
+      "port, or stop that service or bind it off the WAN first"]),
+    ("public-port-service-on-the-wan-address", MODEL,
+     lambda: lan(fwd(port=443), public=own(listen("tcp", "203.0.113.2", 443, "nginx", "nginx", "angie"))),
+     ["forward 'web': port: 443/tcp on public1 takes 443, where its own services 'angie' and 'nginx' listen (on "
+      "203.0.113.2;"]),
+    ("public-port-service-on-the-wan-ipv6-address", MODEL,
+     lambda: lan(fwd(port=443), public=own(listen("tcp", "2001:db8::2", 443, "caddy"))),
+     ["forward 'web': port: 443/tcp on public1 takes 443, where its own service 'caddy' listens (on 2001:db8::2;"]),
+    ("public-port-service-dual-stack-wildcard", MODEL,
+     lambda: lan(fwd(port="8000-8100"), public=own(listen("tcp", "*", 8080, "java"), listen("tcp", "::", 8090, "x"))),
+     ["forward 'web': port: 8000-8100/tcp on public1 takes 8080, where its own service 'java' listens (on every",
+      "forward 'web': port: 8000-8100/tcp on public1 takes 8090, where its own service 'x' listens (on every"]),
+    ("public-port-udp-service-bound-to-the-wan-interface", MODEL,
+     lambda: lan(fwd(port=53, protocols=["udp"]), public=own(listen("udp", "0.0.0.0", 53, "dnsmasq", iface="eth0"))),
+     ["forward 'web': port: 53/udp on public1 takes 53, where its own service 'dnsmasq' listens (on every address "
+      "of eth0;"]),
+    ("public-port-kernel-socket", MODEL,
+     lambda: lan(fwd(port=4789, protocols=["udp"]), public=own(listen("udp", "0.0.0.0", 4789))),
+     ["forward 'web': port: 4789/udp on public1 takes 4789, where a socket of the kernel listens (on every"]),
+    # An address the facts place on no interface (a floating address, a non-local bind): the safe side.
+    ("public-port-service-on-an-address-of-no-interface", MODEL,
+     lambda: lan(fwd(port=8443), public=own(listen("tcp", "192.0.2.80", 8443, "haproxy"))),
+     ["forward 'web': port: 8443/tcp on public1 takes 8443, where its own service 'haproxy' listens (on 192.0.2.80;"]),
+    ("ephemeral-ports-all-reserved", MODEL, lambda: direct(fwd(port="1024-65535", to_port=None)),
+     ["host 'public1': wgpf_reserve_ports: the forwards 'web' (1024-65535) would reserve 28232 of its 28232 "
+      "ephemeral ports (32768-60999, Linux's default ip_local_port_range; the host's own is read by site.yml), "
+      "leaving its own connections 0: at least half must stay free. Narrow their public ports, or set "
+      "wgpf_reserve_ports: false on public1 (its own connections may then pick a forwarded port)"]),
+    ("ephemeral-ports-more-than-half-reserved-by-two", MODEL,
+     lambda: direct(fwd(port="40000-49999", to_port=None), fwd(name="b", port="50000-55000", to_port=None)),
+     ["host 'public1': wgpf_reserve_ports: the forwards 'web' (40000-49999), 'b' (50000-55000) would reserve 15001 "
+      "of its 28232 ephemeral ports"]),
+    ("ephemeral-ports-of-the-host-s-own-range", MODEL,
+     lambda: direct(fwd(port="50000-56000", to_port=None), public=own(ephemeral=[50000, 60000])),
+     ["host 'public1': wgpf_reserve_ports: the forwards 'web' (50000-56000) would reserve 6001 of its 10001 "
+      "ephemeral ports (50000-60000, its ip_local_port_range), leaving its own connections 4000"]),
     # ---- tunnel addresses and AllowedIPs
     ("duplicate-tunnel-address", MODEL, lambda: edit(lan(), "inter1", address="10.0.0.2/24"),
      ["wgpf_address: tunnel address 10.0.0.2 is also used by"]),
@@ -429,6 +508,27 @@ VALID = [
     ("adjacent-ranges", lambda: lan(fwd(port="2000-2010"), fwd(name="b", port="2011-2020", to_port=9000))),
     ("tcp-on-wireguard-listen-port", lambda: lan(fwd(port=51822, protocols=["tcp"]))),
     ("udp-on-ssh-port", lambda: lan(fwd(port=22, protocols=["udp"]))),
+    # issue 16 item 1: SSH moved to 2222 (ansible_port), nothing listens on 22 any more: 22 is free.
+    ("port-22-when-ssh-moved", lambda: lan(fwd(port=22), public=own(
+        listen("tcp", "0.0.0.0", 2222, "sshd"), listen("tcp", "::", 2222, "sshd"), ansible_port=2222))),
+    ("port-22-when-ansible-does-not-use-ssh", lambda: lan(fwd(port=22), public={"ansible_connection": "local"})),
+    ("port-of-a-loopback-service", lambda: lan(fwd(port=8080), public=own(
+        listen("tcp", "127.0.0.1", 8080, "gitea"), listen("tcp", "::1", 8080, "gitea")))),
+    ("port-of-a-service-bound-to-lo", lambda: lan(fwd(port=53, protocols=["udp", "tcp"]), public=own(
+        listen("udp", "0.0.0.0", 53, "resolved", iface="lo"), listen("tcp", "*", 53, "resolved", iface="lo")))),
+    ("port-of-a-service-on-another-interface-s-address", lambda: lan(fwd(port=5000), public=own(
+        listen("tcp", "172.17.0.1", 5000, "registry")))),
+    ("port-of-a-service-bound-to-another-interface", lambda: lan(fwd(port=67, protocols=["udp"]), public=own(
+        listen("udp", "0.0.0.0", 67, "dnsmasq", iface="docker0")))),
+    ("udp-listener-other-protocol", lambda: lan(fwd(port=5353), public=own(listen("udp", "0.0.0.0", 5353, "avahi")))),
+    # wireguard-go holds the WireGuard listen port: reported as that port, and only for UDP.
+    ("tcp-on-the-port-wireguard-go-holds", lambda: lan(fwd(port=51822), public=own(
+        listen("udp", "0.0.0.0", 51822, "wireguard-go")))),
+    ("reserved-ports-leave-half-the-ephemeral-range", lambda: direct(fwd(port="32768-46883", to_port=None))),
+    ("wide-range-without-reserved-ports", lambda: direct(fwd(port="1024-65535", to_port=None),
+                                                         public={"wgpf_reserve_ports": False})),
+    ("wide-range-below-the-host-s-ephemeral-range", lambda: direct(fwd(port="1024-49999", to_port=None),
+                                                                   public=own(ephemeral=[50000, 60000]))),
     ("single-to-port-on-range", lambda: lan(fwd(port="2000-2010", to_port=8080))),
     ("hub-default-route-beside-spoke", hub),
     ("direct-peer-connmark-private", lambda: direct(fwd(only_via_public=False))),
@@ -489,7 +589,8 @@ BROKEN = [
     "forward 'c': sources: '198.51.100.1/24' has host bits set (did you mean 198.51.100.0/24?)",
     "forward 'c': name: duplicate forward name (also forward #3)",
     "forward 'd': public: host 'inter1' is a intermediate server, not in the group wireguard_public",
-    "forward 'e': port: 22/tcp on public1 takes 22, SSH",
+    "forward 'e': port: 22/tcp on public1 takes 22, the port Ansible connects to (SSH's default: no ansible_port "
+    "is set; set it if Ansible uses another): converging would cut its own connection",
     "host 'inter1': wgpf_adress: unknown variable (did you mean 'wgpf_address'?)",
     "host 'private1': wgpf_sav: must be one of loose, strict, off, got 'strictest'",
     "host 'private1': wgpf_mark: 0x10 is outside its mask 0xf000000 (a mark must be non-zero and set only bits "
@@ -652,3 +753,15 @@ def test_merged_sources_render_one_dnat_row_per_network():
     plans = plan_inventory(lan(fwd(sources=["198.51.100.0/25", "198.51.100.0/24"])).data())
     rows = plans["public1"]["nftables"]["dnat"]["4"]
     assert [r["saddr"] for r in rows] == ["198.51.100.0/24"]
+
+
+# ---------------------------------------------------------------- issue 16 item 1: own ports, once each
+
+def test_wireguard_s_own_listen_port_is_reported_once_as_such():
+    """wireguard-go holds the WireGuard listen port: the forward is refused for taking that port, not
+    also as another service's (the collection's own socket does not clash with itself)."""
+    inv = lan(fwd(port=51822, protocols=["udp"]), public=own(listen("udp", "0.0.0.0", 51822, "wireguard-go"),
+                                                            listen("udp", "::", 51822, "wireguard-go")))
+    with pytest.raises(PlanError) as err:
+        build_model(inv.data())
+    assert err.value.problems == ["forward 'web': port: 51822/udp on public1 takes 51822, its WireGuard listen port"]
