@@ -13,7 +13,8 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.model import
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.records import Forward
 
 # The model's own keys; the tree's answers a forward gives come from the Vocabulary (model/vocabulary.py).
-MODEL_FORWARD_KEYS = ("name", "public", "port", "protocols", "to", "to_port", "sources", "technique")
+MODEL_FORWARD_KEYS = ("name", "public", "port", "protocols", "to", "to_port", "sources", "families", "technique")
+FAMILIES = {"ipv4": 4, "ipv6": 6}
 PROTOCOLS = ("tcp", "udp")
 
 
@@ -45,6 +46,7 @@ def parse_forward(index, item, seen, vocabulary, problems):
     return Forward(name=name, index=index, public=_host_ref(where, item, "public", problems),
                    to=_host_ref(where, item, "to", problems), port=port, to_port=to_port,
                    protocols=_protocols(where, item, problems), sources=_sources(where, item.get("sources"), problems),
+                   families=_families(where, item.get("families"), problems),
                    technique=_technique(where, item, vocabulary.techniques, problems), answers=answers,
                    origins=origins)
 
@@ -107,6 +109,18 @@ def _protocols(where, item, problems):
         problems.add(where, "protocols", "must be a non-empty list of distinct tcp/udp, got %r" % (protocols,))
         protocols = [p for p in PROTOCOLS if isinstance(protocols, list) and p in protocols] or ["tcp"]
     return tuple(protocols)
+
+
+def _families(where, value, problems):
+    """The address families a forward states it serves, as (4,), (6,) or (4, 6); None when not stated."""
+    if value is None:
+        return None
+    names = [value] if isinstance(value, str) else value
+    if (not isinstance(names, list) or not names or len(set(map(str, names))) != len(names)
+            or any(not isinstance(n, str) or n not in FAMILIES for n in names)):
+        problems.add(where, "families", "must be a non-empty list of distinct ipv4/ipv6, got %r" % (value,))
+        return None
+    return tuple(sorted(FAMILIES[n] for n in names))
 
 
 def _flag(where, item, key, default, origins, problems):

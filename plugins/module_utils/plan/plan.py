@@ -49,11 +49,7 @@ class Planner:
         """The address the public server forwards to, or None."""
         key = (private.name, version)
         if key not in self._targets:
-            if private.attachment == "wireguard":
-                found = next((net.ip for net in private.wg[0].addresses if net.version == version), None)
-            else:
-                found = private.lan_address(version)
-            self._targets[key] = found
+            self._targets[key] = private.forward_address(version)
         return self._targets[key]
 
     def target_text(self, private, version):
@@ -110,12 +106,8 @@ class Planner:
         hosts = self.model.hosts
         public, private = hosts[fwd.public], hosts[fwd.to]
         inter = hosts[private.intermediate] if private.intermediate else None
-        versions = [v for v in (4, 6) if self.target(private, v) is not None]
-        if fwd.sources:
-            versions = [v for v in versions if any(s.version == v for s in fwd.sources)]
+        versions = dec.versions  # decide/families.py: a family it cannot serve is a problem already
         if not versions:
-            self.problems.add(forward_where(fwd.name), "to", "'%s' has no address to forward to%s" % (
-                private.name, " in the address family of sources" if fwd.sources else ""))
             return
         for host in filter(None, (public, private, inter)):
             self.draft(host.name).forwards[fwd.name] = dec

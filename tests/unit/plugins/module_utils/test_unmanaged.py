@@ -97,7 +97,10 @@ def test_container_bridge_from_the_intermediate_facts_sets_its_lan_side():
 
 
 def test_container_bridge_found_by_ipv6_network():
-    plans = plan_inventory(container_inv(private={"lan_address": "fd00:17::2"}, technique="masquerade").data())
+    inv = container_inv(private={"lan_address": "fd00:17::2"}, technique="masquerade", families=["ipv6"])
+    inv.hosts["public1"]["wgpf_address"] = ["10.0.0.2/24", "fd00::2/64"]
+    inv.hosts["inter1"]["wgpf_address"] = ["10.0.0.1/24", "fd00::1/64"]
+    plans = plan_inventory(inv.data())
     assert plans["public1"]["nftables"]["dnat"]["6"][0]["daddr"] == "fd00:17::2"
     assert plans["ct1"]["contacted"] is False
 

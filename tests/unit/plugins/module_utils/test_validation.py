@@ -83,6 +83,24 @@ def own(*listeners, ephemeral=None, **hostvars):
     return dict(hostvars, ansible_facts=facts)
 
 
+def dual(inv):
+    """Every host of the inventory with an IPv6 tunnel address beside its IPv4 one (fd00::<last octet>)."""
+    for name, hv in inv.hosts.items():
+        if isinstance(hv.get("wgpf_address"), str):
+            ip, prefix = hv["wgpf_address"].split("/")
+            hv["wgpf_address"] = [hv["wgpf_address"], "fd00::%s/64" % ip.split(".")[-1]]
+    return inv
+
+
+def dual_lan(inv):
+    """dual(), and the LAN (intermediate and private server) in IPv6 too: fd00:31::/64."""
+    dual(inv)
+    edit(inv, "inter1", lan_address=["172.31.0.1", "fd00:31::1"])
+    if inv.hosts["private1"].get("wgpf_lan_address") == "172.31.0.3":
+        edit(inv, "private1", lan_address=["172.31.0.3", "fd00:31::3"])
+    return inv
+
+
 def add_public2(inv, **extra):
     inv.host("public2", "public", address="10.0.0.4/24", endpoint="203.0.113.4:51820", wan_interface="eth0", **extra)
     return inv
@@ -346,6 +364,46 @@ CASES = [
      lambda: direct(fwd(port="50000-56000", to_port=None), public=own(ephemeral=[50000, 60000])),
      ["host 'public1': wgpf_reserve_ports: the forwards 'web' (50000-56000) would reserve 6001 of its 10001 "
       "ephemeral ports (50000-60000, its ip_local_port_range), leaving its own connections 4000"]),
+    # ---- issue 16 items 2 and 3: the address families a forward serves (decide/families.py)
+    ("sources-ipv6-beside-ipv4-to-an-ipv4-only-target", PLAN,
+     lambda: lan(fwd(sources=["198.51.100.0/24", "2001:db8:99::/48"])),
+     ["forward 'web': sources: 2001:db8:99::/48 is IPv6, but 'private1' has no IPv6 address to forward to"]),
+    ("sources-ipv6-to-an-ipv4-only-peer", PLAN, lambda: direct(fwd(sources=["2001:db8::/32"])),
+     ["forward 'web': sources: 2001:db8::/32 is IPv6, but 'private1' has no IPv6 address to forward to"]),
+    ("sources-ipv6-through-an-ipv4-only-tunnel", PLAN,
+     lambda: edit(direct(fwd(sources=["2001:db8::/32"])), "private1", address=["10.0.0.3/24", "fd00::3/64"]),
+     ["forward 'web': sources: 2001:db8::/32 is IPv6, but 'public1' has no IPv6 address on wg0, a tunnel the "
+      "forward takes"]),
+    ("ipv6-only-tunnel-target-by-default", PLAN,
+     lambda: edit(dual(direct()), "private1", address="fd00::3/64"),
+     ["forward 'web': to: 'private1' has no IPv4 address to forward to: IPv4 clients of 'public1' would get "
+      "nothing. Give it one, or set families: [ipv6] on the forward to serve IPv6 clients only"]),
+    ("ipv6-only-lan-target-by-default", PLAN, lambda: dual_lan(edit(lan(), "private1", lan_address="fd00:31::3")),
+     ["forward 'web': to: 'private1' has no IPv4 address to forward to: IPv4 clients of 'public1' would get nothing"]),
+    ("ipv4-tunnel-missing-on-one-end", PLAN, lambda: edit(dual(direct()), "public1", address="fd00::2/64"),
+     ["forward 'web': to: 'public1' has no IPv4 address on wg0, a tunnel the forward takes: IPv4 clients"]),
+    ("families-ipv4-to-an-ipv6-only-target", PLAN,
+     lambda: edit(dual(direct(fwd(families=["ipv4"]))), "private1", address="fd00::3/64"),
+     ["forward 'web': families: ipv4: 'private1' has no IPv4 address to forward to"]),
+    ("families-ipv6-through-an-ipv4-only-tunnel", PLAN,
+     lambda: edit(direct(fwd(families=["ipv6"])), "private1", address=["10.0.0.3/24", "fd00::3/64"]),
+     ["forward 'web': families: ipv6: 'public1' has no IPv6 address on wg0, a tunnel the forward takes"]),
+    ("families-ipv6-hub-without-ipv6", PLAN,
+     lambda: edit(edit(hub(fwd(families=["ipv6"])), "private1", address=["10.0.0.3/24", "fd00::3/64"]),
+                  "public1", address=["10.0.0.2/24", "fd00::2/64"]),
+     ["forward 'web': families: ipv6: 'inter1' has no IPv6 address on wg0, a tunnel the forward takes"]),
+    ("families-ipv6-lan-intermediate-without-ipv6-lan-address", PLAN,
+     lambda: edit(dual_lan(lan(fwd(families=["ipv6"]))), "inter1", lan_address="172.31.0.1"),
+     ["forward 'web': families: ipv6: 'inter1' has no IPv6 LAN address (wgpf_lan_address), through which "
+      "'private1' is reached"]),
+    ("families-unknown", MODEL, lambda: lan(fwd(families=["ip6"])),
+     ["forward 'web': families: must be a non-empty list of distinct ipv4/ipv6, got ['ip6']"]),
+    ("families-empty", MODEL, lambda: lan(fwd(families=[])),
+     ["forward 'web': families: must be a non-empty list of distinct ipv4/ipv6, got []"]),
+    ("families-twice", MODEL, lambda: lan(fwd(families=["ipv4", "ipv4"])),
+     ["forward 'web': families: must be a non-empty list of distinct ipv4/ipv6"]),
+    ("families-not-a-list", MODEL, lambda: lan(fwd(families={"ipv4": True})),
+     ["forward 'web': families: must be a non-empty list of distinct ipv4/ipv6"]),
     # ---- tunnel addresses and AllowedIPs
     ("duplicate-tunnel-address", MODEL, lambda: edit(lan(), "inter1", address="10.0.0.2/24"),
      ["wgpf_address: tunnel address 10.0.0.2 is also used by"]),
@@ -539,7 +597,12 @@ VALID = [
     ("two-forwards-overlapping-service-ranges",
      lambda: lan(fwd(port="2000-2010", to_port="8080-8090"), fwd(name="b", port=3000, to_port=8085))),
     ("same-service-other-protocol", lambda: lan(fwd(protocols=["tcp"]), fwd(name="b", port=2001, protocols=["udp"]))),
-    ("sources-partner-networks", lambda: lan(fwd(sources=["198.51.100.0/24", "2001:db8:99::/48"]))),
+    ("sources-partner-networks", lambda: dual(direct(fwd(sources=["198.51.100.0/24", "2001:db8:99::/48"])))),
+    # issue 16 item 2: a family stated is served.
+    ("families-ipv6-only-stated", lambda: edit(dual(direct(fwd(families=["ipv6"]))), "private1", address="fd00::3/64")),
+    ("families-ipv4-only-stated-beside-ipv6", lambda: dual(direct(fwd(families=["ipv4"])))),
+    ("sources-ipv6-only-to-a-dual-stack-peer", lambda: dual(direct(fwd(sources=["2001:db8:99::/48"])))),
+    ("families-both-on-a-dual-stack-lan", lambda: dual_lan(lan(fwd(families=["ipv4", "ipv6"])))),
     ("wireguard-interface-up-in-facts", lambda: edit(lan(), "public1", ansible_facts={
         "interfaces": ["lo", "eth0", "wg0"], "wg0": {"type": "tunnel"}, "eth0": {"type": "ether"}})),
     ("endpoint-dns-name", lambda: edit(lan(), "public1", endpoint="vpn-1.example.com:51822")),
@@ -765,3 +828,37 @@ def test_wireguard_s_own_listen_port_is_reported_once_as_such():
     with pytest.raises(PlanError) as err:
         build_model(inv.data())
     assert err.value.problems == ["forward 'web': port: 51822/udp on public1 takes 51822, its WireGuard listen port"]
+
+
+# ---------------------------------------------------------------- issue 16 item 2: families, stated in explain
+
+def dnat_families(plans):
+    return sorted(v for v, rows in plans["public1"]["nftables"]["dnat"].items() if rows)
+
+
+def notes_of(inv):
+    (dec,) = explain_inventory(inv.data())
+    return dec["notes"]
+
+
+def test_dual_stack_all_the_way_serves_both_families_without_a_note():
+    inv = dual_lan(lan())
+    assert dnat_families(plan_inventory(inv.data())) == ["4", "6"]
+    assert not any("IPv" in note for note in notes_of(inv))
+
+
+def test_ipv6_target_behind_an_ipv4_tunnel_serves_ipv4_and_explain_says_why():
+    """The LAN target has an IPv6 address, the tunnel none: IPv4 only, and explain states it."""
+    inv = edit(dual_lan(lan()), "public1", address="10.0.0.2/24")
+    assert dnat_families(plan_inventory(inv.data())) == ["4"]
+    assert notes_of(inv) == ["IPv4 only: 'public1' has no IPv6 address on wg0, a tunnel the forward takes, so "
+                             "IPv6 clients of 'public1' get nothing (give every hop an IPv6 address to serve them, "
+                             "or set families: [ipv4] to say so)"]
+
+
+def test_families_ipv6_serves_ipv6_only_and_explain_says_ipv4_clients_get_nothing():
+    inv = dual_lan(lan(fwd(families=["ipv6"])))
+    plans = plan_inventory(inv.data())
+    assert dnat_families(plans) == ["6"]
+    assert plans["public1"]["sysctls"].get("net.ipv4.ip_forward") is None
+    assert notes_of(inv) == ["serves IPv6 only, as families says: IPv4 clients of 'public1' get nothing"]
