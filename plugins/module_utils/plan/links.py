@@ -148,3 +148,19 @@ def check_shared_interfaces(planner):
                                      "public servers %s share interface %s, but replies must leave by the "
                                      "interface they came in on: give each public server its own interface "
                                      "in wgpf_interfaces" % (" and ".join(shared), ifname))
+
+
+def check_direct_peers(planner):
+    """A direct peer's link to its public server comes from its forwards: without one it would have no
+    tunnel, and its [Peer] would leave the public server's config with nothing said."""
+    model = planner.model
+    served = {f.to for f in model.forwards}
+    for host in model.by_role("private"):
+        if host.intermediate or host.attachment != "wireguard" or host.state == "absent" or host.name in served:
+            continue
+        planner.problems.add(host_where(host.name), "wgpf_forwards", (
+            "no forward goes to this direct peer of a public server, so it would have no tunnel (a direct peer's "
+            "link comes from its forwards: its [Peer] would leave the public server's config). Give it a forward, "
+            "reach it through an intermediate (wgpf_intermediate), or take it out of wireguard_private%s" % (
+                "" if host.public_key else " (after a run with wgpf_state: absent, which removes what the "
+                "collection put on it)")))

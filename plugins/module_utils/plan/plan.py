@@ -25,7 +25,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.plan import 
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.draft import HostDraft
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.export import export_plan
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.links import (
-    Links, check_allowed_overlap, check_link_modes, check_shared_interfaces)
+    Links, check_allowed_overlap, check_direct_peers, check_link_modes, check_shared_interfaces)
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.uncontacted import check_plans
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import Job
 
@@ -63,6 +63,8 @@ class Planner:
     def run(self):
         self.declare_links()
         check_shared_interfaces(self)
+        check_direct_peers(self)
+        psk.check_unmanaged(self.model, self.decisions, self.problems)
         for fwd in self.model.forwards:
             self.place(fwd, self.decisions[fwd.name])
         check_link_modes(self)
@@ -195,13 +197,19 @@ def planned(inventory):
     return planner
 
 
-def plan_inventory(inventory):
-    """{host: plan dict} for every WireGuard host; raises PlanError listing every problem."""
+def checked(inventory):
+    """(Planner, {host: plan dict}) once every check of the plans passed; raises PlanError listing every problem.
+    explain runs the same checks as the roles: what explain passes, site.yml plans."""
     planner = planned(inventory)
     plans = {name: export_plan(draft) for name, draft in planner.drafts.items()}
-    check_plans(planner.model, plans, planner.problems)
+    check_plans(planner, plans)
     planner.problems.raise_if_any()
-    return psk.annotate(plans, planner.model.hosts)
+    return planner, psk.annotate(plans, planner.model.hosts)
+
+
+def plan_inventory(inventory):
+    """{host: plan dict} for every WireGuard host; raises PlanError listing every problem."""
+    return checked(inventory)[1]
 
 
 _CACHE = {}
@@ -235,7 +243,7 @@ def plan_cached(inventory):
 
 def explain_inventory(inventory):
     """[decision dict] per forward, with the path through the tree."""
-    planner = planned(inventory)
+    planner = checked(inventory)[0]
     return [planner.decisions[f.name].as_dict() for f in planner.model.forwards]
 
 
