@@ -25,7 +25,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.plan import 
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.draft import HostDraft
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.export import export_plan
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.links import (
-    Links, check_allowed_overlap, check_direct_peers, check_link_modes, check_shared_interfaces)
+    Links, check_allowed_overlap, check_direct_peers, check_link_modes, check_mtu, check_shared_interfaces)
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.uncontacted import check_plans
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import Job
 
@@ -69,6 +69,7 @@ class Planner:
             self.place(fwd, self.decisions[fwd.name])
         check_link_modes(self)
         check_allowed_overlap(self)
+        check_mtu(self)
         self.problems.raise_if_any()
 
     def declare_links(self):
@@ -118,7 +119,7 @@ class Planner:
             return
         job = Job(self, fwd, dec.technique, versions, inner_if, public_if)
         self.publish(job)
-        inner_if.use(dec.technique.link_mode, fwd.name)
+        inner_if.use(dec.technique.public_link_mode(private), fwd.name)
         dec.technique.public(job)
         if inter is None:
             dec.technique.direct_peer(job)

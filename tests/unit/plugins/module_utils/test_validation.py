@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from builders import seed_direct, seed_hub, seed_lan, seed_two_publics
+from builders import Inv, seed_direct, seed_hub, seed_lan, seed_two_publics
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import VOCABULARY
@@ -98,6 +98,34 @@ def dual_lan(inv):
     edit(inv, "inter1", lan_address=["172.31.0.1", "fd00:31::1"])
     if inv.hosts["private1"].get("wgpf_lan_address") == "172.31.0.3":
         edit(inv, "private1", lan_address=["172.31.0.3", "fd00:31::3"])
+    return inv
+
+
+KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+
+
+def peer(inventory_dir=None, ansible_inventory_sources=None, **private):
+    """private1 as a direct peer Ansible does not manage, its inventory where given."""
+    inv = direct(private=dict({"public_key": KEY}, **private))
+    if inventory_dir is not None:
+        inv.hosts["private1"].update(inventory_dir=inventory_dir, ansible_inventory_sources=ansible_inventory_sources)
+    return inv
+
+
+def unmanaged_pair(key1, key2):
+    inv = direct(fwd(), fwd(name="b", port=2001, to="private2"), private={"public_key": key1})
+    inv.host("private2", "private", address="10.0.0.4/24", public_key=key2)
+    return inv
+
+
+def container(ct=None, inter=None, name="ct1", **forward):
+    """A container (ct1) on inter1's bridge (172.17.0.2), and a forward to it."""
+    inv = Inv()
+    inv.host("public1", "public", address="10.0.0.2/24", endpoint="203.0.113.2:51822", wan_interface="eth0")
+    inv.host("inter1", "intermediate", address="10.0.0.1/24", **(inter or {}))
+    inv.host(name, "private", **dict({"intermediate": "inter1", "attachment": "container",
+                                      "lan_address": "172.17.0.2"}, **(ct or {})))
+    inv.forward(**dict({"name": "app", "public": "public1", "port": 2000, "to": name, "to_port": 8080}, **forward))
     return inv
 
 
@@ -404,6 +432,77 @@ CASES = [
      ["forward 'web': families: must be a non-empty list of distinct ipv4/ipv6"]),
     ("families-not-a-list", MODEL, lambda: lan(fwd(families={"ipv4": True})),
      ["forward 'web': families: must be a non-empty list of distinct ipv4/ipv6"]),
+    # ---- issue 16 item 3: the last round's variables, class by class
+    ("public-key-on-two-peers", MODEL, lambda: unmanaged_pair(KEY, KEY),
+     ["host 'private2': wgpf_public_key: is also the key of host 'private1': WireGuard would take both for one "
+      "peer and a forward would go nowhere; each peer needs its own key pair"]),
+    # The same 32 bytes spelled with other unused low bits of the last base64 character: one key.
+    ("public-key-on-two-peers-other-spelling", MODEL, lambda: unmanaged_pair(KEY, KEY[:42] + "h="),
+     ["host 'private2': wgpf_public_key: is also the key of host 'private1'"]),
+    ("peer-config-dir-inside-the-inventory-folder", MODEL,
+     lambda: peer(peer_config_dir="inventory/peers", inventory_dir="/srv/inventory",
+                  ansible_inventory_sources=["/srv/inventory"]),
+     ["host 'private1': wgpf_peer_config_dir: /srv/inventory/peers is inside the inventory /srv/inventory: the next "
+      "run would read the peer's file as inventory; choose a folder outside it (the default, wgpf-peers, is beside "
+      "it)"]),
+    ("peer-config-dir-reaching-the-inventory-with-dot-dot", MODEL,
+     lambda: peer(peer_config_dir="../srv/inventory/./x/..", inventory_dir="/srv/inventory/prod",
+                  ansible_inventory_sources=["/srv/inventory"]),
+     ["host 'private1': wgpf_peer_config_dir: /srv/inventory is inside the inventory /srv/inventory"]),
+    ("peer-config-dir-absolute-inside-an-inventory", MODEL,
+     lambda: peer(peer_config_dir="/etc/ansible/inv/peers", inventory_dir="/srv",
+                  ansible_inventory_sources=["/srv/hosts.yml", "/etc/ansible/inv/"]),
+     ["host 'private1': wgpf_peer_config_dir: /etc/ansible/inv/peers is inside the inventory /etc/ansible/inv"]),
+    ("peer-config-dir-home", MODEL, lambda: peer(peer_config_dir="~/peers"),
+     ["host 'private1': wgpf_peer_config_dir: '~/peers' starts with ~, which a shell expands but the collection "
+      "does not: give an absolute path, or one relative to the folder of the inventory"]),
+    ("container-outside-the-stated-lan-prefix", MODEL,
+     lambda: container(inter={"lan_interface": "eth1", "lan_address": "192.168.1.1/24"}),
+     ["host 'ct1': wgpf_lan_address: 172.17.0.2 is outside 192.168.1.0/24, the LAN of 'inter1' on eth1 (the prefix "
+      "of its wgpf_lan_address): it is not on that LAN side, which the intermediate routes to and strict SAV "
+      "guards"]),
+    ("container-bridge-beside-the-intermediate-s-lan-interface", MODEL,
+     lambda: container(ct={"lan_interface": "docker0"}, inter={"lan_interface": "eth1"}),
+     ["host 'ct1': wgpf_lan_interface: names the bridge docker0, but 'inter1' reaches its LAN servers and "
+      "containers through eth1: an intermediate has one LAN side; put them all on it (or set wgpf_lan_interface "
+      "on 'inter1' to docker0)"]),
+    ("containers-on-two-bridges", MODEL,
+     lambda: tweak(container(ct={"lan_interface": "br-a"}), lambda inv: (
+         inv.host("ct2", "private", intermediate="inter1", attachment="container", lan_address="172.18.0.2",
+                  lan_interface="br-b"),
+         inv.forward(name="b", public="public1", port=2001, to="ct2", to_port=8080))),
+     ["host 'ct2': wgpf_lan_interface: names the bridge br-b, but 'inter1' reaches its LAN servers and containers "
+      "through br-a"]),
+    ("lan-server-outside-the-intermediate-s-lan", MODEL,
+     lambda: edit(edit(lan(), "inter1", lan_address="172.31.0.1/24"), "private1", lan_address="172.31.5.3"),
+     ["host 'private1': wgpf_lan_address: 172.31.5.3 is outside 172.31.0.0/24, the LAN of 'inter1' on eth0"]),
+    ("lan-server-outside-the-intermediate-s-lan-from-facts", MODEL,
+     lambda: edit(edit(lan(), "private1", lan_address="10.9.0.3"), "inter1", ansible_facts={
+         "interfaces": ["eth0"], "eth0": {"ipv4": {"address": "172.31.0.1", "netmask": "255.255.255.0"}}}),
+     ["host 'private1': wgpf_lan_address: 10.9.0.3 is outside 172.31.0.0/24, the LAN of 'inter1' on eth0 (its "
+      "facts)"]),
+    ("mtu-below-1280-with-ipv6-in-allowed-ips", PLAN,
+     lambda: edit(edit(direct(), "private1", mtu=1200), "public1", address=["10.0.0.2/24", "fd00::2/64"]),
+     ["host 'private1': wgpf_mtu: 1200 is below 1280, IPv6's minimum, but wg0 carries IPv6 (AllowedIPs "
+      "fd00::2/128 of peer 'public1'): wg-quick could not route it and the tunnel would not come up; set 1280 or "
+      "more"]),
+    ("mtu-below-1280-on-a-spoke-with-ipv6-in-allowed-ips", PLAN,
+     lambda: edit(edit(hub(), "private1", mtu=1000), "public1", address=["10.0.0.2/24", "fd00::2/64"]),
+     ["host 'private1': wgpf_mtu: 1000 is below 1280, IPv6's minimum, but wg0 carries IPv6 (AllowedIPs fd00::2/128 "
+      "of peer 'inter1')"]),
+    ("mtu-of-one-interface-below-1280-with-ipv6-in-allowed-ips", PLAN,
+     lambda: tweak(seed_two_publics(), lambda inv: (
+         inv.hosts["inter1"]["wgpf_interfaces"][1].update(mtu=1200),
+         inv.hosts["public1"].update(wgpf_address=["10.100.100.2/24", "fd00:100::2/64"]))),
+     ["host 'inter1': wgpf_interfaces[1].mtu: 1200 is below 1280, IPv6's minimum, but wg1 carries IPv6"]),
+    ("local-routes-on-a-container", MODEL,
+     lambda: container(ct={"local_routes": [{"to": "192.168.99.0/24", "via": "172.17.0.1"}]}),
+     ["host 'ct1': wgpf_local_routes: a container is never contacted, so the collection puts no routes on it: add "
+      "them on the host itself (its network settings)"]),
+    ("local-routes-on-an-unmanaged-peer", MODEL,
+     lambda: peer(local_routes=[{"to": "192.168.99.0/24", "via": "192.168.1.1"}]),
+     ["host 'private1': wgpf_local_routes: a peer Ansible does not manage is never contacted, so the collection "
+      "puts no routes on it: add them on the host itself (its network settings, or its wg-quick file's PostUp)"]),
     # ---- tunnel addresses and AllowedIPs
     ("duplicate-tunnel-address", MODEL, lambda: edit(lan(), "inter1", address="10.0.0.2/24"),
      ["wgpf_address: tunnel address 10.0.0.2 is also used by"]),
@@ -606,6 +705,15 @@ VALID = [
     ("wireguard-interface-up-in-facts", lambda: edit(lan(), "public1", ansible_facts={
         "interfaces": ["lo", "eth0", "wg0"], "wg0": {"type": "tunnel"}, "eth0": {"type": "ether"}})),
     ("endpoint-dns-name", lambda: edit(lan(), "public1", endpoint="vpn-1.example.com:51822")),
+    # issue 16 item 3: a container whose private server asks for internet_via_public (default_route): its
+    # gateway is its host, so nothing lands on it, and the intermediate takes the full tunnel as Q3 says.
+    ("container-internet-via-public", lambda: container(
+        ct={"internet_via_public": True}, inter={"lan_interface": "docker0", "lan_address": "172.17.0.1/16"},
+        name="private1")),
+    ("container-on-the-bridge-it-names", lambda: container(
+        ct={"lan_interface": "docker0"}, inter={"lan_address": "172.17.0.1/16"}, name="private1")),
+    ("peer-config-dir-beside-an-inventory-folder", lambda: peer(
+        peer_config_dir="../inventory-peers", inventory_dir="/srv/inventory", ansible_inventory_sources=["/srv/inventory"])),
     # default_route on a direct peer: its default route (the LAN interface inferred from facts) is the tunnel.
     ("direct-peer-default-route-via-its-tunnel", lambda: edit(direct(), "private1", internet_via_public=True,
                                                               ansible_facts={"default_ipv4": {"interface": "wg0"}})),
