@@ -57,6 +57,7 @@ def serve(fwd, hosts, problems):
         for v in fwd.families:
             if why[v]:
                 problems.add(where, "families", "%s: %s" % (NAMES[v].lower(), why[v]))
+        _agree(where, fwd, problems)
         left = [NAMES[v] for v in (4, 6) if v not in fwd.families]
         notes = ["serves %s only, as families says: %s clients of '%s' get nothing" % (
             NAMES[fwd.families[0]], left[0], fwd.public)] if left else []
@@ -74,3 +75,19 @@ def serve(fwd, hosts, problems):
         notes.append("IPv4 only: %s, so IPv6 clients of '%s' get nothing (give every hop an IPv6 address to "
                      "serve them, or set families: [ipv4] to say so)" % (why[6], fwd.public))
     return [v for v in (4, 6) if not why[v]], notes
+
+
+def _agree(where, fwd, problems):
+    """With sources, only they may connect: the families stated and the sources' families must be the same (an
+    IPv6 DNAT with no IPv6 source would be open to every IPv6 client)."""
+    if not fwd.sources:
+        return
+    given = {s.version for s in fwd.sources}
+    for v in fwd.families:
+        if v not in given:
+            problems.add(where, "families", "%s is listed, but no network of sources is %s: only the sources may "
+                         "connect, so add %s ones or leave %s out" % (NAMES[v].lower(), NAMES[v], NAMES[v],
+                                                                      NAMES[v].lower()))
+    for src in fwd.sources:
+        if src.version not in fwd.families:
+            problems.add(where, "sources", "%s is %s, which families leaves out" % (src, NAMES[src.version]))

@@ -424,6 +424,14 @@ CASES = [
      lambda: edit(dual_lan(lan(fwd(families=["ipv6"]))), "inter1", lan_address="172.31.0.1"),
      ["forward 'web': families: ipv6: 'inter1' has no IPv6 LAN address (wgpf_lan_address), through which "
       "'private1' is reached"]),
+    # With sources, only they may connect: an IPv6 DNAT without an IPv6 source would be open to everyone.
+    ("families-ipv6-without-ipv6-sources", PLAN,
+     lambda: dual(direct(fwd(families=["ipv4", "ipv6"], sources=["198.51.100.0/24"]))),
+     ["forward 'web': families: ipv6 is listed, but no network of sources is IPv6: only the sources may connect, "
+      "so add IPv6 ones or leave ipv6 out"]),
+    ("sources-of-a-family-families-leaves-out", PLAN,
+     lambda: dual(direct(fwd(families=["ipv4"], sources=["198.51.100.0/24", "2001:db8::/32"]))),
+     ["forward 'web': sources: 2001:db8::/32 is IPv6, which families leaves out"]),
     ("families-unknown", MODEL, lambda: lan(fwd(families=["ip6"])),
      ["forward 'web': families: must be a non-empty list of distinct ipv4/ipv6, got ['ip6']"]),
     ("families-empty", MODEL, lambda: lan(fwd(families=[])),
@@ -702,6 +710,7 @@ VALID = [
     ("families-ipv4-only-stated-beside-ipv6", lambda: dual(direct(fwd(families=["ipv4"])))),
     ("sources-ipv6-only-to-a-dual-stack-peer", lambda: dual(direct(fwd(sources=["2001:db8:99::/48"])))),
     ("families-both-on-a-dual-stack-lan", lambda: dual_lan(lan(fwd(families=["ipv4", "ipv6"])))),
+    ("families-and-sources-agree", lambda: dual(direct(fwd(families=["ipv6"], sources=["2001:db8::/32"])))),
     ("wireguard-interface-up-in-facts", lambda: edit(lan(), "public1", ansible_facts={
         "interfaces": ["lo", "eth0", "wg0"], "wg0": {"type": "tunnel"}, "eth0": {"type": "ether"}})),
     ("endpoint-dns-name", lambda: edit(lan(), "public1", endpoint="vpn-1.example.com:51822")),
