@@ -16,8 +16,7 @@ import hashlib
 import json
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
-from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import (
-    Problems, forward_where, host_where)
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import Problems, host_where
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide.decide import decide_all, publics_by_intermediate
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import VOCABULARY
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.model import Model, build_model

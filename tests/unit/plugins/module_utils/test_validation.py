@@ -940,8 +940,8 @@ def test_merged_sources_render_one_dnat_row_per_network():
 def test_wireguard_s_own_listen_port_is_reported_once_as_such():
     """wireguard-go holds the WireGuard listen port: the forward is refused for taking that port, not
     also as another service's (the collection's own socket does not clash with itself)."""
-    inv = lan(fwd(port=51822, protocols=["udp"]), public=own(listen("udp", "0.0.0.0", 51822, "wireguard-go"),
-                                                            listen("udp", "::", 51822, "wireguard-go")))
+    wireguard_go = own(listen("udp", "0.0.0.0", 51822, "wireguard-go"), listen("udp", "::", 51822, "wireguard-go"))
+    inv = lan(fwd(port=51822, protocols=["udp"]), public=wireguard_go)
     with pytest.raises(PlanError) as err:
         build_model(inv.data())
     assert err.value.problems == ["forward 'web': port: 51822/udp on public1 takes 51822, its WireGuard listen port"]
