@@ -62,15 +62,12 @@ def annotate(plans, hosts):
 
 def unmanaged_links(model):
     """{unmanaged peer: [hosts it has a WireGuard link with]}: its hub, or the public servers of its forwards."""
-    out = {}
-    for host in model.hosts.values():
-        if host.public_key is None:
-            continue
-        if host.intermediate:
-            out[host.name] = [host.intermediate]
-        else:
-            out[host.name] = sorted({f.public for f in model.forwards if f.to == host.name and f.public})
-    return out
+    publics = {}
+    for fwd in model.forwards:
+        if fwd.public:
+            publics.setdefault(fwd.to, set()).add(fwd.public)
+    return {host.name: [host.intermediate] if host.intermediate else sorted(publics.get(host.name, ()))
+            for host in model.hosts.values() if host.public_key is not None}
 
 
 def check_unmanaged(model, decisions, problems):
@@ -90,6 +87,6 @@ def check_unmanaged(model, decisions, problems):
                 continue
             note = ("no preshared key on the link between '%s' and '%s', though '%s' asks for one: '%s' is a peer "
                     "Ansible does not manage and sets wgpf_preshared_key: false" % (name, other.name, other.name, name))
-            for dec in decisions.values():
+            for dec in decisions.values():  # only for a peer that opted out: rare, and one pass each
                 if dec.forward.to == name and note not in dec.notes:
                     dec.notes.append(note)
