@@ -22,6 +22,11 @@ description:
     directory C(0700), both owned by root), derived with C(wg pubkey) on its standard input; the roles run
     M(wgforward.portforward.wireguard_key) only for the other interfaces.
   - Lists the preshared key files there that hold a valid key, by path (never their keys).
+  - Learns which TCP and UDP ports the host's processes listen on (with C(ss -Hlntup), else from C(/proc/net)),
+    with the address or interface each is bound to and the names of the processes, and the host's ephemeral
+    port range (C(net.ipv4.ip_local_port_range)), returned as the fact C(wgpf_ports). The planner refuses a
+    forward whose public port a service of the public server holds, and reserved ports that would leave it too
+    few ephemeral ports.
   - Changes nothing on the host. The private keys are never returned.
 author:
   - wgforward.portforward maintainers (@wgforward)
@@ -86,7 +91,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.facts import ansible_collector, default_collectors
 from ansible.module_utils.facts.namespace import PrefixFactNamespace
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply import host_state
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import host_state, listening
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 
 
@@ -109,6 +114,17 @@ def run_module(module, key_dir=layout.KEY_DIR):
         return module.run_command(argv)[1]
 
     wg = module.get_bin_path("wg")
+    ss = module.get_bin_path("ss")
+
+    def run_ss(args):
+        if not ss:
+            return None
+        rc, out, dummy = module.run_command([ss] + args)
+        return out if rc == 0 else None
+
+    # Beside the gathered facts, so the planner finds it (also for hosts read by delegation) as
+    # ansible_facts.wgpf_ports; the ansible_ prefix keeps it out of the wgpf_ variables.
+    facts["ansible_wgpf_ports"] = listening.wgpf_ports(run_ss)
 
     def pubkey(private):
         module.no_log_values.add(private)

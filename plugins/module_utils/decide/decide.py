@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import forward_where
-from ansible_collections.wgforward.portforward.plugins.module_utils.decide import peer_file
+from ansible_collections.wgforward.portforward.plugins.module_utils.decide import families, peer_file
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import QUESTIONS, walk
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import Technique
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.registry import (
@@ -26,6 +26,7 @@ class Decision:
     forced: bool
     escalated: bool
     notes: List[str]
+    versions: List[int] = field(default_factory=list)  # the address families it serves (families.py)
     cached_dict: Optional[dict] = field(default=None, repr=False, compare=False)
 
     def as_dict(self):
@@ -64,9 +65,11 @@ def publics_by_intermediate(model):
     return {k: sorted(v) for k, v in found.items()}
 
 
-def decide(fwd, private, publics, problems):
+def decide(fwd, hosts, publics, problems):
     """The Decision for one forward; ``publics`` lists the public servers its intermediate carries when
     there are several (else None)."""
+    private = hosts[fwd.to]
+    versions, family_notes = families.serve(fwd, hosts, problems)
     tree_name, steps = walk(*answers_for(fwd, private))
     technique = get(tree_name)
     forced = fwd.technique != "auto"
@@ -96,11 +99,12 @@ def decide(fwd, private, publics, problems):
             escalated = True
         technique = SHARED_INTERMEDIATE
     notes.extend(technique.notes(fwd, private))
-    return Decision(fwd, technique, tree_name, steps, forced, escalated, notes)
+    notes.extend(family_notes)
+    return Decision(fwd, technique, tree_name, steps, forced, escalated, notes, versions)
 
 
 def decide_all(model, problems):
     """{forward name: Decision} for every forward."""
     multi = {k: v for k, v in publics_by_intermediate(model).items() if len(v) > 1}
-    return {fwd.name: decide(fwd, model.hosts[fwd.to], multi.get(model.hosts[fwd.to].intermediate), problems)
+    return {fwd.name: decide(fwd, model.hosts, multi.get(model.hosts[fwd.to].intermediate), problems)
             for fwd in model.forwards}

@@ -44,6 +44,11 @@ def forced_problem(technique, private):
 
 
 def substitute_note(tree_name, technique, private, public):
-    return ("%s instead of %s: '%s' is a WireGuard peer Ansible does not manage (wgpf_public_key) and %s; the "
-            "full tunnel (AllowedIPs = 0.0.0.0/0, ::/0 towards %s) carries its replies and all its other "
-            "traffic through %s" % (technique.name, tree_name, private.name, what_it_can(private), public, public))
+    head = ("%s instead of %s: '%s' is a WireGuard peer Ansible does not manage (wgpf_public_key) and %s; "
+            % (technique.name, tree_name, private.name, what_it_can(private)))
+    if private.intermediate and private.attachment == "wireguard" and not private.answers["internet_via_public"]:
+        return head + ("its full tunnel (AllowedIPs = 0.0.0.0/0 towards its hub '%s') carries its replies and all "
+                       "its other traffic to the hub, which sends what comes from it, and only that, through %s "
+                       "(the hub keeps its own Internet access)" % (private.intermediate, public))
+    return head + ("the full tunnel (AllowedIPs = 0.0.0.0/0, ::/0 towards %s) carries its replies and all its other "
+                   "traffic through %s" % (public, public))

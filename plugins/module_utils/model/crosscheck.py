@@ -51,6 +51,32 @@ def check_intermediate_references(host_fields, problems):
                          "too, or reach it another way" % fields["intermediate"])
 
 
+def check_lan_side(fields, inter, problems):
+    """An intermediate has one LAN side: its LAN servers and containers are on it, inside its networks.
+
+    Strict SAV guards that interface with those networks, and the techniques route and masquerade there: a
+    target elsewhere would be dropped, or the bridge it is on left unguarded.
+    """
+    if inter is None or inter["lan_interface"] is None:
+        return
+    where = host_where(fields["name"])
+    bridge = fields.get("bridge")
+    if bridge is not None and bridge != inter["lan_interface"]:
+        problems.add(where, "wgpf_lan_interface", "names the bridge %s, but '%s' reaches its LAN servers and "
+                     "containers through %s: an intermediate has one LAN side; put them all on it (or set "
+                     "wgpf_lan_interface on '%s' to %s)" % (bridge, inter["name"], inter["lan_interface"],
+                                                            inter["name"], bridge))
+        return
+    for ip in fields["lan_addresses"]:
+        nets = [net for net in inter["lan_networks"] if net.version == ip.version]
+        if nets and not any(ip in net for net in nets):
+            problems.add(where, "wgpf_lan_address", "%s is outside %s, the LAN of '%s' on %s (%s): it is not on "
+                         "that LAN side, which the intermediate routes to and strict SAV guards" % (
+                             ip, ", ".join(str(n) for n in nets), inter["name"], inter["lan_interface"],
+                             "the prefix of its wgpf_lan_address" if "/" in str(inter["vars"].get("wgpf_lan_address"))
+                             else "its facts"))
+
+
 TUNNEL, LAN = "tunnel address", "LAN address"
 
 

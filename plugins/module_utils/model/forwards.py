@@ -9,12 +9,13 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.core import 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import grammar as G
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.origins import DEFAULT, SET
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import forward_where
+from ansible_collections.wgforward.portforward.plugins.module_utils.model import own_ports
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.records import Forward
 
 # The model's own keys; the tree's answers a forward gives come from the Vocabulary (model/vocabulary.py).
-MODEL_FORWARD_KEYS = ("name", "public", "port", "protocols", "to", "to_port", "sources", "technique")
+MODEL_FORWARD_KEYS = ("name", "public", "port", "protocols", "to", "to_port", "sources", "families", "technique")
+FAMILIES = {"ipv4": 4, "ipv6": 6}
 PROTOCOLS = ("tcp", "udp")
-SSH_PORT = 22
 
 
 def parse_forwards(raw, vocabulary, problems):
@@ -45,6 +46,7 @@ def parse_forward(index, item, seen, vocabulary, problems):
     return Forward(name=name, index=index, public=_host_ref(where, item, "public", problems),
                    to=_host_ref(where, item, "to", problems), port=port, to_port=to_port,
                    protocols=_protocols(where, item, problems), sources=_sources(where, item.get("sources"), problems),
+                   families=_families(where, item.get("families"), problems),
                    technique=_technique(where, item, vocabulary.techniques, problems), answers=answers,
                    origins=origins)
 
@@ -109,6 +111,18 @@ def _protocols(where, item, problems):
     return tuple(protocols)
 
 
+def _families(where, value, problems):
+    """The address families a forward states it serves, as (4,), (6,) or (4, 6); None when not stated."""
+    if value is None:
+        return None
+    names = [value] if isinstance(value, str) else value
+    if (not isinstance(names, list) or not names or len(set(map(str, names))) != len(names)
+            or any(not isinstance(n, str) or n not in FAMILIES for n in names)):
+        problems.add(where, "families", "must be a non-empty list of distinct ipv4/ipv6, got %r" % (value,))
+        return None
+    return tuple(sorted(FAMILIES[n] for n in names))
+
+
 def _flag(where, item, key, default, origins, problems):
     value = item.get(key)
     origins[key] = DEFAULT if value is None else SET
@@ -162,27 +176,18 @@ def _overlaps(group, span_of):
 
 
 def check_port_clashes(forwards, hosts, problems):
-    """Two forwards on one public port and protocol; forwards on WireGuard's or SSH's port."""
-    by_key = {}
+    """Two forwards on one public port and protocol; forwards on the public server's own ports (own_ports.py)."""
+    by_key, by_public = {}, {}
     for fwd in forwards:
         if fwd.port is not None and fwd.public is not None:
+            by_public.setdefault(fwd.public, []).append(fwd)
             for proto in fwd.protocols:
                 by_key.setdefault((fwd.public, proto), []).append(fwd)
     for (public, proto), group in by_key.items():
         for cur, reach in _overlaps(group, lambda f: f.port):
             problems.add(forward_where(cur.name), "port", "%s/%s on %s is already forwarded by '%s' (%s)"
                          % (G.port_text(cur.port), proto, public, reach.name, G.port_text(reach.port)))
+    for public, group in by_public.items():
         host = hosts.get(public)
         if host is not None and host.role == "public":
-            _check_reserved(host, proto, group, problems)
-
-
-def _check_reserved(host, proto, group, problems):
-    reserved = [(s.listen_port, "its WireGuard listen port") for s in host.wg] if proto == "udp" else []
-    if proto == "tcp":
-        reserved.append((SSH_PORT, "SSH"))
-    for fwd in group:
-        for port, what in reserved:
-            if fwd.port[0] <= port <= fwd.port[1]:
-                problems.add(forward_where(fwd.name), "port", "%s/%s on %s takes %d, %s"
-                             % (G.port_text(fwd.port), proto, host.name, port, what))
+            own_ports.check_forwards(host, group, problems)

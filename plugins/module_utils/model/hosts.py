@@ -17,7 +17,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.model import
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.knobs import (
     KNOB_DEFAULTS, METRICS_PATH, parse_knobs)
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmanaged import (
-    CONTAINER, UNMANAGED_KEYS, check_container, contacted, parse_unmanaged)
+    CONTAINER, UNMANAGED_KEYS, check_container, check_never_contacted, contacted, parse_unmanaged)
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.wg_interfaces import addresses, ifname, wg_specs
 
 # The model's own variables; the tree's answers a host gives come from the Vocabulary (model/vocabulary.py).
@@ -195,6 +195,7 @@ def check_required(host, problems):
         if host.wan_interface is None and "wgpf_wan_interface" in unset:
             problems.add(where, "wgpf_wan_interface", "not set and no default IPv4 route in the facts to infer it")
     check_container(host, problems)
+    check_never_contacted(host, problems)
     if host.role == "private" and host.attachment != "wireguard":
         if not host.lan_addresses and "wgpf_lan_address" in unset and host.contacted:
             problems.add(where, "wgpf_lan_address", "not set and no default route in the facts to infer it: "

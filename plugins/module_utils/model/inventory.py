@@ -14,8 +14,10 @@ GROUPS = tuple("wireguard_%s" % role for role in ROLES)
 ROLE_OF_GROUP = dict(zip(GROUPS, ROLES))
 
 FACT_VARS = ("ansible_default_ipv4", "ansible_default_ipv6", "ansible_interfaces")
-# Also read: the facts as one dict, and where the inventory is (unmanaged peers' files go beside it).
-PLANNER_VARS = ("ansible_facts", "inventory_dir", "ansible_inventory_sources")
+# Also read: the facts as one dict, where the inventory is (unmanaged peers' files go beside it), and
+# how Ansible reaches the host (no forward may take that port of a public server: own_ports.py).
+PLANNER_VARS = ("ansible_facts", "inventory_dir", "ansible_inventory_sources", "ansible_port", "ansible_ssh_port",
+                "ansible_connection")
 
 
 def plain(value):

@@ -21,7 +21,8 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.model.forwar
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.hosts import check_required, parse_host
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import GROUPS, ROLE_OF_GROUP
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.records import Host, Model
-from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmanaged import CONTAINER, check_bridge
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmanaged import (
+    CONTAINER, check_bridge, check_keys)
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.wg_interfaces import check_links
 
 
@@ -47,6 +48,7 @@ def build_model(inventory, vocabulary, problems=None):
     for host in hosts.values():
         check_required(host, problems)
     check_links(hosts, problems)
+    check_keys(hosts, problems)
     X.check_shared_addresses(hosts, problems)
     X.check_sources(forwards, hosts, problems)
     check_port_clashes(forwards, hosts, problems)
@@ -82,6 +84,7 @@ def _infer_across_hosts(host_fields, problems):
             F.infer_gateway(fields, host_fields.get(fields["intermediate"]))
             if fields["attachment"] == CONTAINER:
                 check_bridge(fields["name"], fields, host_fields.get(fields["intermediate"]), problems)
+            X.check_lan_side(fields, host_fields.get(fields["intermediate"]), problems)
     for fields in host_fields.values():
         if fields["gateway_is_intermediate"] is None:
             fields["gateway_is_intermediate"], fields["gateway_origin"] = False, DEFAULT

@@ -24,6 +24,7 @@ class Forward:
     to_port: object  # (lo, hi), or None when invalid
     protocols: tuple
     sources: list
+    families: object  # the address families it serves as stated (families: (4,), (6,) or (4, 6)), or None
     technique: str
     answers: dict  # the tree's answers a forward gives (model/vocabulary.py): key -> true or false
     origins: dict  # answer key (and "sources") -> core/origins.py's SET or DEFAULT
@@ -95,6 +96,13 @@ class Host:
             if ip.version == version:
                 return ip
         return None
+
+    def forward_address(self, version):
+        """The address a public server forwards to (None if none): a WireGuard peer's tunnel address, else
+        its LAN address."""
+        if self.attachment == "wireguard":
+            return next((net.ip for net in self.wg[0].addresses if net.version == version), None) if self.wg else None
+        return self.lan_address(version)
 
 
 class Model:

@@ -15,6 +15,7 @@ plan/uncontacted.py checks what the planner put on them.
 
 from __future__ import annotations
 
+import base64
 import posixpath
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import grammar as G
@@ -78,7 +79,20 @@ def _config_dir(where, hv, problems):
     if not isinstance(value, str) or not value.strip() or "\n" in value or "\0" in value:
         problems.add(where, "wgpf_peer_config_dir", "must be a folder on the controller, got %s" % G.quote(value))
         return None
-    return posixpath.normpath(posixpath.join(base, value))
+    if value.startswith("~"):
+        problems.add(where, "wgpf_peer_config_dir", "%s starts with ~, which a shell expands but the collection "
+                     "does not: give an absolute path, or one relative to the folder of the inventory" % G.quote(value))
+        return None
+    path = posixpath.normpath(posixpath.join(base, value))
+    sources = hv.get("ansible_inventory_sources")
+    for source in sources if isinstance(sources, list) else []:
+        source = posixpath.normpath(str(source))
+        if path == source or path.startswith(source.rstrip("/") + "/"):
+            problems.add(where, "wgpf_peer_config_dir", "%s is inside the inventory %s: the next run would read the "
+                         "peer's file as inventory; choose a folder outside it (the default, %s, is beside it)"
+                         % (path, source, DEFAULT_CONFIG_DIR))
+            return None
+    return path
 
 
 def inventory_base(inventory_dir, sources):
@@ -90,6 +104,31 @@ def inventory_base(inventory_dir, sources):
         if base == source or base.startswith(source.rstrip("/") + "/"):
             return posixpath.dirname(source) or "."
     return base
+
+
+def check_keys(hosts, problems):
+    """One public key, one peer: WireGuard takes two peers with one key for one (compared as the 32 bytes, so
+    two spellings of a key are one key too)."""
+    owners = {}
+    for host in hosts.values():
+        if host.public_key is None:
+            continue
+        raw = base64.b64decode(host.public_key)
+        if raw in owners:
+            problems.add(host_where(host.name), "wgpf_public_key", "is also the key of host '%s': WireGuard would "
+                         "take both for one peer and a forward would go nowhere; each peer needs its own key pair"
+                         % owners[raw])
+        else:
+            owners[raw] = host.name
+
+
+def check_never_contacted(host, problems):
+    """What a host the run never contacts cannot be given: routes of its own (wgpf_local_routes)."""
+    if not host.contacted and host.local_routes:
+        problems.add(host_where(host.name), "wgpf_local_routes", "%s is never contacted, so the collection puts no "
+                     "routes on it: add them on the host itself (its network settings%s)" % (
+                         "a container" if host.attachment == CONTAINER else "a peer Ansible does not manage",
+                         "" if host.attachment == CONTAINER else ", or its wg-quick file's PostUp"))
 
 
 def check_container(host, problems):

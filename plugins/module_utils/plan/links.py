@@ -148,3 +148,48 @@ def check_shared_interfaces(planner):
                                      "public servers %s share interface %s, but replies must leave by the "
                                      "interface they came in on: give each public server its own interface "
                                      "in wgpf_interfaces" % (" and ".join(shared), ifname))
+
+
+def check_direct_peers(planner):
+    """A direct peer's link to its public server comes from its forwards: without one it would have no
+    tunnel, and its [Peer] would leave the public server's config with nothing said."""
+    model = planner.model
+    served = {f.to for f in model.forwards}
+    for host in model.by_role("private"):
+        if host.intermediate or host.attachment != "wireguard" or host.state == "absent" or host.name in served:
+            continue
+        planner.problems.add(host_where(host.name), "wgpf_forwards", (
+            "no forward goes to this direct peer of a public server, so it would have no tunnel (a direct peer's "
+            "link comes from its forwards: its [Peer] would leave the public server's config). Give it a forward, "
+            "reach it through an intermediate (wgpf_intermediate), or take it out of wireguard_private%s" % (
+                "" if host.public_key else " (after a run with wgpf_state: absent, which removes what the "
+                "collection put on it)")))
+
+
+IPV6_MIN_MTU = 1280  # RFC 8200: the kernel turns IPv6 off on a link below it
+
+
+def check_mtu(planner):
+    """An interface that carries IPv6 (an IPv6 address, or an IPv6 network in a peer's AllowedIPs, which
+    wg-quick routes to it) needs an MTU of 1280 or more: below, wg-quick fails to add the IPv6 route and the
+    tunnel never comes up."""
+    for name, draft in planner.drafts.items():
+        for iface in draft.ifaces.values():
+            mtu = iface.spec.mtu
+            if mtu is None or mtu >= IPV6_MIN_MTU or any(n.version == 6 for n in iface.spec.addresses):
+                continue  # an IPv6 address makes the model ask for 1280 already
+            carried = [(peer.host, net) for peer in iface.peers.values() for net in peer.allowed if net.version == 6]
+            if carried:
+                planner.problems.add(host_where(name), _mtu_field(draft.host, iface.spec), (
+                    "%d is below 1280, IPv6's minimum, but %s carries IPv6 (AllowedIPs %s of peer '%s'): wg-quick "
+                    "could not route it and the tunnel would not come up; set 1280 or more" % (
+                        mtu, iface.name, carried[0][1], carried[0][0])))
+
+
+def _mtu_field(host, spec):
+    explicit = host.vars.get("wgpf_interfaces")
+    if isinstance(explicit, list) and spec in host.wg:
+        index = host.wg.index(spec)
+        if index < len(explicit) and isinstance(explicit[index], dict) and explicit[index].get("mtu") is not None:
+            return "wgpf_interfaces[%d].mtu" % index
+    return "wgpf_mtu"

@@ -16,8 +16,7 @@ import hashlib
 import json
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
-from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import (
-    Problems, forward_where, host_where)
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import Problems, host_where
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide.decide import decide_all, publics_by_intermediate
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import VOCABULARY
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.model import Model, build_model
@@ -25,7 +24,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.plan import 
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.draft import HostDraft
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.export import export_plan
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.links import (
-    Links, check_allowed_overlap, check_link_modes, check_shared_interfaces)
+    Links, check_allowed_overlap, check_direct_peers, check_link_modes, check_mtu, check_shared_interfaces)
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.uncontacted import check_plans
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import Job
 
@@ -49,11 +48,7 @@ class Planner:
         """The address the public server forwards to, or None."""
         key = (private.name, version)
         if key not in self._targets:
-            if private.attachment == "wireguard":
-                found = next((net.ip for net in private.wg[0].addresses if net.version == version), None)
-            else:
-                found = private.lan_address(version)
-            self._targets[key] = found
+            self._targets[key] = private.forward_address(version)
         return self._targets[key]
 
     def target_text(self, private, version):
@@ -67,10 +62,13 @@ class Planner:
     def run(self):
         self.declare_links()
         check_shared_interfaces(self)
+        check_direct_peers(self)
+        psk.check_unmanaged(self.model, self.decisions, self.problems)
         for fwd in self.model.forwards:
             self.place(fwd, self.decisions[fwd.name])
         check_link_modes(self)
         check_allowed_overlap(self)
+        check_mtu(self)
         self.problems.raise_if_any()
 
     def declare_links(self):
@@ -110,12 +108,8 @@ class Planner:
         hosts = self.model.hosts
         public, private = hosts[fwd.public], hosts[fwd.to]
         inter = hosts[private.intermediate] if private.intermediate else None
-        versions = [v for v in (4, 6) if self.target(private, v) is not None]
-        if fwd.sources:
-            versions = [v for v in versions if any(s.version == v for s in fwd.sources)]
+        versions = dec.versions  # decide/families.py: a family it cannot serve is a problem already
         if not versions:
-            self.problems.add(forward_where(fwd.name), "to", "'%s' has no address to forward to%s" % (
-                private.name, " in the address family of sources" if fwd.sources else ""))
             return
         for host in filter(None, (public, private, inter)):
             self.draft(host.name).forwards[fwd.name] = dec
@@ -124,7 +118,7 @@ class Planner:
             return
         job = Job(self, fwd, dec.technique, versions, inner_if, public_if)
         self.publish(job)
-        inner_if.use(dec.technique.link_mode, fwd.name)
+        inner_if.use(dec.technique.public_link_mode(private), fwd.name)
         dec.technique.public(job)
         if inter is None:
             dec.technique.direct_peer(job)
@@ -203,13 +197,19 @@ def planned(inventory):
     return planner
 
 
-def plan_inventory(inventory):
-    """{host: plan dict} for every WireGuard host; raises PlanError listing every problem."""
+def checked(inventory):
+    """(Planner, {host: plan dict}) once every check of the plans passed; raises PlanError listing every problem.
+    explain runs the same checks as the roles: what explain passes, site.yml plans."""
     planner = planned(inventory)
     plans = {name: export_plan(draft) for name, draft in planner.drafts.items()}
-    check_plans(planner.model, plans, planner.problems)
+    check_plans(planner, plans)
     planner.problems.raise_if_any()
-    return psk.annotate(plans, planner.model.hosts)
+    return planner, psk.annotate(plans, planner.model.hosts)
+
+
+def plan_inventory(inventory):
+    """{host: plan dict} for every WireGuard host; raises PlanError listing every problem."""
+    return checked(inventory)[1]
 
 
 _CACHE = {}
@@ -243,7 +243,7 @@ def plan_cached(inventory):
 
 def explain_inventory(inventory):
     """[decision dict] per forward, with the path through the tree."""
-    planner = planned(inventory)
+    planner = checked(inventory)[0]
     return [planner.decisions[f.name].as_dict() for f in planner.model.forwards]
 
 

@@ -12,11 +12,17 @@ on the host (apply/preshared.py), so ``wg-quick up`` and ``wg syncconf`` read
 it from the config and nothing on the controller ever renders it. Deleting the
 file on the generating end rotates the key at the next run. The roles' steps
 that carry the keys are plugin_utils/preshared_keys.py.
+
+A peer Ansible does not manage never receives a key: a link to it that asks
+for one is refused (issue 16 item 2), unless that peer sets
+``wgpf_preshared_key: false`` itself, which the explanation then states on
+its forwards.
 """
 
 from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.layout import KEY_DIR
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
 
 # The end that generates: the one the other dials (public server, then the hub), then by name.
 ROLE_RANK = {"public": 0, "intermediate": 1, "private": 2}
@@ -52,3 +58,35 @@ def annotate(plans, hosts):
                 peer["preshared_key"] = {"path": path, "generate": gen,
                                          "source_path": path if gen else psk_path(peer["interface"], name)}
     return plans
+
+
+def unmanaged_links(model):
+    """{unmanaged peer: [hosts it has a WireGuard link with]}: its hub, or the public servers of its forwards."""
+    publics = {}
+    for fwd in model.forwards:
+        if fwd.public:
+            publics.setdefault(fwd.to, set()).add(fwd.public)
+    return {host.name: [host.intermediate] if host.intermediate else sorted(publics.get(host.name, ()))
+            for host in model.hosts.values() if host.public_key is not None}
+
+
+def check_unmanaged(model, decisions, problems):
+    """Refuse a preshared key asked for on a link to a peer Ansible does not manage; note the opt-out."""
+    for name, others in unmanaged_links(model).items():
+        peer = model.hosts[name]
+        opted_out = peer.vars.get("wgpf_preshared_key") is not None and not peer.preshared_key
+        for other in (model.hosts.get(o) for o in others):
+            if other is None or not (peer.preshared_key or other.preshared_key):
+                continue
+            if not opted_out:
+                asking = " and ".join("'%s'" % h.name for h in (other, peer) if h.preshared_key)
+                problems.add(host_where(name), "wgpf_preshared_key", (
+                    "its link to '%s' asks for a preshared key (wgpf_preshared_key: true on %s), but '%s' is a peer "
+                    "Ansible does not manage, which the collection cannot hand a key: set wgpf_preshared_key: false "
+                    "on '%s' to run that link without one" % (other.name, asking, name, name)))
+                continue
+            note = ("no preshared key on the link between '%s' and '%s', though '%s' asks for one: '%s' is a peer "
+                    "Ansible does not manage and sets wgpf_preshared_key: false" % (name, other.name, other.name, name))
+            for dec in decisions.values():  # only for a peer that opted out: rare, and one pass each
+                if dec.forward.to == name and note not in dec.notes:
+                    dec.notes.append(note)

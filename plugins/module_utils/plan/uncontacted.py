@@ -14,12 +14,18 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.core.problem
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.nft_draft import needs_table
 
 
-def check_plans(model, plans, problems):
-    """What the planner put on hosts the run never contacts must need no contact."""
+def check_plans(planner, plans):
+    """What the planner put on hosts the run never contacts must need no contact.
+
+    The model refuses what a host's own variables would put there (wgpf_local_routes), and the deciding
+    step what a technique would (decide/peer_file.py): this names the forwards and their techniques if
+    anything is left.
+    """
+    model, problems = planner.model, planner.problems
     for name, host in model.hosts.items():
         if host.contacted:
             continue
-        plan, where = plans[name], host_where(name)
+        plan = plans[name]
         extra = [what for what, found in (
             ("routes", plan["routes"]), ("rules", plan["rules"]), ("sysctls", plan["sysctls"]),
             ("an nftables table", needs_table(plan["nftables"]))) if found]
@@ -30,6 +36,8 @@ def check_plans(model, plans, problems):
                 if iface["table"] is not None or iface["rules"] or iface["rp_filter"] is not None:
                     extra.append("Table=/PostUp rules on %s" % iface["name"])
         if extra:
-            problems.add(where, None, "is never contacted (%s), but its forwards need %s on it" % (
-                "a container" if host.public_key is None else "a peer Ansible does not manage",
-                " and ".join(extra)))
+            forwards = ["'%s' (%s)" % (f.name, planner.decisions[f.name].technique.name)
+                        for f in model.forwards if f.to == name and f.name in planner.decisions]
+            problems.add(host_where(name), "wgpf_forwards", "is never contacted (%s), but its forwards %s need %s "
+                         "on it" % ("a container" if host.public_key is None else "a peer Ansible does not manage",
+                                    ", ".join(forwards) or "(none)", " and ".join(extra)))

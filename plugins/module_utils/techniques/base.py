@@ -89,6 +89,10 @@ class Technique:
         """Caveats the explanation reports for this forward."""
         return []
 
+    def public_link_mode(self, private):
+        """The link mode on the link between the inner host (intermediate or direct peer) and the public server."""
+        return self.link_mode
+
     def spoke_link_mode(self, private):
         """The link mode on a spoke's link to its hub."""
         return self.link_mode

@@ -17,7 +17,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.core.origins
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.vocabulary import HOST
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import steps
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
-    LINK_DEFAULT_ROUTE, PEER_ALLOWED_IPS, Question, Technique)
+    LINK_DEFAULT_ROUTE, LINK_OWN_TABLE, PEER_ALLOWED_IPS, Question, Technique)
 
 
 NAME = "default_route"
@@ -31,6 +31,15 @@ QUESTION = Question(
     default=False, given_by=HOST)
 
 
+def spoke_only(private):
+    """True for a spoke Ansible does not manage that takes the full tunnel in place of the tree's technique
+    (its file cannot hold that one) without asking for internet_via_public: its hub must not move its own
+    default route for it (Q3 was not answered so), so the hub sends only what comes from that spoke to the
+    public server."""
+    return (private.public_key is not None and private.intermediate is not None and private.attachment == "wireguard"
+            and not private.answers["internet_via_public"])
+
+
 class DefaultRoute(Technique):
     name = NAME
     rank = 30
@@ -40,6 +49,9 @@ class DefaultRoute(Technique):
     link_mode = LINK_DEFAULT_ROUTE
     peer_config = PEER_ALLOWED_IPS
 
+    def public_link_mode(self, private):
+        return LINK_OWN_TABLE if spoke_only(private) else self.link_mode
+
     def public(self, job):
         job.public_draft.nft.masq_out.append((job.public_if.name, job.public.wan_interface))
 
@@ -47,6 +59,11 @@ class DefaultRoute(Technique):
         steps.allow_everything(job.inner_if, job.public.name)
 
     def intermediate(self, job):
+        if spoke_only(job.private):
+            # Only what comes from that spoke takes the public link (its own table); the hub keeps its route.
+            steps.route_link_by_table(job.inter_draft, job.inner_if, job.public.name)
+            steps.spoke_traffic_rules(job)
+            return
         steps.allow_everything(job.inner_if, job.public.name)
 
     def behind_intermediate(self, job):
@@ -56,8 +73,10 @@ class DefaultRoute(Technique):
             return
         # Once the two /1 routes are in place, the facts show the intermediate as the default
         # gateway; an inferred answer must not remove them again, and via the intermediate
-        # they are harmless where it really is the gateway. Only a stated answer skips them.
-        if private.gateway_is_intermediate and private.gateway_origin == SET:
+        # they are harmless where it really is the gateway. Only a stated answer skips them,
+        # or a host never contacted (a container, whose gateway is its host): it has no facts
+        # to change the answer, and nothing can be put on it.
+        if private.gateway_is_intermediate and (private.gateway_origin == SET or not private.contacted):
             return
         if not job.need_lan("default route via the intermediate"):
             return

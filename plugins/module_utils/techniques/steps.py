@@ -112,6 +112,26 @@ def intermediate_source_rules(job):
                 draft.add_rule(draft.rules, v, selector, table)
 
 
+MAIN_TABLE = 254
+
+
+def spoke_traffic_rules(job):
+    """On the hub: everything from the spoke (its replies and its own Internet traffic) into the public link's
+    table, for a spoke whose full tunnel ends there (default_route in place of the tree's technique).
+
+    The main table is asked first without its default routes (``suppress_prefixlength 0``, as wg-quick does
+    for its own full tunnel), so what the spoke sends to the hub's LAN and tunnels stays there.
+    """
+    draft, hub = job.inter_draft, job.hub_if
+    hub.loose = True
+    families = job.inner_if.versions()
+    for net in job.private.wg[0].addresses:
+        if net.version in families:
+            selector = "from %s iif %s" % (net.ip, hub.name)
+            draft.add_rule(hub.rules, net.version, selector + " suppress_prefixlength 0", MAIN_TABLE)
+            draft.add_rule(hub.rules, net.version, selector, job.inner_if.table)
+
+
 def service_port_rules(job, table):
     """On a LAN private server: replies from the service's port use the table via the intermediate."""
     draft, fwd = job.private_draft, job.fwd

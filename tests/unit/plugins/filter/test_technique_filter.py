@@ -264,7 +264,7 @@ def test_plan_filter_is_not_stale_after_a_fix():
     second = plan(hostvars2, groups2, "public1")
     assert first != second
     hostvars3, groups3 = hostvars_of(lan_inventory(port=22))
-    with pytest.raises(AnsibleFilterError, match="takes 22, SSH"):
+    with pytest.raises(AnsibleFilterError, match="takes 22, the port Ansible connects to"):
         plan(hostvars3, groups3, "public1")
 
 

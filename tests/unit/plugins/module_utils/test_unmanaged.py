@@ -97,7 +97,10 @@ def test_container_bridge_from_the_intermediate_facts_sets_its_lan_side():
 
 
 def test_container_bridge_found_by_ipv6_network():
-    plans = plan_inventory(container_inv(private={"lan_address": "fd00:17::2"}, technique="masquerade").data())
+    inv = container_inv(private={"lan_address": "fd00:17::2"}, technique="masquerade", families=["ipv6"])
+    inv.hosts["public1"]["wgpf_address"] = ["10.0.0.2/24", "fd00::2/64"]
+    inv.hosts["inter1"]["wgpf_address"] = ["10.0.0.1/24", "fd00::1/64"]
+    plans = plan_inventory(inv.data())
     assert plans["public1"]["nftables"]["dnat"]["6"][0]["daddr"] == "fd00:17::2"
     assert plans["ct1"]["contacted"] is False
 
@@ -283,11 +286,85 @@ def test_default_peer_config_dir_is_never_inside_an_inventory_folder(inventory_d
     assert peer_file(inv)["dir"] == expected
 
 
-def test_no_preshared_key_on_the_link_to_an_unmanaged_peer():
-    # The peer never receives a copy (the run never contacts it): a key only the public server
-    # holds would break the handshake, so the link stays without one even when both ends ask.
-    inv = peer_inv({"preshared_key": True})
+# ------------------------------------------------------------------ issue 16 item 2: preshared keys never dropped in silence
+
+PSK_REFUSED = ("host 'private1': wgpf_preshared_key: its link to '%s' asks for a preshared key (wgpf_preshared_key: "
+               "true on %s), but 'private1' is a peer Ansible does not manage, which the collection cannot hand a "
+               "key: set wgpf_preshared_key: false on 'private1' to run that link without one")
+
+
+@pytest.mark.parametrize("public,peer,asking", [
+    (True, None, "'public1'"),
+    (None, True, "'private1'"),
+    (True, True, "'public1' and 'private1'"),  # group_vars/all turns it on everywhere
+], ids=["public-server-asks", "peer-asks", "both-ask"])
+def test_preshared_key_asked_on_a_link_to_an_unmanaged_peer_is_refused(public, peer, asking):
+    """The peer never receives a copy (the run never contacts it), so the key cannot be made: refused, in
+    explain too, rather than a link without the key it asked for."""
+    inv = peer_inv({"preshared_key": peer} if peer is not None else None)
+    if public is not None:
+        inv.hosts["public1"]["wgpf_preshared_key"] = public
+    assert problems_of(inv) == [PSK_REFUSED % ("public1", asking)]
+    with pytest.raises(PlanError, match="wgpf_preshared_key: its link to 'public1' asks"):
+        explain_inventory(inv.data())
+
+
+def test_preshared_key_refused_on_a_spoke_s_link_to_its_hub():
+    inv = seed_hub(private_vars={"public_key": PEER_KEY, "preshared_key": True})
+    inv.forward(name="game", public="public1", port=2000, to="private1", to_port=8080, preserve_source=False)
+    assert problems_of(inv) == [PSK_REFUSED % ("inter1", "'private1'")]
+
+
+def test_an_unmanaged_peer_that_opts_out_runs_without_a_key_and_explain_says_so():
+    inv = peer_inv({"preshared_key": False})
     inv.hosts["public1"]["wgpf_preshared_key"] = True
     plans = plan_inventory(inv.data())
     assert [p["preshared_key"] for p in plans["public1"]["interfaces"][0]["peers"]] == [None]
-    assert "PresharedKey" not in peer_file(inv)
+    assert "PresharedKey" not in peer_file(inv)["content"]
+    assert "no preshared key on the link between 'private1' and 'public1', though 'public1' asks for one: " \
+        "'private1' is a peer Ansible does not manage and sets wgpf_preshared_key: false" in technique_of(inv)["notes"]
+
+
+def test_no_note_when_nobody_asks_for_a_preshared_key():
+    assert not any("preshared" in n for n in technique_of(peer_inv({"preshared_key": False}))["notes"])
+
+
+# ------------------------------------------------------------------ issue 16 item 2: a direct peer without forwards
+
+def test_a_direct_peer_without_forwards_is_refused_not_dropped():
+    """Its [Peer] would leave the public server's config with nothing said (the issue's unmanaged peer whose
+    forwards were all removed); the same for a direct peer Ansible manages."""
+    inv = peer_inv(to="private2")
+    inv.host("private2", "private", address="10.0.0.4/24")
+    inv.host("private3", "private", address="10.0.0.5/24")
+    assert problems_of(inv) == [
+        "host 'private1': wgpf_forwards: no forward goes to this direct peer of a public server, so it would have no "
+        "tunnel (a direct peer's link comes from its forwards: its [Peer] would leave the public server's config). "
+        "Give it a forward, reach it through an intermediate (wgpf_intermediate), or take it out of "
+        "wireguard_private",
+        "host 'private3': wgpf_forwards: no forward goes to this direct peer of a public server, so it would have no "
+        "tunnel (a direct peer's link comes from its forwards: its [Peer] would leave the public server's config). "
+        "Give it a forward, reach it through an intermediate (wgpf_intermediate), or take it out of "
+        "wireguard_private (after a run with wgpf_state: absent, which removes what the collection put on it)"]
+    inv.hosts["private3"]["wgpf_state"] = "absent"
+    inv.hosts["private1"]["wgpf_intermediate"] = "inter1"  # a spoke keeps its link to its hub
+    inv.host("inter1", "intermediate", address="10.0.0.1/24", endpoint="192.0.2.1:51820")
+    plans = plan_inventory(inv.data())
+    assert [p["host"] for p in plans["inter1"]["interfaces"][0]["peers"]] == ["private1"]
+
+
+# ------------------------------------------------------------------ issue 16 item 3: the backstop names the forwards
+
+@pytest.mark.parametrize("stage", [plan_inventory, explain_inventory], ids=["plan", "explain"])
+def test_what_a_technique_would_put_on_a_host_never_contacted_names_its_forwards(stage, monkeypatch):
+    """The rules before it keep techniques off such hosts; should one still put something there, the problem
+    names the forwards and their techniques, and explain refuses it as the roles would."""
+    from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import masquerade
+
+    def behind(self, job):
+        job.private_draft.add_route(4, "192.0.2.0/24", "172.17.0.1", "eth0")
+    monkeypatch.setattr(masquerade.Masquerade, "behind_intermediate", behind)
+    with pytest.raises(PlanError) as err:
+        stage(container_inv(preserve_source=False).data())
+    assert err.value.problems == ["host 'ct1': wgpf_forwards: is never contacted (a container), but its forwards "
+                                  "'app' (masquerade) need routes on it"]

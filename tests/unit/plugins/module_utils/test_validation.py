@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from builders import seed_direct, seed_hub, seed_lan, seed_two_publics
+from builders import Inv, seed_direct, seed_hub, seed_lan, seed_two_publics
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import VOCABULARY
@@ -37,8 +37,9 @@ def hub(*forwards, private=None, inter=None):
     return inv
 
 
-def direct(*forwards, private=None):
+def direct(*forwards, private=None, public=None):
     inv = seed_direct(private_vars=private)
+    inv.hosts["public1"].update(public or {})
     for forward in forwards or (fwd(),):
         inv.forward(**forward)
     return inv
@@ -58,6 +59,73 @@ def edit(inv, host, **changes):
             inv.hosts[host].pop(key, None)
         else:
             inv.hosts[host][key] = value
+    return inv
+
+
+# The public server's facts as host_state returns them: eth0 (WAN) 203.0.113.2 and 2001:db8::2, docker0
+# 172.17.0.1, and the fact wgpf_ports with its listeners and ephemeral range.
+PUBLIC_FACTS = {
+    "interfaces": ["lo", "eth0", "docker0", "wg0"],
+    "eth0": {"ipv4": {"address": "203.0.113.2", "netmask": "255.255.255.0"},
+             "ipv6": [{"address": "2001:db8::2", "prefix": "64", "scope": "global"}]},
+    "docker0": {"ipv4": {"address": "172.17.0.1", "netmask": "255.255.0.0"}},
+    "lo": {"ipv4": {"address": "127.0.0.1", "netmask": "255.0.0.0"}},
+}
+
+
+def listen(protocol, address, port, *processes, iface=None):
+    return {"protocol": protocol, "address": address, "interface": iface, "port": port, "processes": list(processes)}
+
+
+def own(*listeners, ephemeral=None, **hostvars):
+    """A public server's variables with host_state's facts: these listeners, and ephemeral range."""
+    facts = dict(PUBLIC_FACTS, wgpf_ports={"listening": list(listeners), "ephemeral": ephemeral or [32768, 60999]})
+    return dict(hostvars, ansible_facts=facts)
+
+
+def dual(inv):
+    """Every host of the inventory with an IPv6 tunnel address beside its IPv4 one (fd00::<last octet>)."""
+    for name, hv in inv.hosts.items():
+        if isinstance(hv.get("wgpf_address"), str):
+            ip, prefix = hv["wgpf_address"].split("/")
+            hv["wgpf_address"] = [hv["wgpf_address"], "fd00::%s/64" % ip.split(".")[-1]]
+    return inv
+
+
+def dual_lan(inv):
+    """dual(), and the LAN (intermediate and private server) in IPv6 too: fd00:31::/64."""
+    dual(inv)
+    edit(inv, "inter1", lan_address=["172.31.0.1", "fd00:31::1"])
+    if inv.hosts["private1"].get("wgpf_lan_address") == "172.31.0.3":
+        edit(inv, "private1", lan_address=["172.31.0.3", "fd00:31::3"])
+    return inv
+
+
+KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+
+
+def peer(inventory_dir=None, ansible_inventory_sources=None, **private):
+    """private1 as a direct peer Ansible does not manage, its inventory where given."""
+    inv = direct(private=dict({"public_key": KEY}, **private))
+    if inventory_dir is not None:
+        inv.hosts["private1"].update(inventory_dir=inventory_dir, ansible_inventory_sources=ansible_inventory_sources)
+    return inv
+
+
+def unmanaged_pair(key1, key2):
+    inv = direct(fwd(), fwd(name="b", port=2001, to="private2"), private={"public_key": key1})
+    inv.host("private2", "private", address="10.0.0.4/24", public_key=key2)
+    return inv
+
+
+def container(ct=None, inter=None, name="ct1", **forward):
+    """A container (ct1) on inter1's bridge (172.17.0.2), and a forward to it."""
+    inv = Inv()
+    inv.host("public1", "public", address="10.0.0.2/24", endpoint="203.0.113.2:51822", wan_interface="eth0")
+    inv.host("inter1", "intermediate", address="10.0.0.1/24", **(inter or {}))
+    inv.host(name, "private", **dict({"intermediate": "inter1", "attachment": "container",
+                                      "lan_address": "172.17.0.2"}, **(ct or {})))
+    inv.forward(**dict({"name": "app", "public": "public1", "port": 2000, "to": name, "to_port": 8080}, **forward))
     return inv
 
 
@@ -265,10 +333,186 @@ CASES = [
     ("public-port-range-covers-default-listen-port", MODEL,
      lambda: direct(fwd(port="51800-51900", protocols=["tcp", "udp"])),
      ["forward 'web': port: 51800-51900/udp on public1 takes 51820, its WireGuard listen port"]),
-    ("public-port-is-ssh", MODEL, lambda: lan(fwd(port=22)),
-     ["forward 'web': port: 22/tcp on public1 takes 22, SSH"]),
-    ("public-port-range-covers-ssh", MODEL, lambda: lan(fwd(port="20-30")),
-     ["forward 'web': port: 20-30/tcp on public1 takes 22, SSH"]),
+    # ---- issue 16 item 1: the public server's own ports (model/own_ports.py)
+    ("public-port-is-ansible-s-default-ssh-port", MODEL, lambda: lan(fwd(port=22)),
+     ["forward 'web': port: 22/tcp on public1 takes 22, the port Ansible connects to (SSH's default: no "
+      "ansible_port is set; set it if Ansible uses another): converging would cut its own connection"]),
+    ("public-port-range-covers-ansible-s-default-port", MODEL, lambda: lan(fwd(port="20-30")),
+     ["forward 'web': port: 20-30/tcp on public1 takes 22, the port Ansible connects to (SSH's default"]),
+    ("public-port-is-ansible-port-offline", MODEL, lambda: lan(fwd(port=2222), public={"ansible_port": 2222}),
+     ["forward 'web': port: 2222/tcp on public1 takes 2222, the port Ansible connects to (ansible_port): "
+      "converging would cut its own connection"]),
+    ("public-port-is-ansible-ssh-port-string", MODEL,
+     lambda: lan(fwd(port=2000), public={"ansible_ssh_port": "2000", "ansible_connection": "ssh"}),
+     ["forward 'web': port: 2000/tcp on public1 takes 2000, the port Ansible connects to (ansible_ssh_port)"]),
+    # Ansible's port is refused even when the state read shows nothing listening there (docker exec, a NAT).
+    ("public-port-is-ansible-port-not-listened-on", MODEL,
+     lambda: lan(fwd(port=2222), public=own(ansible_port=2222, ansible_connection="community.docker.docker")),
+     ["forward 'web': port: 2222/tcp on public1 takes 2222, the port Ansible connects to (ansible_port)"]),
+    ("public-port-is-ansible-s-default-port-fqcn", MODEL,
+     lambda: lan(fwd(port=22), public={"ansible_connection": "ansible.builtin.ssh"}),
+     ["forward 'web': port: 22/tcp on public1 takes 22, the port Ansible connects to (SSH's default"]),
+    ("ansible-port-not-a-port", MODEL, lambda: lan(public={"ansible_port": "ssh"}),
+     ["host 'public1': ansible_port: must be a port in 1-65535, got 'ssh'"]),
+    ("public-port-sshd-listens-everywhere", MODEL,
+     lambda: lan(fwd(port=2222), public=own(listen("tcp", "0.0.0.0", 2222, "sshd"), ansible_port=2222)),
+     ["forward 'web': port: 2222/tcp on public1 takes 2222, where its own service 'sshd' listens (on every "
+      "address; the state host_state read): the DNAT would take its connections from the WAN; forward another "
+      "port, or stop that service or bind it off the WAN first"]),
+    ("public-port-service-on-the-wan-address", MODEL,
+     lambda: lan(fwd(port=443), public=own(listen("tcp", "203.0.113.2", 443, "nginx", "nginx", "angie"))),
+     ["forward 'web': port: 443/tcp on public1 takes 443, where its own services 'angie' and 'nginx' listen (on "
+      "203.0.113.2;"]),
+    ("public-port-service-on-the-wan-ipv6-address", MODEL,
+     lambda: lan(fwd(port=443), public=own(listen("tcp", "2001:db8::2", 443, "caddy"))),
+     ["forward 'web': port: 443/tcp on public1 takes 443, where its own service 'caddy' listens (on 2001:db8::2;"]),
+    ("public-port-service-dual-stack-wildcard", MODEL,
+     lambda: lan(fwd(port="8000-8100"), public=own(listen("tcp", "*", 8080, "java"), listen("tcp", "::", 8090, "x"))),
+     ["forward 'web': port: 8000-8100/tcp on public1 takes 8080, where its own service 'java' listens (on every",
+      "forward 'web': port: 8000-8100/tcp on public1 takes 8090, where its own service 'x' listens (on every"]),
+    ("public-port-udp-service-bound-to-the-wan-interface", MODEL,
+     lambda: lan(fwd(port=53, protocols=["udp"]), public=own(listen("udp", "0.0.0.0", 53, "dnsmasq", iface="eth0"))),
+     ["forward 'web': port: 53/udp on public1 takes 53, where its own service 'dnsmasq' listens (on every address "
+      "of eth0;"]),
+    ("public-port-kernel-socket", MODEL,
+     lambda: lan(fwd(port=4789, protocols=["udp"]), public=own(listen("udp", "0.0.0.0", 4789))),
+     ["forward 'web': port: 4789/udp on public1 takes 4789, where a socket of the kernel listens (on every"]),
+    # An address the facts place on no interface (a floating address, a non-local bind): the safe side.
+    ("public-port-service-on-an-address-of-no-interface", MODEL,
+     lambda: lan(fwd(port=8443), public=own(listen("tcp", "192.0.2.80", 8443, "haproxy"))),
+     ["forward 'web': port: 8443/tcp on public1 takes 8443, where its own service 'haproxy' listens (on 192.0.2.80;"]),
+    ("ephemeral-ports-all-reserved", MODEL, lambda: direct(fwd(port="1024-65535", to_port=None)),
+     ["host 'public1': wgpf_reserve_ports: the forwards 'web' (1024-65535) would reserve 28232 of its 28232 "
+      "ephemeral ports (32768-60999, Linux's default ip_local_port_range; the host's own is read by site.yml), "
+      "leaving its own connections 0: at least half must stay free. Narrow their public ports, or set "
+      "wgpf_reserve_ports: false on public1 (its own connections may then pick a forwarded port)"]),
+    ("ephemeral-ports-more-than-half-reserved-by-two", MODEL,
+     lambda: direct(fwd(port="40000-49999", to_port=None), fwd(name="b", port="50000-55000", to_port=None)),
+     ["host 'public1': wgpf_reserve_ports: the forwards 'web' (40000-49999), 'b' (50000-55000) would reserve 15001 "
+      "of its 28232 ephemeral ports"]),
+    ("ephemeral-ports-of-the-host-s-own-range", MODEL,
+     lambda: direct(fwd(port="50000-56000", to_port=None), public=own(ephemeral=[50000, 60000])),
+     ["host 'public1': wgpf_reserve_ports: the forwards 'web' (50000-56000) would reserve 6001 of its 10001 "
+      "ephemeral ports (50000-60000, its ip_local_port_range), leaving its own connections 4000"]),
+    # ---- issue 16 items 2 and 3: the address families a forward serves (decide/families.py)
+    ("sources-ipv6-beside-ipv4-to-an-ipv4-only-target", PLAN,
+     lambda: lan(fwd(sources=["198.51.100.0/24", "2001:db8:99::/48"])),
+     ["forward 'web': sources: 2001:db8:99::/48 is IPv6, but 'private1' has no IPv6 address to forward to"]),
+    ("sources-ipv6-to-an-ipv4-only-peer", PLAN, lambda: direct(fwd(sources=["2001:db8::/32"])),
+     ["forward 'web': sources: 2001:db8::/32 is IPv6, but 'private1' has no IPv6 address to forward to"]),
+    ("sources-ipv6-through-an-ipv4-only-tunnel", PLAN,
+     lambda: edit(direct(fwd(sources=["2001:db8::/32"])), "private1", address=["10.0.0.3/24", "fd00::3/64"]),
+     ["forward 'web': sources: 2001:db8::/32 is IPv6, but 'public1' has no IPv6 address on wg0, a tunnel the "
+      "forward takes"]),
+    ("ipv6-only-tunnel-target-by-default", PLAN,
+     lambda: edit(dual(direct()), "private1", address="fd00::3/64"),
+     ["forward 'web': to: 'private1' has no IPv4 address to forward to: IPv4 clients of 'public1' would get "
+      "nothing. Give it one, or set families: [ipv6] on the forward to serve IPv6 clients only"]),
+    ("ipv6-only-lan-target-by-default", PLAN, lambda: dual_lan(edit(lan(), "private1", lan_address="fd00:31::3")),
+     ["forward 'web': to: 'private1' has no IPv4 address to forward to: IPv4 clients of 'public1' would get nothing"]),
+    ("ipv4-tunnel-missing-on-one-end", PLAN, lambda: edit(dual(direct()), "public1", address="fd00::2/64"),
+     ["forward 'web': to: 'public1' has no IPv4 address on wg0, a tunnel the forward takes: IPv4 clients"]),
+    ("families-ipv4-to-an-ipv6-only-target", PLAN,
+     lambda: edit(dual(direct(fwd(families=["ipv4"]))), "private1", address="fd00::3/64"),
+     ["forward 'web': families: ipv4: 'private1' has no IPv4 address to forward to"]),
+    ("families-ipv6-through-an-ipv4-only-tunnel", PLAN,
+     lambda: edit(direct(fwd(families=["ipv6"])), "private1", address=["10.0.0.3/24", "fd00::3/64"]),
+     ["forward 'web': families: ipv6: 'public1' has no IPv6 address on wg0, a tunnel the forward takes"]),
+    ("families-ipv6-hub-without-ipv6", PLAN,
+     lambda: edit(edit(hub(fwd(families=["ipv6"])), "private1", address=["10.0.0.3/24", "fd00::3/64"]),
+                  "public1", address=["10.0.0.2/24", "fd00::2/64"]),
+     ["forward 'web': families: ipv6: 'inter1' has no IPv6 address on wg0, a tunnel the forward takes"]),
+    ("families-ipv6-lan-intermediate-without-ipv6-lan-address", PLAN,
+     lambda: edit(dual_lan(lan(fwd(families=["ipv6"]))), "inter1", lan_address="172.31.0.1"),
+     ["forward 'web': families: ipv6: 'inter1' has no IPv6 LAN address (wgpf_lan_address), through which "
+      "'private1' is reached"]),
+    # With sources, only they may connect: an IPv6 DNAT without an IPv6 source would be open to everyone.
+    ("families-ipv6-without-ipv6-sources", PLAN,
+     lambda: dual(direct(fwd(families=["ipv4", "ipv6"], sources=["198.51.100.0/24"]))),
+     ["forward 'web': families: ipv6 is listed, but no network of sources is IPv6: only the sources may connect, "
+      "so add IPv6 ones or leave ipv6 out"]),
+    ("sources-of-a-family-families-leaves-out", PLAN,
+     lambda: dual(direct(fwd(families=["ipv4"], sources=["198.51.100.0/24", "2001:db8::/32"]))),
+     ["forward 'web': sources: 2001:db8::/32 is IPv6, which families leaves out"]),
+    ("families-unknown", MODEL, lambda: lan(fwd(families=["ip6"])),
+     ["forward 'web': families: must be a non-empty list of distinct ipv4/ipv6, got ['ip6']"]),
+    ("families-empty", MODEL, lambda: lan(fwd(families=[])),
+     ["forward 'web': families: must be a non-empty list of distinct ipv4/ipv6, got []"]),
+    ("families-twice", MODEL, lambda: lan(fwd(families=["ipv4", "ipv4"])),
+     ["forward 'web': families: must be a non-empty list of distinct ipv4/ipv6"]),
+    ("families-not-a-list", MODEL, lambda: lan(fwd(families={"ipv4": True})),
+     ["forward 'web': families: must be a non-empty list of distinct ipv4/ipv6"]),
+    # ---- issue 16 item 3: the last round's variables, class by class
+    ("public-key-on-two-peers", MODEL, lambda: unmanaged_pair(KEY, KEY),
+     ["host 'private2': wgpf_public_key: is also the key of host 'private1': WireGuard would take both for one "
+      "peer and a forward would go nowhere; each peer needs its own key pair"]),
+    # The same 32 bytes spelled with other unused low bits of the last base64 character: one key.
+    ("public-key-on-two-peers-other-spelling", MODEL, lambda: unmanaged_pair(KEY, KEY[:42] + "h="),
+     ["host 'private2': wgpf_public_key: is also the key of host 'private1'"]),
+    ("peer-config-dir-inside-the-inventory-folder", MODEL,
+     lambda: peer(peer_config_dir="inventory/peers", inventory_dir="/srv/inventory",
+                  ansible_inventory_sources=["/srv/inventory"]),
+     ["host 'private1': wgpf_peer_config_dir: /srv/inventory/peers is inside the inventory /srv/inventory: the next "
+      "run would read the peer's file as inventory; choose a folder outside it (the default, wgpf-peers, is beside "
+      "it)"]),
+    ("peer-config-dir-reaching-the-inventory-with-dot-dot", MODEL,
+     lambda: peer(peer_config_dir="../srv/inventory/./x/..", inventory_dir="/srv/inventory/prod",
+                  ansible_inventory_sources=["/srv/inventory"]),
+     ["host 'private1': wgpf_peer_config_dir: /srv/inventory is inside the inventory /srv/inventory"]),
+    ("peer-config-dir-absolute-inside-an-inventory", MODEL,
+     lambda: peer(peer_config_dir="/etc/ansible/inv/peers", inventory_dir="/srv",
+                  ansible_inventory_sources=["/srv/hosts.yml", "/etc/ansible/inv/"]),
+     ["host 'private1': wgpf_peer_config_dir: /etc/ansible/inv/peers is inside the inventory /etc/ansible/inv"]),
+    ("peer-config-dir-home", MODEL, lambda: peer(peer_config_dir="~/peers"),
+     ["host 'private1': wgpf_peer_config_dir: '~/peers' starts with ~, which a shell expands but the collection "
+      "does not: give an absolute path, or one relative to the folder of the inventory"]),
+    ("container-outside-the-stated-lan-prefix", MODEL,
+     lambda: container(inter={"lan_interface": "eth1", "lan_address": "192.168.1.1/24"}),
+     ["host 'ct1': wgpf_lan_address: 172.17.0.2 is outside 192.168.1.0/24, the LAN of 'inter1' on eth1 (the prefix "
+      "of its wgpf_lan_address): it is not on that LAN side, which the intermediate routes to and strict SAV "
+      "guards"]),
+    ("container-bridge-beside-the-intermediate-s-lan-interface", MODEL,
+     lambda: container(ct={"lan_interface": "docker0"}, inter={"lan_interface": "eth1"}),
+     ["host 'ct1': wgpf_lan_interface: names the bridge docker0, but 'inter1' reaches its LAN servers and "
+      "containers through eth1: an intermediate has one LAN side; put them all on it (or set wgpf_lan_interface "
+      "on 'inter1' to docker0)"]),
+    ("containers-on-two-bridges", MODEL,
+     lambda: tweak(container(ct={"lan_interface": "br-a"}), lambda inv: (
+         inv.host("ct2", "private", intermediate="inter1", attachment="container", lan_address="172.18.0.2",
+                  lan_interface="br-b"),
+         inv.forward(name="b", public="public1", port=2001, to="ct2", to_port=8080))),
+     ["host 'ct2': wgpf_lan_interface: names the bridge br-b, but 'inter1' reaches its LAN servers and containers "
+      "through br-a"]),
+    ("lan-server-outside-the-intermediate-s-lan", MODEL,
+     lambda: edit(edit(lan(), "inter1", lan_address="172.31.0.1/24"), "private1", lan_address="172.31.5.3"),
+     ["host 'private1': wgpf_lan_address: 172.31.5.3 is outside 172.31.0.0/24, the LAN of 'inter1' on eth0"]),
+    ("lan-server-outside-the-intermediate-s-lan-from-facts", MODEL,
+     lambda: edit(edit(lan(), "private1", lan_address="10.9.0.3"), "inter1", ansible_facts={
+         "interfaces": ["eth0"], "eth0": {"ipv4": {"address": "172.31.0.1", "netmask": "255.255.255.0"}}}),
+     ["host 'private1': wgpf_lan_address: 10.9.0.3 is outside 172.31.0.0/24, the LAN of 'inter1' on eth0 (its "
+      "facts)"]),
+    ("mtu-below-1280-with-ipv6-in-allowed-ips", PLAN,
+     lambda: edit(edit(direct(), "private1", mtu=1200), "public1", address=["10.0.0.2/24", "fd00::2/64"]),
+     ["host 'private1': wgpf_mtu: 1200 is below 1280, IPv6's minimum, but wg0 carries IPv6 (AllowedIPs "
+      "fd00::2/128 of peer 'public1'): wg-quick could not route it and the tunnel would not come up; set 1280 or "
+      "more"]),
+    ("mtu-below-1280-on-a-spoke-with-ipv6-in-allowed-ips", PLAN,
+     lambda: edit(edit(hub(), "private1", mtu=1000), "public1", address=["10.0.0.2/24", "fd00::2/64"]),
+     ["host 'private1': wgpf_mtu: 1000 is below 1280, IPv6's minimum, but wg0 carries IPv6 (AllowedIPs fd00::2/128 "
+      "of peer 'inter1')"]),
+    ("mtu-of-one-interface-below-1280-with-ipv6-in-allowed-ips", PLAN,
+     lambda: tweak(seed_two_publics(), lambda inv: (
+         inv.hosts["inter1"]["wgpf_interfaces"][1].update(mtu=1200),
+         inv.hosts["public1"].update(wgpf_address=["10.100.100.2/24", "fd00:100::2/64"]))),
+     ["host 'inter1': wgpf_interfaces[1].mtu: 1200 is below 1280, IPv6's minimum, but wg1 carries IPv6"]),
+    ("local-routes-on-a-container", MODEL,
+     lambda: container(ct={"local_routes": [{"to": "192.168.99.0/24", "via": "172.17.0.1"}]}),
+     ["host 'ct1': wgpf_local_routes: a container is never contacted, so the collection puts no routes on it: add "
+      "them on the host itself (its network settings)"]),
+    ("local-routes-on-an-unmanaged-peer", MODEL,
+     lambda: peer(local_routes=[{"to": "192.168.99.0/24", "via": "192.168.1.1"}]),
+     ["host 'private1': wgpf_local_routes: a peer Ansible does not manage is never contacted, so the collection "
+      "puts no routes on it: add them on the host itself (its network settings, or its wg-quick file's PostUp)"]),
     # ---- tunnel addresses and AllowedIPs
     ("duplicate-tunnel-address", MODEL, lambda: edit(lan(), "inter1", address="10.0.0.2/24"),
      ["wgpf_address: tunnel address 10.0.0.2 is also used by"]),
@@ -452,6 +696,27 @@ VALID = [
     ("adjacent-ranges", lambda: lan(fwd(port="2000-2010"), fwd(name="b", port="2011-2020", to_port=9000))),
     ("tcp-on-wireguard-listen-port", lambda: lan(fwd(port=51822, protocols=["tcp"]))),
     ("udp-on-ssh-port", lambda: lan(fwd(port=22, protocols=["udp"]))),
+    # issue 16 item 1: SSH moved to 2222 (ansible_port), nothing listens on 22 any more: 22 is free.
+    ("port-22-when-ssh-moved", lambda: lan(fwd(port=22), public=own(
+        listen("tcp", "0.0.0.0", 2222, "sshd"), listen("tcp", "::", 2222, "sshd"), ansible_port=2222))),
+    ("port-22-when-ansible-does-not-use-ssh", lambda: lan(fwd(port=22), public={"ansible_connection": "local"})),
+    ("port-of-a-loopback-service", lambda: lan(fwd(port=8080), public=own(
+        listen("tcp", "127.0.0.1", 8080, "gitea"), listen("tcp", "::1", 8080, "gitea")))),
+    ("port-of-a-service-bound-to-lo", lambda: lan(fwd(port=53, protocols=["udp", "tcp"]), public=own(
+        listen("udp", "0.0.0.0", 53, "resolved", iface="lo"), listen("tcp", "*", 53, "resolved", iface="lo")))),
+    ("port-of-a-service-on-another-interface-s-address", lambda: lan(fwd(port=5000), public=own(
+        listen("tcp", "172.17.0.1", 5000, "registry")))),
+    ("port-of-a-service-bound-to-another-interface", lambda: lan(fwd(port=67, protocols=["udp"]), public=own(
+        listen("udp", "0.0.0.0", 67, "dnsmasq", iface="docker0")))),
+    ("udp-listener-other-protocol", lambda: lan(fwd(port=5353), public=own(listen("udp", "0.0.0.0", 5353, "avahi")))),
+    # wireguard-go holds the WireGuard listen port: reported as that port, and only for UDP.
+    ("tcp-on-the-port-wireguard-go-holds", lambda: lan(fwd(port=51822), public=own(
+        listen("udp", "0.0.0.0", 51822, "wireguard-go")))),
+    ("reserved-ports-leave-half-the-ephemeral-range", lambda: direct(fwd(port="32768-46883", to_port=None))),
+    ("wide-range-without-reserved-ports", lambda: direct(fwd(port="1024-65535", to_port=None),
+                                                         public={"wgpf_reserve_ports": False})),
+    ("wide-range-below-the-host-s-ephemeral-range", lambda: direct(fwd(port="1024-49999", to_port=None),
+                                                                   public=own(ephemeral=[50000, 60000]))),
     ("single-to-port-on-range", lambda: lan(fwd(port="2000-2010", to_port=8080))),
     ("hub-default-route-beside-spoke", hub),
     ("direct-peer-connmark-private", lambda: direct(fwd(only_via_public=False))),
@@ -462,10 +727,25 @@ VALID = [
     ("two-forwards-overlapping-service-ranges",
      lambda: lan(fwd(port="2000-2010", to_port="8080-8090"), fwd(name="b", port=3000, to_port=8085))),
     ("same-service-other-protocol", lambda: lan(fwd(protocols=["tcp"]), fwd(name="b", port=2001, protocols=["udp"]))),
-    ("sources-partner-networks", lambda: lan(fwd(sources=["198.51.100.0/24", "2001:db8:99::/48"]))),
+    ("sources-partner-networks", lambda: dual(direct(fwd(sources=["198.51.100.0/24", "2001:db8:99::/48"])))),
+    # issue 16 item 2: a family stated is served.
+    ("families-ipv6-only-stated", lambda: edit(dual(direct(fwd(families=["ipv6"]))), "private1", address="fd00::3/64")),
+    ("families-ipv4-only-stated-beside-ipv6", lambda: dual(direct(fwd(families=["ipv4"])))),
+    ("sources-ipv6-only-to-a-dual-stack-peer", lambda: dual(direct(fwd(sources=["2001:db8:99::/48"])))),
+    ("families-both-on-a-dual-stack-lan", lambda: dual_lan(lan(fwd(families=["ipv4", "ipv6"])))),
+    ("families-and-sources-agree", lambda: dual(direct(fwd(families=["ipv6"], sources=["2001:db8::/32"])))),
     ("wireguard-interface-up-in-facts", lambda: edit(lan(), "public1", ansible_facts={
         "interfaces": ["lo", "eth0", "wg0"], "wg0": {"type": "tunnel"}, "eth0": {"type": "ether"}})),
     ("endpoint-dns-name", lambda: edit(lan(), "public1", endpoint="vpn-1.example.com:51822")),
+    # issue 16 item 3: a container whose private server asks for internet_via_public (default_route): its
+    # gateway is its host, so nothing lands on it, and the intermediate takes the full tunnel as Q3 says.
+    ("container-internet-via-public", lambda: container(
+        ct={"internet_via_public": True}, inter={"lan_interface": "docker0", "lan_address": "172.17.0.1/16"},
+        name="private1")),
+    ("container-on-the-bridge-it-names", lambda: container(
+        ct={"lan_interface": "docker0"}, inter={"lan_address": "172.17.0.1/16"}, name="private1")),
+    ("peer-config-dir-beside-an-inventory-folder", lambda: peer(
+        peer_config_dir="../inventory-peers", inventory_dir="/srv/inventory", ansible_inventory_sources=["/srv/inventory"])),
     # default_route on a direct peer: its default route (the LAN interface inferred from facts) is the tunnel.
     ("direct-peer-default-route-via-its-tunnel", lambda: edit(direct(), "private1", internet_via_public=True,
                                                               ansible_facts={"default_ipv4": {"interface": "wg0"}})),
@@ -512,7 +792,8 @@ BROKEN = [
     "forward 'c': sources: '198.51.100.1/24' has host bits set (did you mean 198.51.100.0/24?)",
     "forward 'c': name: duplicate forward name (also forward #3)",
     "forward 'd': public: host 'inter1' is a intermediate server, not in the group wireguard_public",
-    "forward 'e': port: 22/tcp on public1 takes 22, SSH",
+    "forward 'e': port: 22/tcp on public1 takes 22, the port Ansible connects to (SSH's default: no ansible_port "
+    "is set; set it if Ansible uses another): converging would cut its own connection",
     "host 'inter1': wgpf_adress: unknown variable (did you mean 'wgpf_address'?)",
     "host 'private1': wgpf_sav: must be one of loose, strict, off, got 'strictest'",
     "host 'private1': wgpf_mark: 0x10 is outside its mask 0xf000000 (a mark must be non-zero and set only bits "
@@ -675,3 +956,49 @@ def test_merged_sources_render_one_dnat_row_per_network():
     plans = plan_inventory(lan(fwd(sources=["198.51.100.0/25", "198.51.100.0/24"])).data())
     rows = plans["public1"]["nftables"]["dnat"]["4"]
     assert [r["saddr"] for r in rows] == ["198.51.100.0/24"]
+
+
+# ---------------------------------------------------------------- issue 16 item 1: own ports, once each
+
+def test_wireguard_s_own_listen_port_is_reported_once_as_such():
+    """wireguard-go holds the WireGuard listen port: the forward is refused for taking that port, not
+    also as another service's (the collection's own socket does not clash with itself)."""
+    wireguard_go = own(listen("udp", "0.0.0.0", 51822, "wireguard-go"), listen("udp", "::", 51822, "wireguard-go"))
+    inv = lan(fwd(port=51822, protocols=["udp"]), public=wireguard_go)
+    with pytest.raises(PlanError) as err:
+        build_model(inv.data())
+    assert err.value.problems == ["forward 'web': port: 51822/udp on public1 takes 51822, its WireGuard listen port"]
+
+
+# ---------------------------------------------------------------- issue 16 item 2: families, stated in explain
+
+def dnat_families(plans):
+    return sorted(v for v, rows in plans["public1"]["nftables"]["dnat"].items() if rows)
+
+
+def notes_of(inv):
+    (dec,) = explain_inventory(inv.data())
+    return dec["notes"]
+
+
+def test_dual_stack_all_the_way_serves_both_families_without_a_note():
+    inv = dual_lan(lan())
+    assert dnat_families(plan_inventory(inv.data())) == ["4", "6"]
+    assert not any("IPv" in note for note in notes_of(inv))
+
+
+def test_ipv6_target_behind_an_ipv4_tunnel_serves_ipv4_and_explain_says_why():
+    """The LAN target has an IPv6 address, the tunnel none: IPv4 only, and explain states it."""
+    inv = edit(dual_lan(lan()), "public1", address="10.0.0.2/24")
+    assert dnat_families(plan_inventory(inv.data())) == ["4"]
+    assert notes_of(inv) == ["IPv4 only: 'public1' has no IPv6 address on wg0, a tunnel the forward takes, so "
+                             "IPv6 clients of 'public1' get nothing (give every hop an IPv6 address to serve them, "
+                             "or set families: [ipv4] to say so)"]
+
+
+def test_families_ipv6_serves_ipv6_only_and_explain_says_ipv4_clients_get_nothing():
+    inv = dual_lan(lan(fwd(families=["ipv6"])))
+    plans = plan_inventory(inv.data())
+    assert dnat_families(plans) == ["6"]
+    assert plans["public1"]["sysctls"].get("net.ipv4.ip_forward") is None
+    assert notes_of(inv) == ["serves IPv6 only, as families says: IPv4 clients of 'public1' get nothing"]

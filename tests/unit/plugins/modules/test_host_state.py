@@ -71,6 +71,9 @@ def test_one_call_reports_facts_packages_and_settled_keys(tmp_path, fake_bin, ca
     assert result["public_keys"] == expected
     assert result["wg"] is True
     assert PRIVATE not in json.dumps(result)
+    # The ports its processes listen on, and its ephemeral range, as the fact the planner reads.
+    ports = facts["ansible_wgpf_ports"]
+    assert isinstance(ports["listening"], list) and len(ports["ephemeral"]) == 2
 
 
 def test_without_wg_no_key_is_settled(tmp_path, fake_bin, capsys, monkeypatch):
