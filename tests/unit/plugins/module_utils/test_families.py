@@ -13,6 +13,9 @@ whose LAN addresses come from facts.
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 import pytest
 from builders import Inv
 
@@ -22,6 +25,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.core.problem
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import VOCABULARY
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.model import build_model
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
 INTER_V4 = {"address": "172.31.0.1", "netmask": "255.255.255.0", "network": "172.31.0.0"}
 INTER_V6 = {"address": "fd00:31::1", "prefix": "64", "scope": "global"}
@@ -117,3 +121,112 @@ def test_a_private_server_given_one_family_is_forwarded_in_that_family_only():
 def test_q5_is_the_intermediate_only_when_it_is_the_gateway_in_every_family(v4_gateway, v6_gateway, answer):
     inv = dual_stack(private=private_facts(v6_gateway=v6_gateway, v4_gateway=v4_gateway))
     assert build_model(inv.data(), VOCABULARY).hosts["private1"].gateway_is_intermediate is answer
+
+
+# ------------------------------------------------------------------ item 3: the check, per family
+
+
+def nft_listing(plan):
+    """What `nft -j list table inet wgpf` prints once the host's rendered table is loaded (a scratch netns)."""
+    text = next(f["content"] for f in render_files(plan) if f["kind"] == "nftables")
+    run = subprocess.run(["unshare", "-rn", "sh", "-c", "nft -f - && nft -j list table inet wgpf"], input=text,
+                         capture_output=True, text=True, check=True)
+    return json.loads(run.stdout)["nftables"]
+
+
+def healthy(inv):
+    """(expectations, probe results of a lab where everything is as planned): every route answered as expected."""
+    expect, plans = expectations(inv.data()), plan_inventory(inv.data())
+    results = {}
+    for fwd in expect["forwards"]:
+        for hop in fwd["hops"]:
+            res = results.setdefault(hop["host"], {"interfaces": {}, "nft": None, "listening": None, "routes": []})
+            for link in hop["links"]:
+                iface = res["interfaces"].setdefault(link["iface"], {"exists": True, "up": True, "error": None,
+                                                                     "peers": [], "public_key": "k-" + hop["host"]})
+                iface["peers"].append({"public_key": "k-" + link["peer"], "allowed_ips": link["allowed_ips"],
+                                       "handshake_age": 5})
+            if hop["dnat"] and res["nft"] is None:
+                res["nft"] = {"table": nft_listing(plans[hop["host"]]), "error": None}
+            if hop["listen"]:
+                res["listening"] = {"tcp": [["*", 8080]], "udp": [["*", 8080]], "error": None}
+            for route in hop["routes"]:
+                table = route["expect"]["table"]
+                res["routes"].append(dict(route, error=None, route=dict(
+                    {"dev": route["expect"]["dev"], "gateway": route["expect"]["via"]},
+                    **({"table": str(table)} if table else {}))))
+    return expect, results
+
+
+def routes_of(expect, host):
+    return [r for f in expect["forwards"] for h in f["hops"] if h["host"] == host for r in h["routes"]]
+
+
+def answer(results, host, family, **route):
+    for probe in results[host]["routes"]:
+        if probe["family"] == family:
+            probe["route"] = route
+
+
+def verdict(expect, results):
+    (found,) = verdicts(expect, results)
+    return found["verdict"]
+
+
+def test_each_family_expects_its_own_interface_and_gateway():
+    expect = expectations(dual_stack().data())
+    legs = {(r["family"], r["proto"]): r["expect"] for r in routes_of(expect, "private1")}
+    assert legs == {(4, p): {"dev": "eth0", "via": "172.31.0.1", "table": 51900} for p in ("tcp", "udp")} | \
+        {(6, p): {"dev": "eth0", "via": "fd00:31::1", "table": 51900} for p in ("tcp", "udp")}
+    tunnel = {(r["family"], r["iif"], r["expect"]["dev"], r["expect"]["via"]) for r in routes_of(expect, "inter1")}
+    assert tunnel == {(4, "eth0", "wg0", None), (6, "eth0", "wg0", None)}
+
+
+def test_a_dual_stack_lab_as_planned_is_ok():
+    expect, results = healthy(dual_stack())
+    assert verdict(expect, results) == "ok"
+
+
+@pytest.mark.parametrize("host, family, route, wrong", [
+    ("private1", 6, {"dev": "eth0", "gateway": "fe80::1"},
+     "private1: a reply from fd00:31::3 tcp sport 8080 to 2001:2::1 would leave by eth0 via fe80::1 (table main), "
+     "not by eth0 via fd00:31::1 (table 51900)"),
+    ("private1", 6, {"dev": "eth0"},
+     "private1: a reply from fd00:31::3 tcp sport 8080 to 2001:2::1 would leave by eth0 (table main), "
+     "not by eth0 via fd00:31::1 (table 51900)"),
+    ("private1", 4, {"dev": "eth0", "gateway": "172.31.0.254", "table": "51900"},
+     "private1: a reply from 172.31.0.3 tcp sport 8080 to 198.18.0.1 would leave by eth0 via 172.31.0.254 "
+     "(table 51900), not by eth0 via 172.31.0.1 (table 51900)"),
+    ("inter1", 6, {"dev": "wg0", "gateway": "fd00:10::2", "table": "51900"},
+     "inter1: a reply from fd00:31::3 tcp sport 8080 to 2001:2::1 in by eth0 would leave by wg0 via fd00:10::2 "
+     "(table 51900), not by wg0 (table 51900)"),
+], ids=["ipv6-by-its-own-gateway", "ipv6-with-no-gateway", "ipv4-by-another-gateway", "a-gateway-on-the-tunnel"])
+def test_a_reply_of_one_family_leaving_another_way_is_not_ok(host, family, route, wrong):
+    expect, results = healthy(dual_stack())
+    answer(results, host, family, **route)
+    assert verdict(expect, results) == wrong
+
+
+def test_the_same_gateway_spelled_otherwise_is_the_same_path():
+    expect, results = healthy(dual_stack())
+    answer(results, "private1", 6, dev="eth0", gateway="fd00:31:0:0:0:0:0:1", table="51900")
+    assert verdict(expect, results) == "ok"
+
+
+def test_a_reply_path_that_cannot_be_known_is_not_ok():
+    """Q5 answered yes by the inventory: the plan routes nothing back, and the intermediate has no IPv6 LAN
+    address for the check to expect; that is no proof of a path."""
+    inv = dual_stack(inter=inter_facts(v6=False))
+    inv.hosts["private1"]["wgpf_gateway_is_intermediate"] = True
+    inv.forwards[0]["only_via_public"] = False  # connmark_intermediate: nothing on the private server
+    expect, results = healthy(inv)
+    assert verdict(expect, results) == (
+        "private1: a reply from fd00:31::3 tcp sport 8080 to 2001:2::1 cannot be checked: inter1 has no IPv6 LAN "
+        "address for it to come back by")
+
+
+def test_a_tunnel_peer_without_one_family_s_allowed_ips_is_not_ok():
+    expect, results = healthy(dual_stack())
+    peer = results["inter1"]["interfaces"]["wg0"]["peers"][0]
+    peer["allowed_ips"] = ["0.0.0.0/0"]
+    assert verdict(expect, results) == "inter1: wg0 peer public1 lacks the allowed IPs ::/0 (it has 0.0.0.0/0)"
