@@ -87,8 +87,9 @@ def test_site_reports_in_check_mode_then_repairs_what_was_broken_by_hand(invento
     applied, changed = site(inventory, "--check")
     for item in breaks:
         found, lines = reported(applied, item["host"], item["drift"])
-        assert found and applied[item["host"]]["changed"], "%s: --check did not report %r: %s" % (
-            item["host"], item["drift"], lines)
+        assert found, "%s: --check did not report %r: %s" % (item["host"], item["drift"], lines)
+        assert applied[item["host"]]["changed"], "%s: --check reported it, but as no change (nothing would " \
+            "repair it): %s" % (item["host"], applied[item["host"]].get("actions"))
         assert still_broken(container, item), "%s: --check repaired it" % item["host"]
 
     applied, changed = site(inventory)
