@@ -138,7 +138,7 @@ def _route_nets(name, conf):
 def _peer_lines(label, peer, conf_peer):
     lines = [(SYNC, "%s allowed-ip %s" % (label, net)) for net in sorted(peer["allowed"])]
     if conf_peer is not None and conf_peer["endpoint"]:
-        lines.append((SYNC, "%s endpoint %s" % (label, peer["endpoint"])))
+        lines.append((SYNC, "%s endpoint %s" % (label, peer["endpoint"] or "(none)")))
     lines.append((SYNC, "%s keepalive %s" % (label, peer["keepalive"])))
     if peer["psk"]:
         lines.append((CLEAR if conf_peer is None or not conf_peer["psk"] else SYNC, "%s preshared key set" % label))
