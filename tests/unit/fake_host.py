@@ -10,8 +10,6 @@ put in the kernel (fake_kernel.FakeKernel), so the apply step's reads see the li
 
 from __future__ import annotations
 
-import pytest
-
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import HostFiles
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
@@ -143,8 +141,8 @@ def routes_file(body="up() { :; }\n"):
 SYSCTLS = {"net.ipv4.ip_forward": "1"}
 
 
-@pytest.fixture
-def host(tmp_path):
+def new_host(tmp_path):
+    """A fake host whose root is ``tmp_path`` (the fixture ``host`` of tests/unit/plugins/modules/conftest.py)."""
     fake = FakeHost(tmp_path)
     (tmp_path / "proc/sys/net/ipv4").mkdir(parents=True)
     (tmp_path / "proc/sys/net/ipv4/ip_forward").write_text("0\n")

@@ -56,10 +56,10 @@ def site(inventory, *args):
     try:
         out = json.loads(run.stdout[run.stdout.index("{"):])
     except ValueError:
-        pytest.fail("site.yml printed no JSON (rc %d):\n%s\n%s" % (run.returncode, run.stdout[-3000:],
-                                                                   run.stderr[-3000:]))
-    assert run.returncode == 0, "site.yml %s failed (rc %d):\n%s" % (" ".join(args), run.returncode,
-                                                                      run.stdout[-4000:] + run.stderr[-2000:])
+        pytest.fail("site.yml printed no JSON (rc %d):\n%s\n%s" % (
+            run.returncode, run.stdout[-3000:], run.stderr[-3000:]))
+    assert run.returncode == 0, "site.yml %s failed (rc %d):\n%s" % (
+        " ".join(args), run.returncode, run.stdout[-4000:] + run.stderr[-2000:])
     applied = {}
     for play in out["plays"]:
         for task in play["tasks"]:

@@ -105,8 +105,8 @@ def parse_dump(text):
         if len(fields) == 5:  # interface, private key, public key, listen port, fwmark
             out.setdefault(fields[0], {"peers": {}})["listen_port"] = fields[3]
         elif len(fields) == 9:  # interface, public key, preshared key, endpoint, allowed IPs, handshake, rx, tx, keepalive
-            allowed = set() if fields[4] == "(none)" else {str(ipaddress.ip_network(a, strict=False))
-                                                            for a in _values(fields[4])}
+            nets = [] if fields[4] == "(none)" else _values(fields[4])
+            allowed = {str(ipaddress.ip_network(a, strict=False)) for a in nets}
             out.setdefault(fields[0], {"peers": {}, "listen_port": None})["peers"][fields[1]] = {
                 "allowed": allowed, "endpoint": _endpoint(fields[3]), "keepalive": fields[8],
                 "psk": fields[2] != "(none)"}

@@ -108,9 +108,8 @@ def _setup(want, script):
 
 
 def _read(text):
-    outs = netns(text + "\n" + "; echo ----; ".join("ip -N -%d -j %s" % (f, what) for what in ("rule show",
-                                                                                         "route show table all")
-                                                    for f in (4, 6)))
+    reads = ["ip -N -%d -j %s" % (f, what) for what in ("rule show", "route show table all") for f in (4, 6)]
+    outs = netns(text + "\n" + "; echo ----; ".join(reads))
     rules4, rules6, routes4, routes6 = (json.loads(out) for out in outs)
     rules = [live_routes.rule_from_json(e, 4) for e in rules4] + [live_routes.rule_from_json(e, 6) for e in rules6]
     routes = [live_routes.route_from_json(e, 4) for e in routes4] + [live_routes.route_from_json(e, 6) for e in routes6]

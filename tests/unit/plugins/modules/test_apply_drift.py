@@ -22,7 +22,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 from ansible_collections.wgforward.portforward.plugins.modules import apply_plan
-from fake_host import KEY_FILE, apply, converged, host, nft_file, routes_file, sysctl_file, wg_file  # noqa: F401
+from fake_host import KEY_FILE, apply, converged, nft_file, routes_file, sysctl_file, wg_file
 from fake_kernel import PRIVATE, PSK, rule_entry
 
 TABLE = """table inet wgpf {
@@ -99,8 +99,8 @@ CASES = [
     ("reply rule deleted",
      lambda h: h.kernel.rules[4].remove(rule(h, REPLY_RULE.split()[1:])), [ROUTES_RELOAD],
      "routes and rules of /etc/wgpf/routes.sh: missing " + REPLY_RULE),
-    ("return route deleted", lambda h: h.kernel.routes[4].remove([r for r in h.kernel.routes[4]
-                                                                   if r.get("dev") == "eth0"][0]),
+    ("return route deleted", lambda h: h.kernel.routes[4].remove(
+        [r for r in h.kernel.routes[4] if r.get("dev") == "eth0"][0]),
      [ROUTES_RELOAD], "routes and rules of /etc/wgpf/routes.sh: missing " + RETURN_ROUTE),
     ("return route via another gateway", lambda h: set_route(h, gateway="172.31.15.254"),
      ["ip -4 route del default via 172.31.15.254 dev eth0 table 51901", ROUTES_RELOAD],

@@ -24,9 +24,10 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.units import UNIT_DIR, WG_SYNC
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 from ansible_collections.wgforward.portforward.plugins.modules import apply_plan
-from fake_host import (  # noqa: F401 -- host is a fixture
-    HEAD, KEY, KEY_FILE, NFT_UNIT_FILE, ROUTES_UNIT_FILE, SYSCTLS, apply, converged, host, nft_file, routes_file,
-    sysctl_file, wg_file)
+from fake_host import (
+    HEAD, KEY, KEY_FILE, NFT_UNIT_FILE, ROUTES_UNIT_FILE, SYSCTLS, apply, converged, nft_file, routes_file, sysctl_file,
+    wg_file)
+
 
 def test_first_run_writes_everything_and_starts_every_unit(host):
     step, fs, dummy = apply(host, [wg_file(), nft_file(), sysctl_file(), routes_file()])
