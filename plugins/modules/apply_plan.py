@@ -29,6 +29,24 @@ description:
     the last run applied, listed in C(/run/wgpf/routes.applied)); nothing is flushed. A script without such a
     list (an older release) is taken down by its own C(down) first. Units are enabled; C(daemon-reload) runs
     when a unit file changed.
+  - A file that did not change is compared with what runs, in the same call, and what differs is repaired with
+    the least that fixes it, reported as a change and in RV(drift); check mode reports it and repairs nothing.
+    The reads are the same in check mode; a run where nothing differs reads each kind once (C(nft -s list table),
+    C(ip rule) and C(ip route show table all) per family, C(ip address), C(wg show all dump)).
+  - The nftables table is compared with the kernel's listing right after the file's last load (kept in
+    C(/var/lib/wgpf/nft.listing), root only; elements of sets that rules fill at run time are not compared),
+    and reloaded by C(wgpf-nftables.service) when they differ.
+  - The rules and routes C(routes.sh) wants are compared with the kernel's, with whatever else sits in the
+    collection's rule priorities and tables (those of the script, never main, local or default; the routes of
+    the WireGuard interfaces there are wg-quick's, compared with the interface). A missing one, or an interface
+    sysctl the script sets, is restored by a reload of C(wgpf-routes.service); an extra one is deleted
+    (C(ip rule del), C(ip route del)).
+  - The running sysctls are compared with the drop-in (loaded again with C(sysctl --load)), the firewall hooks
+    with the accepts the host needs (inserted or deleted again).
+  - Each WireGuard interface is compared with its config. Missing, down or without its addresses, C(wg-quick@<if>)
+    restarts; its listen port, peers, allowed IPs, endpoints (an address, not a name), keepalives, the preshared
+    keys the config has and the routes of the allowed IPs in its C(Table) are put back by the sync script; a
+    preshared key the config does not have is cleared.
   - Removes the interfaces, units and files the plan no longer holds; O(state=absent) removes everything the
     collection put on the host, and nothing else, and gives back the sysctl values and reserved ports it recorded.
   - Refuses to replace a WireGuard config the collection did not write (no C(# Managed by wgforward.portforward)
@@ -119,6 +137,16 @@ actions:
   type: list
   elements: str
   sample: ["systemctl reload wgpf-nftables.service", "/usr/local/sbin/wgpf-wg-sync wg0 /etc/wireguard/wgpf/wg0.key"]
+drift:
+  description:
+    - What was found running that differs from the files that did not change, one line each, naming the kind
+      (the nftables table, the routes and rules of routes.sh, the running sysctls, the firewall hooks, a
+      WireGuard interface) and what is missing or extra; never a key (peers are named by their host). With
+      C(--diff), each kind's live lines and planned lines are a diff entry too.
+  returned: always
+  type: list
+  elements: str
+  sample: ["routes and rules of /etc/wgpf/routes.sh: missing -4 priority 5100 from 172.31.15.3/32 ipproto 6 sport 8080 lookup 51900"]
 files:
   description: The paths written or removed (or that would be, in check mode).
   returned: always
@@ -146,10 +174,13 @@ def run_module(module, root="/"):
                          check_mode=module.check_mode, dnat=module.params["dnat"])
     except (ApplyError, OSError) as exc:
         module.no_log_values.update(host.secrets)
-        module.fail_json(msg=str(exc), changed=host.changed, actions=cmd.actions, files=fs.changed_paths)
+        module.fail_json(msg=str(exc), changed=host.changed, actions=cmd.actions, files=fs.changed_paths,
+                         drift=host.drift.lines)
     # Diffs mask the PresharedKey lines already; this masks the keys anywhere else too.
     module.no_log_values.update(host.secrets)
-    result = {"changed": host.changed, "actions": cmd.actions, "files": fs.changed_paths}
+    for text in host.warnings or []:
+        module.warn(text)
+    result = {"changed": host.changed, "actions": cmd.actions, "files": fs.changed_paths, "drift": host.drift.lines}
     if module._diff:
         result["diff"] = fs.diffs
     module.exit_json(**result)

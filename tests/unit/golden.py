@@ -8,9 +8,9 @@ addresses, the WAN interface, a gateway) are inferred from the containers'
 facts. Those facts are made up here from molecule.yml and the `test_ip`
 default routes, the way Docker and the scenario's prepare step lay the
 containers out: interfaces eth0, eth1, ... in the order of their networks'
-names, each with its fixed address, a MAC Docker would derive from it (or the
-platform's mac_address), and a default IPv4 route only where `test_ip` sets
-one (the networks are internal, so Docker gives none).
+names, each with its fixed addresses, a MAC Docker would derive from it (or the
+platform's mac_address), and a default route of a family only where `test_ip`
+sets one (the networks are internal, so Docker gives none).
 """
 
 from __future__ import annotations
@@ -57,22 +57,26 @@ def _subnets(platforms):
     return nets
 
 
-def _default_gateway(hostvars_file):
-    """The `route replace default via X` of a scenario's test_ip, as prepare applies it, or None."""
+def _default_gateways(hostvars_file):
+    """{4: X, 6: Y} of the `[-6] route replace default via X` of a scenario's test_ip, as prepare applies it."""
     if not hostvars_file.is_file():
-        return None
+        return {}
     data = yaml.safe_load(hostvars_file.read_text()) or {}
+    out = {}
     for cmd in data.get("test_ip") or []:
         words = cmd.split()
+        family = 6 if words[0] == "-6" else 4
+        words = words[1:] if words[0] in ("-4", "-6") else words
         if words[:4] == ["route", "replace", "default", "via"]:
-            return netaddr.IPAddress(words[4])
-    return None
+            out[family] = netaddr.IPAddress(words[4])
+    return out
 
 
 def platform_facts(platform, subnets, inventory_dir):
     """The facts the planner reads, for one container of a scenario."""
     facts = {"interfaces": ["lo"]}
-    gateway = _default_gateway(inventory_dir / "host_vars" / ("%s.yml" % platform["name"]))
+    gateways = _default_gateways(inventory_dir / "host_vars" / ("%s.yml" % platform["name"]))
+    gateway = gateways.get(4)
     networks = sorted(platform.get("networks") or [], key=lambda n: n["name"])
     mac = next((n["mac_address"] for n in networks if n.get("mac_address")), None)
     for index, net in enumerate(networks):
@@ -84,6 +88,9 @@ def platform_facts(platform, subnets, inventory_dir):
         if net.get("ipv6_address"):
             v6 = next(s for s in subnets[net["name"]] if s.version == 6)
             data["ipv6"] = [{"address": net["ipv6_address"], "prefix": str(v6.prefixlen), "scope": "global"}]
+            if gateways.get(6) is not None and gateways[6] in v6:
+                facts["default_ipv6"] = {"interface": ifname, "address": net["ipv6_address"],
+                                         "gateway": str(gateways[6]), "prefix": str(v6.prefixlen)}
         facts["interfaces"].append(ifname)
         facts[ifname] = data
         if gateway is not None and gateway in subnet:

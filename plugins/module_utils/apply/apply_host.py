@@ -4,8 +4,10 @@
 """Apply one host's rendered plan: write what differs, then run exactly what the change needs.
 
 Every step is decided from the host's state (file content, running sysctl
-values, unit state, the recorded ``[Interface]`` digest), not from what an
-earlier run did, so a run that fails halfway is completed by the next one.
+values, unit state, the recorded ``[Interface]`` digest, and for a file that
+did not change, what runs: apply_live.py), not from what an earlier run did,
+so a run that fails halfway is completed by the next one, and one that finds
+the live state changed under it repairs that.
 Order: helpers and daemon-reload, nftables table (then the stale conntrack
 entries of new or changed UDP forwards), sysctls, routes (every rule, so a new
 peer's rules are in place before the peer itself), the firewall hooks,
@@ -19,9 +21,11 @@ from __future__ import annotations
 
 import shutil
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply import preshared
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import live_wg, preshared
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_live import LiveSteps
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_record import RecordSteps
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.drift import Drift
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewall_hooks import Firewall, load_spec
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.units import helpers
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
@@ -52,13 +56,14 @@ def is_managed(text):
     return text is not None and any(line.startswith(layout.HEADER) for line in text.splitlines())
 
 
-class HostApply(RecordSteps):
+class HostApply(RecordSteps, LiveSteps):
     """One host's apply step over ``fs`` (apply_fs.HostFiles) and ``cmd`` (apply_systemd.Commands)."""
 
     def __init__(self, fs, cmd, which=shutil.which):
         self.fs = fs
         self.cmd = cmd
         self.changed = False
+        self.drift = Drift(fs.diffs)  # what was found live that differs from files that did not change
         self.secrets = set()  # the preshared keys put into configs: the module masks them in all it returns
         # The host's iptables, read through the same runner and root as everything else.
         self.firewall = Firewall(cmd.query, lambda argv: cmd.change(argv, layout.FIREWALL_UNIT), which, fs.read)
@@ -79,7 +84,7 @@ class HostApply(RecordSteps):
         self.apply_nftables(by_kind["nftables"])
         self.clear_stale_conntrack(dnat or {})
         self.apply_sysctls(by_kind["sysctl"], sysctls)
-        self.apply_routes(by_kind["routes"])
+        self.apply_routes(by_kind["routes"], [item["interface"] for item in by_kind["wireguard"]])
         self.apply_firewall(by_kind["firewall"])
         for item in by_kind["wireguard"]:
             self.apply_interface(item, key_files[item["interface"]])
@@ -127,32 +132,50 @@ class HostApply(RecordSteps):
         new_table = self.fs.read(item["path"]) != item["content"]
         self.track_change(self.fs.write(item["path"], item["content"], item["mode"],
                                         validate=lambda temp: self.cmd.nft_check(temp, item["path"])))
+        drift = not new_table and self.cmd.is_active(layout.NFT_UNIT) and self.nft_drift(item["content"])
         # The file declares, deletes and re-adds the table: a reload replaces only it, in one transaction.
-        self.track_change(self.cmd.ensure_started(layout.NFT_UNIT, reload_when_running=new_table))
+        if self.track_change(self.cmd.ensure_started(layout.NFT_UNIT, reload_when_running=new_table or drift)):
+            self.keep_nft_listing(item["content"])
 
-    def apply_routes(self, items):
+    def apply_routes(self, items, wg_names):
         """A changed script is applied by a reload: its `up` adds the new routes and rules before it
-        removes the stale ones (listed by the last `up`), so no connection loses its rule meanwhile."""
+        removes the stale ones (listed by the last `up`), so no connection loses its rule meanwhile.
+        An unchanged one is compared with the kernel: what is missing is added by the same reload,
+        what sits in the collection's priorities and tables beyond the script is deleted."""
         if not items:
             return
         item = items[0]
         old = self.fs.read(item["path"])
         changed = old is not None and old != item["content"]
-        if changed and self.cmd.is_active(layout.ROUTES_UNIT) and not self.fs.exists(layout.ROUTES_STATE):
+        active = self.cmd.is_active(layout.ROUTES_UNIT)
+        if changed and active and not self.fs.exists(layout.ROUTES_STATE):
             # Written by a release whose script kept no list of what it applied: its own `down`
             # takes its routes and rules away before it is replaced.
             self.cmd.change([item["path"], "down"], item["path"])
             self.track_change(True)
         self.track_change(self.fs.write(item["path"], item["content"], item["mode"]))
-        self.track_change(self.cmd.ensure_started(layout.ROUTES_UNIT, reload_when_running=changed))
+        missing, extra = self.routes_drift(item["content"], wg_names) if old == item["content"] and active \
+            else (False, [])
+        for argv in extra:
+            # Deleted first: a route whose gateway was changed is then added back as planned. Gone
+            # already (something else deleted it meanwhile) is no error.
+            self.cmd.change(argv, item["path"], ok_rcs=(0, 2))
+            self.track_change(True)
+        if self.track_change(self.cmd.ensure_started(layout.ROUTES_UNIT, reload_when_running=changed or missing)) \
+                or extra:
+            self.forget_live()
 
     def apply_firewall(self, items):
         """The accepts the host's firewall needs now; the unit applies them again after it (re)starts."""
         if not items:
             return
         item = items[0]
+        unchanged = self.fs.read(item["path"]) == item["content"]
         self.track_change(self.fs.write(item["path"], item["content"], item["mode"]))
-        self.track_change(self.firewall.apply(load_spec(item["content"])))
+        done = self.firewall.apply(load_spec(item["content"]))
+        if done and unchanged:
+            self.report_firewall(done)
+        self.track_change(done)
         self.track_change(self.cmd.ensure_started(layout.FIREWALL_UNIT))
 
     def apply_interface(self, item, key_file):
@@ -162,27 +185,31 @@ class HostApply(RecordSteps):
         digest_path = "%s/%s.digest" % (layout.ETC_DIR, name)
         restart = (self.fs.read(digest_path) or "").strip() != item["interface_digest"]
         running = self.cmd.is_active(unit)
-        if restart and running:
+        old_content = self.fs.read(item["path"])
+        new_peers = old_content != item["content"]
+        drift, clear = self.wg_drift(item) if running and not (restart or new_peers) else (set(), [])
+        if (restart or live_wg.RESTART in drift) and running:
             # Stopped with the old config in place, so its PreDown undoes its own PostUp.
             self.cmd.systemctl("stop", unit)
             running = False
             self.track_change(True)
-        old_content = self.fs.read(item["path"])
-        new_peers = old_content != item["content"]
         self.track_change(self.fs.write(item["path"], item["content"], item["mode"]))
         self.track_change(self.cmd.ensure_enabled(unit))
         if not running:
             self.cmd.systemctl("start", unit)
             self.track_change(True)
-        elif new_peers:
+        elif new_peers or drift & {live_wg.SYNC, live_wg.ROUTE}:
             out = self.cmd.change([layout.SYNC_SCRIPT, name, key_file], unit)
             # The script says whether the running interface changed; check mode assumes it would.
-            self.track_change(self.cmd.check_mode or "changed" in out.splitlines())
+            self.track_change(self.cmd.check_mode or "changed" in out.splitlines() or bool(drift))
+        if running:
             # wg syncconf keeps a preshared key the config no longer has: clear it (a zero key is none),
             # or this end keeps it until a restart while the other end, restarted, has none.
-            for public_key in preshared.dropped(old_content, item["content"]):
+            for public_key in preshared.dropped(old_content, item["content"]) + clear:
                 self.cmd.change(["wg", "set", name, "peer", public_key, "preshared-key", "/dev/null"], unit)
                 self.track_change(True)
+        if drift or not running:
+            self.forget_live()
         # Recorded last: an interrupted run restarts the interface next time.
         self.track_change(self.fs.write(digest_path, item["interface_digest"] + "\n", "0644", show=False))
 
@@ -222,6 +249,8 @@ class HostApply(RecordSteps):
             if helper["file"]:
                 self.track_change(self.fs.remove(helper["file"]))
             self.track_change(self.fs.remove(helper["path"]))
+        if "nftables" not in keep_kinds:
+            self.track_change(self.fs.remove(layout.NFT_LISTING))
         if "sysctl" not in keep_kinds:
             # The running values go back to the host's own (apply_sysctls, from the record).
             self.track_change(self.fs.remove(layout.SYSCTL_PATH))

@@ -57,9 +57,14 @@ class RecordSteps:
             return
         item = items[0]
         # The drop-in holds the merged values, so a reboot loads what runs now.
-        self.track_change(self.fs.write(item["path"], host_record.dropin(item["content"], values), item["mode"]))
-        differ = sorted(key for key, value in values.items()
-                        if host_record.normalize(self.running_sysctl(key) or "") != host_record.normalize(value))
+        written = self.track_change(self.fs.write(item["path"], host_record.dropin(item["content"], values),
+                                                  item["mode"]))
+        running = {key: host_record.normalize(self.running_sysctl(key) or "") for key in values}
+        differ = sorted(key for key, value in values.items() if running[key] != host_record.normalize(value))
+        if differ and not written:
+            # The drop-in was right: something changed the running values since.
+            self.drift.add("running sysctls (%s)" % item["path"], ["%s = %s" % (key, running[key]) for key in differ],
+                           ["%s = %s" % (key, host_record.normalize(values[key])) for key in differ])
         if differ:
             self.cmd.change(["sysctl", "--quiet", "--load", item["path"]], item["path"])
             self.track_change(True)

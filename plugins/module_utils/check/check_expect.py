@@ -8,7 +8,9 @@ hops in path order (public server, intermediate, private server), each with
 what must hold there: the WireGuard links of the path (up, with a recent
 handshake), the DNAT map entries (public server), the listening service
 (private server) and where a reply of the service must leave
-(``ip route get``, with the technique's mark). ``probe_args`` folds a host's
+(``ip route get``, with the technique's mark): per family, the interface
+and the gateway (none on a WireGuard link), so a reply of one family that
+leaves another way than it came in is found. ``probe_args`` folds a host's
 hops into the arguments of the forward_probe module; check_verdict.py
 compares what the probes read with these expectations.
 """
@@ -22,6 +24,8 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan im
 # Where a reply "to the Internet" is routed to: the benchmarking ranges (RFC 2544, RFC 5180) follow
 # the default route on any host and are no test network of the labs; `ip route get` sends nothing.
 INTERNET = {4: "198.18.0.1", 6: "2001:2::1"}
+# The protocol numbers of the plan's rules (techniques/steps.py writes numbers).
+IPPROTO = {"tcp": 6, "udp": 17}
 # What forward_probe needs of a route expectation to ask `ip route get`.
 ROUTE_ARGS = ("family", "proto", "dst", "from", "sport", "iif", "mark")
 
@@ -77,16 +81,23 @@ def _mark(plan, iif, target):
     return None
 
 
-def _rule_table(plan, target, sport, mark):
-    """The table the plan's rule sends the forward's replies to (for the message), or None."""
+def _rule_table(plan, flow, sport, mark):
+    """The table the plan's rule sends the forward's replies of ``flow`` to (for the message), or None."""
+    version, proto, target = flow
     rules = list(plan.get("rules", []))
     for iface in plan.get("interfaces", []):
         rules.extend(iface.get("rules", []))
     for rule in rules:
         words = rule["selector"].split()
-        by_mark = mark is not None and "fwmark" in words
-        by_flow = "from" in words and words[words.index("from") + 1] == target and "sport" in words
-        if by_mark or by_flow and str(sport) in words[words.index("sport") + 1].split("-"):
+        value = {key: words[words.index(key) + 1] for key in ("from", "ipproto", "sport") if key in words}
+        if rule.get("family", version) != version:
+            continue
+        if mark is not None and "fwmark" in words:
+            return rule["table"]
+        lo, _sep, hi = value.get("sport", "").partition("-")
+        by_port = lo.isdigit() and int(lo) <= sport <= int(hi or lo)
+        by_proto = value.get("ipproto") in (None, str(IPPROTO[proto]))
+        if by_port and by_proto and value.get("from") in (None, target):
             return rule["table"]
     return None
 
@@ -111,7 +122,7 @@ def _flows(planner, fwd):
 def _route(plan, fwd, flow, iif, mark_iif, expect):
     version, proto, target = flow
     mark = _mark(plan, mark_iif, target)
-    expect = dict(expect, table=_rule_table(plan, target, fwd.to_port[0], mark))
+    expect = dict(expect, table=_rule_table(plan, flow, fwd.to_port[0], mark))
     return {"family": version, "proto": proto, "dst": _dst(fwd, version), "from": target,
             "sport": fwd.to_port[0], "iif": iif, "mark": mark, "expect": expect}
 
@@ -119,6 +130,16 @@ def _route(plan, fwd, flow, iif, mark_iif, expect):
 def _hop(plans, host, links):
     return {"host": host, "role": plans[host]["role"], "contacted": contacted(plans[host]),
             "links": [link for link in links if link is not None], "dnat": [], "listen": [], "routes": []}
+
+
+def _lan_leg(private, inter, version):
+    """Where a LAN server's reply of ``version`` must leave: its LAN interface, via the intermediate's LAN
+    address of that family; without one the path cannot be proven, and the expectation says why."""
+    via = inter.lan_address(version)
+    expect = {"dev": private.lan_interface, "via": None if via is None else str(via)}
+    if via is None:
+        expect["unknown"] = "%s has no IPv%d LAN address for it to come back by" % (inter.name, version)
+    return expect
 
 
 def forward_path(planner, plans, fwd):
@@ -153,8 +174,7 @@ def forward_path(planner, plans, fwd):
         if last["links"]:
             expect = {"dev": last["links"][0]["iface"], "via": None}
         else:
-            via = inter.lan_address(flow[0])
-            expect = {"dev": private.lan_interface, "via": None if via is None else str(via)}
+            expect = _lan_leg(private, inter, flow[0])
         last["routes"].append(_route(plans[private.name], fwd, flow, None, None, expect))
     hops.append(last)
     return {"forward": fwd.name, "public": public.name, "to": private.name,

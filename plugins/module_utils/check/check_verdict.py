@@ -11,6 +11,8 @@ names the first hop that is wrong and the first reason there.
 
 from __future__ import annotations
 
+import ipaddress
+
 from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_expect import route_key
 
 # WireGuard's REJECT_AFTER_TIME: a session whose latest handshake is older carries nothing. With a
@@ -103,6 +105,11 @@ def check_link(link, probe, results):
     entry = _peer(link, probe, results)
     if entry is None:
         return None, "%s has no peer %s (allowed IPs %s)" % (name, peer, ", ".join(link["allowed_ips"]))
+    missing = _networks(link["allowed_ips"]) - _networks(entry["allowed_ips"])
+    if missing:
+        # What the peer may send in, and what this host routes to it: a family missing here has no path.
+        return None, "%s peer %s lacks the allowed IPs %s (it has %s)" % (
+            name, peer, ", ".join(sorted(str(net) for net in missing)), ", ".join(entry["allowed_ips"]) or "none")
     age = entry["handshake_age"]
     if age is None:
         return None, "%s no handshake with %s ever" % (name, peer)
@@ -153,6 +160,26 @@ def check_listen(item, probe):
     return "%s %s:%s listening" % (item["proto"], item["addr"], "-".join(str(p) for p in sorted(set(item["ports"])))), None
 
 
+def _address(text):
+    """An address in one spelling (IPv6 has several), or None."""
+    if not text:
+        return None
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return text
+
+
+def _networks(texts):
+    out = set()
+    for text in texts:
+        try:
+            out.add(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            out.add(text)
+    return out
+
+
 def _leg(dev, via, table):
     return "%s%s (table %s)" % (dev or "?", " via %s" % via if via else "", table or "main")
 
@@ -167,9 +194,12 @@ def check_route(item, probe):
     if answer is None or answer.get("error") or not answer.get("route"):
         return None, "%s has no route: %s" % (what, (answer or {}).get("error") or "not asked")
     route, want = answer["route"], item["expect"]
+    if want.get("unknown"):
+        return None, "%s cannot be checked: %s" % (what, want["unknown"])
     got = _leg(route.get("dev"), route.get("gateway"), route.get("table"))
-    wrong_dev = want.get("dev") and route.get("dev") != want["dev"]
-    wrong_via = want.get("via") and route.get("gateway") != want["via"]
+    # Both the interface and the gateway: a gateway where none is planned (or another one) is another path.
+    wrong_dev = route.get("dev") != want.get("dev")
+    wrong_via = _address(route.get("gateway")) != _address(want.get("via"))
     if wrong_dev or wrong_via:
         return None, "%s would leave by %s, not by %s" % (what, got, _leg(want.get("dev"), want.get("via"),
                                                                           want.get("table")))

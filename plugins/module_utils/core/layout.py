@@ -30,6 +30,8 @@ FIREWALL_UNIT = "wgpf-firewall.service"
 # What the collection changed that was the host's own (apply/host_record.py): root only.
 RECORD_DIR = "/var/lib/wgpf"
 RECORD_PATH = "/var/lib/wgpf/record.json"
+# What the kernel listed right after the last load of NFT_PATH (apply/live_nft.py): root only.
+NFT_LISTING = "/var/lib/wgpf/nft.listing"
 
 
 def wg_config_path(ifname):

@@ -108,24 +108,45 @@ def iface_type(hv, name):
     return (data or {}).get("type")
 
 
-def _lan_of(hv, targets):
-    """(interface, its address) whose IPv4 or global IPv6 network holds one of ``targets``, from the facts."""
-    for ifname in iface_names(hv):
-        data = iface_facts(hv, ifname) or {}
-        v4 = data.get("ipv4") or {}
-        found = [(v4.get("address"), v4.get("netmask"))] if isinstance(v4, dict) else []
-        found += [(a.get("address"), a.get("prefix")) for a in data.get("ipv6") or []
-                  if isinstance(a, dict) and a.get("scope") != "link"]
-        for address, mask in found:
-            if not (address and mask):
-                continue
-            try:
-                net = A.netaddr.IPNetwork("%s/%s" % (address, mask))
-            except (A.netaddr.AddrFormatError, ValueError, TypeError):
-                continue
-            if any(ip.version == net.version and ip in net for ip in targets):
-                return ifname, address
-    return None, None
+def _iface_addresses(data):
+    """(address, mask) of an interface's facts: IPv4 with its secondaries, global IPv6."""
+    v4 = [data.get("ipv4") or {}] + list(data.get("ipv4_secondaries") or [])
+    found = [(a.get("address"), a.get("netmask")) for a in v4 if isinstance(a, dict)]
+    found += [(a.get("address"), a.get("prefix")) for a in data.get("ipv6") or []
+              if isinstance(a, dict) and a.get("scope") != "link"]
+    return [(address, mask) for address, mask in found if address and mask]
+
+
+def _holding(data, target):
+    """The interface's address whose network holds ``target``, or None."""
+    for address, mask in _iface_addresses(data):
+        try:
+            net = A.netaddr.IPNetwork("%s/%s" % (address, mask))
+        except (A.netaddr.AddrFormatError, ValueError, TypeError):
+            continue
+        if target.version == net.version and target in net:
+            return address
+    return None
+
+
+def _lan_of(hv, targets, ifname=None):
+    """(interface, {version: its address}) of the LAN that holds ``targets``, from the facts.
+
+    The interface is ``ifname`` when given, else the one whose networks hold targets of the most families
+    (the first in the facts on a tie); each family takes the address whose network holds that family's
+    target (a dual-stack LAN gives both).
+    """
+    best, best_found = None, {}
+    for name in [ifname] if ifname else iface_names(hv):
+        data = iface_facts(hv, name) or {}
+        found = {}
+        for ip in targets:
+            address = _holding(data, ip)
+            if address is not None:
+                found.setdefault(ip.version, address)
+        if len(found) > len(best_found):
+            best, best_found = name, found
+    return best, best_found
 
 
 def _network(address, mask):
@@ -153,12 +174,13 @@ def infer_intermediate_lan(where, fields, privates, problems):
         # A container host may name its Docker bridge (its wgpf_lan_interface) on the intermediate.
         fields["lan_interface"] = next((p["bridge"] for p in privates if p.get("bridge")), None)
     if fields["lan_interface"] is None or not fields["lan_addresses"]:
-        ifname, address = _lan_of(hv, targets)
+        ifname, found = _lan_of(hv, targets, fields["lan_interface"])
         if ifname is not None and fields["lan_interface"] is None:
             fields["lan_interface"] = checked(where, "wgpf_lan_interface", ifname, G.ifname, problems)
-        if address is not None and not fields["lan_addresses"]:
-            ip = checked(where, "wgpf_lan_address", address, A.parse_address, problems)
-            fields["lan_addresses"] = [ip] if ip is not None else []
+        if found and not fields["lan_addresses"]:
+            # Every family its private servers have: a return path needs the intermediate's address in each.
+            ips = [checked(where, "wgpf_lan_address", found[v], A.parse_address, problems) for v in sorted(found)]
+            fields["lan_addresses"] = [ip for ip in ips if ip is not None]
     if not fields["lan_networks"] and fields["lan_interface"] is not None:
         fields["lan_networks"] = lan_networks(hv, fields["lan_interface"])
     if fields["lan_mac"] is None and fields["lan_interface"] is not None:
@@ -178,5 +200,21 @@ def infer_gateway(fields, inter):
     if fields["attachment"] == "container":
         fields["gateway_is_intermediate"], fields["gateway_origin"] = True, DEFAULT
     elif inter is not None and inter["lan_addresses"] and fields["default_gateways"]:
-        fields["gateway_is_intermediate"] = any(str(ip) in fields["default_gateways"] for ip in inter["lan_addresses"])
+        fields["gateway_is_intermediate"] = _gateway_in_every_family(fields, inter)
         fields["gateway_origin"] = INFERRED
+
+
+def _gateway_in_every_family(fields, inter):
+    """True when, in every family of the private server's LAN addresses, its default gateway is the
+    intermediate's LAN address: a dual-stack server whose IPv6 gateway is another router (or a link-local
+    address) needs its replies routed back in that family, so the answer is no."""
+    gateways = {}
+    for text in fields["default_gateways"]:
+        try:
+            ip = A.netaddr.IPAddress(text)
+        except (A.netaddr.AddrFormatError, ValueError, TypeError):
+            continue
+        gateways.setdefault(ip.version, ip)
+    ours = {ip.version: ip for ip in inter["lan_addresses"]}
+    families = {ip.version for ip in fields["lan_addresses"]} or set(gateways)
+    return all(gateways.get(v) is not None and gateways.get(v) == ours.get(v) for v in families)

@@ -162,6 +162,17 @@ class Job:
                          "forward '%s' (%s) routes replies to this intermediate's LAN address, which is not set "
                          "and could not be inferred from facts" % (self.fwd.name, what))
             return False
+        missing = [v for v in self.versions if inter.lan_address(v) is None]
+        if missing:
+            # Half a return path is no path: that family's replies would leave by another way, un-DNAT'd.
+            given = ("wgpf_lan_address has none" if inter.vars.get("wgpf_lan_address") is not None else
+                     "none is set, and no IPv%d network of %s in the facts holds %s's address"
+                     % (missing[0], inter.lan_interface, self.private.name))
+            problems.add(host_where(inter.name), "wgpf_lan_address",
+                         "forward '%s' serves IPv%d, and its replies come back by this intermediate's LAN "
+                         "address, but it has no IPv%d one (%s): give it one, or set %s's wgpf_lan_address to "
+                         "the addresses it serves" % (self.fwd.name, missing[0], missing[0], given, self.private.name))
+            return False
         if mac and inter.lan_mac is None:
             problems.add(host_where(inter.name), "wgpf_lan_mac",
                          "forward '%s' (%s) marks connections by this intermediate's MAC address on the LAN, "

@@ -188,8 +188,9 @@ def test_a_broken_tunnel_names_the_intermediate(change, verdict, tmp_path):
 def test_the_peer_is_found_by_its_key_else_by_its_allowed_ips(tmp_path):
     expect, results = healthy("connmark_private", tmp_path)
     peer = results["public1"]["interfaces"]["wg0"]["peers"][0]
-    peer["allowed_ips"] = ["10.9.9.9/32"]  # the key still names intermediate1
-    assert verdict_of(expect, results, "lan") == "ok"
+    peer["allowed_ips"] = ["10.9.9.9/32"]  # the key still names intermediate1: found, and its allowed IPs wrong
+    assert verdict_of(expect, results, "lan") == (
+        "public1: wg0 peer intermediate1 lacks the allowed IPs 10.201.7.1/32, 172.31.17.3/32 (it has 10.9.9.9/32)")
     del results["intermediate1"]["interfaces"]["wg0"]  # its key unknown: allowed IPs decide
     assert verdict_of(expect, results, "lan").startswith("public1: wg0 has no peer intermediate1")
 

@@ -2,11 +2,12 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Unit tests for wgforward.portforward.apply_plan and module_utils/apply_*.py.
 
-Each decision of the apply step runs against a temporary directory standing for
-the host's root (/etc/wireguard, /etc/wgpf, /proc/sys, ... under tmp_path) and a
-fake command runner that keeps the units' state (active, enabled) and records
-every command with what the files held at that moment, so a test can prove for
-instance that an interface was stopped while its old config was still in place.
+Each decision of the apply step runs against fake_host.FakeHost: a temporary
+directory standing for the host's root and a fake command runner that keeps the
+units' state and records every command with what the files held at that moment,
+so a test can prove for instance that an interface was stopped while its old
+config was still in place. What a run finds live that differs from the files
+(drift) is test_apply_drift.py's.
 """
 
 from __future__ import annotations
@@ -23,115 +24,9 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.units import UNIT_DIR, WG_SYNC
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 from ansible_collections.wgforward.portforward.plugins.modules import apply_plan
-
-NFT_UNIT_FILE = "%s/%s" % (UNIT_DIR, layout.NFT_UNIT)
-ROUTES_UNIT_FILE = "%s/%s" % (UNIT_DIR, layout.ROUTES_UNIT)
-KEY = "EEWSeEq3jB8emW9R4TctJK1WkCJuvQw3n4EL0Siaenw="  # test-only, must never show up in a diff
-KEY_FILE = layout.key_path("wg0")
-HEAD = "%s for host h1: local changes are overwritten.\n" % layout.HEADER
-
-
-class FakeHost:
-    """Commands of the apply step against the tmp root: systemd state, nft, sysctl, the sync script."""
-
-    def __init__(self, root):
-        self.root = root
-        self.active, self.enabled = set(), set()
-        self.calls = []  # (argv, {path: content at the time} for the paths in self.watch)
-        self.watch = []
-        self.fail = {}  # argv prefix (tuple) -> (rc, stderr)
-        self.sync_out = "changed\n"
-        self.nft_seen = []
-
-    def read(self, path):
-        real = self.root / path.lstrip("/")
-        return real.read_text() if real.exists() else None
-
-    def run(self, argv):
-        self.calls.append((list(argv), {p: self.read(p) for p in self.watch}))
-        for prefix, (rc, err) in self.fail.items():
-            if tuple(argv[:len(prefix)]) == prefix:
-                return rc, "", err
-        if argv[0] == "systemctl":
-            return self.systemctl(argv[1:])
-        if argv[:3] == ["nft", "-c", "-f"]:
-            with open(argv[3]) as handle:
-                self.nft_seen.append(handle.read())
-            return 0, "", ""
-        if argv[0] == layout.SYNC_SCRIPT:
-            return 0, self.sync_out, ""
-        return 0, "", ""
-
-    def systemctl(self, args):
-        verb, unit = args[0], args[-1]
-        if verb == "is-active":
-            return (0 if unit in self.active else 3), "", ""
-        if verb == "is-enabled":
-            return (0 if unit in self.enabled else 1), "", ""
-        if verb == "start":
-            self.active.add(unit)
-        elif verb == "stop":
-            self.active.discard(unit)
-        elif verb == "enable":
-            self.enabled.add(unit)
-        elif verb == "disable":
-            self.active.discard(unit)
-            self.enabled.discard(unit)
-        return 0, "", ""
-
-    def changes(self):
-        """The commands that change the host, as strings."""
-        return [" ".join(argv) for argv, dummy in self.calls
-                if argv[:2] not in (["systemctl", "is-active"], ["systemctl", "is-enabled"]) and argv[0] != "nft"]
-
-
-def wg_file(peers="\n[Peer]\n# h2\nPublicKey = pub2\nAllowedIPs = 10.0.0.2/32\n", interface="[Interface]\nAddress = 10.0.0.1/24\n",
-            digest="digest-1", missing=()):
-    return {"path": layout.wg_config_path("wg0"), "mode": "0600", "kind": "wireguard", "interface": "wg0",
-            "interface_digest": digest, "content": HEAD + interface + peers, "missing_keys": list(missing)}
-
-
-def nft_file(body="table inet wgpf {}\n"):
-    return {"path": layout.NFT_PATH, "mode": "0644", "kind": "nftables", "content": "#!/usr/sbin/nft -f\n" + HEAD + body}
-
-
-def sysctl_file():
-    return {"path": layout.SYSCTL_PATH, "mode": "0644", "kind": "sysctl", "content": HEAD + "net.ipv4.ip_forward = 1\n"}
-
-
-def routes_file(body="up() { :; }\n"):
-    return {"path": layout.ROUTES_PATH, "mode": "0755", "kind": "routes", "content": "#!/bin/sh\n" + HEAD + body}
-
-
-SYSCTLS = {"net.ipv4.ip_forward": "1"}
-
-
-@pytest.fixture
-def host(tmp_path):
-    fake = FakeHost(tmp_path)
-    (tmp_path / "proc/sys/net/ipv4").mkdir(parents=True)
-    (tmp_path / "proc/sys/net/ipv4/ip_forward").write_text("0\n")
-    return fake
-
-
-def apply(host, files, check_mode=False, sysctls=None, state="present"):
-    fs = HostFiles(root=str(host.root), check_mode=check_mode, chown=False)
-    cmd = Commands(host.run, check_mode=check_mode)
-    step = HostApply(fs, cmd)
-    host.calls, host.nft_seen = [], []
-    if state == "absent":
-        step.absent()
-    else:
-        step.present(files, {"wg0": KEY_FILE}, SYSCTLS if sysctls is None else sysctls, check_mode=check_mode)
-    return step, fs, cmd
-
-
-def converged(host, files=None):
-    """A host after a first run, with the kernel having taken the sysctl."""
-    files = files or [wg_file(), nft_file(), sysctl_file(), routes_file()]
-    apply(host, files)
-    (host.root / "proc/sys/net/ipv4/ip_forward").write_text("1\n")
-    return files
+from fake_host import (
+    HEAD, KEY, KEY_FILE, NFT_UNIT_FILE, ROUTES_UNIT_FILE, SYSCTLS, apply, converged, nft_file, routes_file, sysctl_file,
+    wg_file)
 
 
 def test_first_run_writes_everything_and_starts_every_unit(host):

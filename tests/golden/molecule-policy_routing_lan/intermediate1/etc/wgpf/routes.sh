@@ -57,6 +57,8 @@ remove() {
 wanted() {
     rule -4 from 172.31.15.3 ipproto 6 sport 8080 lookup 51900 priority 5100
     rule -4 from 172.31.15.3 ipproto 17 sport 8080 lookup 51900 priority 5101
+    rule -6 from fd31:15::3 ipproto 6 sport 8080 lookup 51900 priority 5102
+    rule -6 from fd31:15::3 ipproto 17 sport 8080 lookup 51900 priority 5103
     if_sysctl wg0 net.ipv4.conf.wg0.rp_filter 2
 }
 

@@ -56,8 +56,11 @@ remove() {
 
 wanted() {
     route -4 default via 172.31.15.2 dev eth0 table 51900
+    route -6 default via fd31:15::2 dev eth0 table 51900
     rule -4 ipproto 6 sport 8080 lookup 51900 priority 5100
     rule -4 ipproto 17 sport 8080 lookup 51900 priority 5101
+    rule -6 ipproto 6 sport 8080 lookup 51900 priority 5102
+    rule -6 ipproto 17 sport 8080 lookup 51900 priority 5103
 }
 
 up() {
