@@ -111,11 +111,10 @@ def _dst(fwd, version):
 
 
 def _flows(planner, fwd):
-    """(family, protocol, service address) of every flow of the forward, in plan order."""
+    """(family, protocol, service address) of every flow of the forward, in plan order: the families its
+    decision serves (decide/families.py), the same the planner placed."""
     private = planner.model.hosts[fwd.to]
-    versions = [v for v in (4, 6) if planner.target(private, v) is not None]
-    if fwd.sources:
-        versions = [v for v in versions if any(s.version == v for s in fwd.sources)]
+    versions = planner.decisions[fwd.name].versions
     return [(v, proto, planner.target_text(private, v)) for v in versions for proto in fwd.protocols]
 
 

@@ -24,7 +24,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
 from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import VOCABULARY
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.model import build_model
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import explain_inventory, plan_inventory
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
 INTER_V4 = {"address": "172.31.0.1", "netmask": "255.255.255.0", "network": "172.31.0.0"}
@@ -86,24 +86,34 @@ def test_the_private_server_s_return_table_gets_a_default_route_in_each_family()
     assert sorted({r["family"] for r in plan["rules"]}) == [4, 6]
 
 
-def test_a_family_with_no_lan_address_on_the_intermediate_is_refused_naming_host_and_field():
-    found = problems(dual_stack(inter=inter_facts(v6=False)))
-    assert found == ["host 'inter1': wgpf_lan_address: forward 'web' serves IPv6, and its replies come back by this "
-                     "intermediate's LAN address, but it has no IPv6 one (none is set, and no IPv6 network of eth0 "
-                     "in the facts holds private1's address): give it one, or set private1's wgpf_lan_address to "
-                     "the addresses it serves"]
+def test_an_intermediate_without_an_ipv6_lan_address_serves_ipv4_and_explain_says_so():
+    """Unstated families: the forward serves what the whole path carries, and explain names the family left out
+    (decide/families.py); stated, the family it cannot carry is refused naming the forward and the field."""
+    inv = dual_stack(inter=inter_facts(v6=False))
+    plan = plan_inventory(inv.data())["private1"]
+    assert {r["family"] for r in plan["routes"]} == {4}
+    notes = [n for e in explain_inventory(inv.data()) for n in e.get("notes", [])]
+    assert any("IPv4 only: 'inter1' has no IPv6 LAN address (wgpf_lan_address)" in n for n in notes), notes
+    inv.forwards[0]["families"] = ["ipv4", "ipv6"]
+    assert problems(inv) == ["forward 'web': families: ipv6: 'inter1' has no IPv6 LAN address (wgpf_lan_address), "
+                             "through which 'private1' is reached"]
 
 
 def test_an_ipv6_address_on_another_interface_is_not_the_lan_s():
     found = problems(dual_stack(inter=inter_facts(other_v6_iface=True)))
-    # One interface is the LAN (on a tie, eth1: first in the facts): the other family is refused.
-    assert len(found) == 1 and "serves IPv4, and its replies come back by this intermediate's LAN address, " \
-        "but it has no IPv4 one (none is set, and no IPv4 network of eth1" in found[0], found
+    # One interface is the LAN (on a tie, eth1: first in the facts): private1's IPv4 address is not on it, and
+    # the forward's default family, IPv4, has no LAN address there.
+    assert any("is outside" in p and "the LAN of 'inter1' on eth1" in p for p in found), found
+    assert any(p.startswith("forward 'web': to: 'inter1' has no IPv4 LAN address") for p in found), found
 
 
-def test_a_lan_address_set_in_one_family_only_is_refused_for_the_other():
-    found = problems(dual_stack(lan_address="172.31.0.1/24"))
-    assert len(found) == 1 and "but it has no IPv6 one (wgpf_lan_address has none)" in found[0], found
+def test_a_lan_address_set_in_one_family_only_serves_that_family():
+    inv = dual_stack(lan_address="172.31.0.1/24")
+    plan = plan_inventory(inv.data())["private1"]
+    assert {r["family"] for r in plan["routes"]} == {4}
+    inv.forwards[0]["families"] = ["ipv6"]
+    found = problems(inv)
+    assert any("ipv6: 'inter1' has no IPv6 LAN address (wgpf_lan_address)" in p for p in found), found
 
 
 def test_a_private_server_given_one_family_is_forwarded_in_that_family_only():
@@ -213,16 +223,13 @@ def test_the_same_gateway_spelled_otherwise_is_the_same_path():
     assert verdict(expect, results) == "ok"
 
 
-def test_a_reply_path_that_cannot_be_known_is_not_ok():
-    """Q5 answered yes by the inventory: the plan routes nothing back, and the intermediate has no IPv6 LAN
-    address for the check to expect; that is no proof of a path."""
+def test_the_check_expects_only_the_families_the_forward_serves():
+    """An intermediate without an IPv6 LAN address: the forward serves IPv4 only (decide/families.py), so a lab
+    where that works is ok; the check must not look for an IPv6 DNAT the plan never made."""
     inv = dual_stack(inter=inter_facts(v6=False))
-    inv.hosts["private1"]["wgpf_gateway_is_intermediate"] = True
-    inv.forwards[0]["only_via_public"] = False  # connmark_intermediate: nothing on the private server
     expect, results = healthy(inv)
-    assert verdict(expect, results) == (
-        "private1: a reply from fd00:31::3 tcp sport 8080 to 2001:2::1 cannot be checked: inter1 has no IPv6 LAN "
-        "address for it to come back by")
+    assert verdict(expect, results) == "ok"
+    assert {r["family"] for r in routes_of(expect, "private1")} == {4}
 
 
 def test_a_tunnel_peer_without_one_family_s_allowed_ips_is_not_ok():
