@@ -238,8 +238,8 @@ def measure_forward(fwd, texts, rounds, seconds, started):
             load(fwd["public"], texts[arm])
             loads.append(os.getloadavg()[0])
             runs[arm][rnd] = iperf(fwd["client"], fwd["connect"], fwd["port"], seconds)
-            print("    round %d/%d %-8s %.0f Mbit/s (load %.2f)" % (rnd + 1, rounds, arm, runs[arm][rnd] / 1e6,
-                                                                  loads[-1]), flush=True)
+            print("    round %d/%d %-8s %.0f Mbit/s (load %.2f)"
+                  % (rnd + 1, rounds, arm, runs[arm][rnd] / 1e6, loads[-1]), flush=True)
     ratios = {"%s/%s" % (a, b): paired(runs, a, b) for a, b in RATIOS if a in runs and b in runs}
     return dict(fwd, runs=runs, medians={arm: bench_stats.median(v) for arm, v in runs.items()}, ratios=ratios,
                 load=[min(loads), max(loads)])

@@ -203,8 +203,8 @@ def measure_all(lab, texts, probes, arms, rounds, stream=False):
                 result = dict(lab.measure_stream(port) if stream else lab.measure(port), round=rnd, load=load)
                 runs[arm][kind].append(result)
                 if stream:
-                    print("  round %d/%d %-6s %-8s %8.0f Mbit/s, load %.2f" % (rnd + 1, rounds, kind, arm, result["mbps"],
-                                                                            load), flush=True)
+                    print("  round %d/%d %-6s %-8s %8.0f Mbit/s, load %.2f"
+                          % (rnd + 1, rounds, kind, arm, result["mbps"], load), flush=True)
                 else:
                     print("  round %d/%d %-6s %-8s %8.0f conn/s, p50 %6.1f us, p99 %7.1f us, cycle %6.1f us, "
                           "load %.2f" % (rnd + 1, rounds, kind, arm, result["rate"], result["p50_us"],

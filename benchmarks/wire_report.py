@@ -78,8 +78,9 @@ def print_summary(summary, arms, n, mode):
             if mode == "stream":
                 print("%-6s %-8s %s" % (kind, arm, fmt(row["mbps"], 0)))
             else:
-                print("%-6s %-8s %-27s %-24s %7.1f  %s" % (kind, arm, fmt(row["rate"], 0), fmt(row["p50_us"], 1),
-                                                         row["p99_us"]["median"], fmt(row["cycle_p50_us"], 1)))
+                print("%-6s %-8s %-27s %-24s %7.1f  %s" % (
+                    kind, arm, fmt(row["rate"], 0), fmt(row["p50_us"], 1), row["p99_us"]["median"],
+                    fmt(row["cycle_p50_us"], 1)))
     print("\npaired ratios per round, median [min-max] (N = %d forwards; higher is better but for p50)" % n)
     for name, by_kind in summary["ratios"].items():
         for kind in kinds:
