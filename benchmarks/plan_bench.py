@@ -35,9 +35,9 @@ import tracemalloc
 from collections.abc import Mapping
 
 from ansible_collections.wgforward.portforward.plugins.filter.plan import plan as plan_filter
-from ansible_collections.wgforward.portforward.plugins.module_utils import plan as plan_module
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan as plan_module
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
 TARGET_SECONDS = 2.0
 TARGET_MB = 200.0

@@ -28,8 +28,8 @@ import importlib.util
 import random
 
 # ---- the planner: the only imports of the collection in wire_bench (its modules are moving)
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
 # The lab's addresses (RFC 1918 and RFC 6598 ranges, inside namespaces wire_bench creates).
 CLIENT_ADDR, CLIENT_NET, PUBLIC_WAN_ADDR = "192.168.250.2", "192.168.250.0/24", "192.168.250.1"

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: check_expect
 author: wgforward.portforward contributors
-version_added: 0.3.0
+version_added: 0.1.0
 short_description: What the live check reads on each host and expects on each hop of each forward
 description:
   - Plans the inventory like P(wgforward.portforward.plan#filter) and returns, per forward, its hops in path order
@@ -48,9 +48,9 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.check_expect import expectations
-from ansible_collections.wgforward.portforward.plugins.module_utils.inventory import from_hostvars
-from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_expect import expectations
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import from_hostvars
 
 
 def check_expect(hostvars, groups):

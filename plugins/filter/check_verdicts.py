@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: check_verdicts
 author: wgforward.portforward contributors
-version_added: 0.3.0
+version_added: 0.1.0
 short_description: One verdict per forward from what every host's probe read
 description:
   - Compares what M(wgforward.portforward.forward_probe) read on each host with what
@@ -48,8 +48,8 @@ _value:
   type: list
 """
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.check_verdict import verdict_lines, verdicts
-from ansible_collections.wgforward.portforward.plugins.module_utils.inventory import plain
+from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_verdict import verdict_lines, verdicts
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import plain
 
 
 def check_verdicts(expect, results, as_text=False):

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: contacted
 author: wgforward.portforward contributors
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: Whether the run may contact a host, from its inventory variables alone
 description:
   - V(false) for a host the run never contacts, decided before anything connects to it, from its variables
@@ -34,7 +34,7 @@ _value:
   type: bool
 """
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.unmanaged import contacted as _impl
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmanaged import contacted as _impl
 
 
 class FilterModule:

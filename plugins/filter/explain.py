@@ -49,9 +49,9 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.inventory import from_hostvars
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import explain_inventory, explain_lines
-from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import from_hostvars
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import explain_inventory, explain_lines
 
 
 def explain(hostvars, groups, as_text=False):

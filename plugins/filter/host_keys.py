@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: host_keys
 author: wgforward.portforward contributors
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: The public keys a host publishes for its peers, by interface
 description:
   - The public keys of the plan's interfaces, from M(wgforward.portforward.host_state) and from the
@@ -41,8 +41,8 @@ _value:
 """
 
 # One file per filter: Ansible finds a collection filter by its file name without importing the others.
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.keys import host_keys as _impl
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.prepare_errors import checked
-from ansible_collections.wgforward.portforward.plugins.module_utils.host_state import host_keys as _impl
 
 
 class FilterModule:

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: keys_to_ensure
 author: wgforward.portforward contributors
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: The interfaces of a host's plan whose key still needs wireguard_key
 description:
   - The interfaces of the plan whose key file M(wgforward.portforward.host_state) did not report as settled (missing,
@@ -45,8 +45,8 @@ _value:
 """
 
 # One file per filter: Ansible finds a collection filter by its file name without importing the others.
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.keys import keys_to_ensure as _impl
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.prepare_errors import checked
-from ansible_collections.wgforward.portforward.plugins.module_utils.host_state import keys_to_ensure as _impl
 
 
 class FilterModule:

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: outside_play
 author: wgforward.portforward contributors
-version_added: 0.3.0
+version_added: 0.1.0
 short_description: The WireGuard hosts of the inventory that are not in this play
 description:
   - The hosts of the groups wireguard_public, wireguard_intermediate and wireguard_private that are not in the
@@ -49,8 +49,8 @@ _value:
 """
 
 # One file per filter: Ansible finds a collection filter by its file name without importing the others.
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.limit import outside_play as _impl
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.prepare_errors import checked
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_prepare import outside_play as _impl
 
 
 class FilterModule:

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: packages_to_install
 author: wgforward.portforward contributors
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: The packages to install on a host, from its host_state result
 description:
   - The packages M(wgforward.portforward.host_state) found missing, or none when installing is off.
@@ -46,8 +46,8 @@ _value:
 """
 
 # One file per filter: Ansible finds a collection filter by its file name without importing the others.
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.packages import packages_to_install as _impl
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.prepare_errors import checked
-from ansible_collections.wgforward.portforward.plugins.module_utils.host_state import packages_to_install as _impl
 
 
 class FilterModule:

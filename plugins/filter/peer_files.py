@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: peer_files
 author: wgforward.portforward contributors
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: The wg-quick files of the WireGuard peers Ansible does not manage
 description:
   - The wg-quick file of every peer given by C(wgpf_public_key), complete but for its private key (a marked
@@ -50,8 +50,8 @@ _value:
 """
 
 # One file per filter: Ansible finds a collection filter by its file name without importing the others.
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.peer_files import peer_files as _impl
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.prepare_errors import checked
-from ansible_collections.wgforward.portforward.plugins.module_utils.peer_config import peer_files as _impl
 
 
 class FilterModule:

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: peer_keys
 author: wgforward.portforward contributors
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: The public keys of a host's peers, from the hosts' published facts and keys ensured on the peers
 description:
   - The public keys of a host's peers, from the hosts' published facts, the keys read on the hosts outside the play
@@ -51,8 +51,8 @@ _value:
 """
 
 # One file per filter: Ansible finds a collection filter by its file name without importing the others.
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.keys import peer_keys as _impl
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.prepare_errors import checked
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_prepare import peer_keys as _impl
 
 
 class FilterModule:

@@ -65,11 +65,11 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.addresses import HAS_NETADDR
-from ansible_collections.wgforward.portforward.plugins.module_utils.inventory import from_hostvars
-from ansible_collections.wgforward.portforward.plugins.module_utils.layout import as_dict as layout
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_cached
-from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.addresses import HAS_NETADDR
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.layout import as_dict as layout
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import from_hostvars
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_cached
 
 
 def plan(hostvars, groups, host=None):

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: preshared_keys
 author: wgforward.portforward contributors
-version_added: 0.3.0
+version_added: 0.1.0
 short_description: The preshared keys a host publishes to the other ends of its links, by key file
 description:
   - The preshared keys from the results of a M(wgforward.portforward.wireguard_key) loop over
@@ -36,7 +36,7 @@ _value:
 
 # One file per filter: Ansible finds a collection filter by its file name without importing the others.
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.prepare_errors import checked
-from ansible_collections.wgforward.portforward.plugins.module_utils.psk import by_path as _impl
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.preshared_keys import by_path as _impl
 
 
 class FilterModule:

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: psk_to_generate
 author: wgforward.portforward contributors
-version_added: 0.3.0
+version_added: 0.1.0
 short_description: The preshared keys a host generates, one per link it is the generating end of
 description:
   - The preshared keys of the links (C(wgpf_preshared_key)) this host generates, each with its C(path), the C(peer)
@@ -55,7 +55,7 @@ _value:
 
 # One file per filter: Ansible finds a collection filter by its file name without importing the others.
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.prepare_errors import checked
-from ansible_collections.wgforward.portforward.plugins.module_utils.psk import to_generate as _impl
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.preshared_keys import to_generate as _impl
 
 
 class FilterModule:

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: psk_to_receive
 author: wgforward.portforward contributors
-version_added: 0.3.0
+version_added: 0.1.0
 short_description: The preshared keys a host receives, with their values, to write with wireguard_key
 description:
   - The preshared keys this host receives from the generating ends of its links, each with the C(path) of its copy
@@ -57,7 +57,7 @@ _value:
 
 # One file per filter: Ansible finds a collection filter by its file name without importing the others.
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.prepare_errors import checked
-from ansible_collections.wgforward.portforward.plugins.module_utils.psk import to_receive as _impl
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.preshared_keys import to_receive as _impl
 
 
 class FilterModule:

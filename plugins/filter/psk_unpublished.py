@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: psk_unpublished
 author: wgforward.portforward contributors
-version_added: 0.3.0
+version_added: 0.1.0
 short_description: The preshared keys a host receives from generating ends that published none
 description:
   - The preshared keys this host receives whose generating end published none (it is outside the play), each with
@@ -61,7 +61,7 @@ _value:
 
 # One file per filter: Ansible finds a collection filter by its file name without importing the others.
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.prepare_errors import checked
-from ansible_collections.wgforward.portforward.plugins.module_utils.psk import unpublished as _impl
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.preshared_keys import unpublished as _impl
 
 
 class FilterModule:

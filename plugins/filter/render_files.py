@@ -44,7 +44,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files as _render
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files as _render
 
 
 def render_files(plan, keys=None):

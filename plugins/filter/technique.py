@@ -77,8 +77,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.answers import check_answers
-from ansible_collections.wgforward.portforward.plugins.module_utils.tree import complete, walk
+from ansible_collections.wgforward.portforward.plugins.module_utils.decide.answers import check_answers
+from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import complete, walk
 
 
 def technique(answers, explain=False):

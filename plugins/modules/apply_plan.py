@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: apply_plan
 short_description: Apply one host's rendered wgforward.portforward plan in one step
-version_added: "0.2.0"
+version_added: "0.1.0"
 description:
   - Writes the files P(wgforward.portforward.render_files#filter) rendered for this host where they differ
     (temporary file beside the target, then one rename; mode and owner root), with the helper units and the
@@ -129,9 +129,9 @@ files:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_fs import ApplyError, HostFiles
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_host import HostApply
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_systemd import Commands
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError, HostFiles
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
 
 
 def run_module(module, root="/"):

@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: forward_probe
 short_description: Read what the forwards of wgforward.portforward need on one host, changing nothing
-version_added: "0.3.0"
+version_added: "0.1.0"
 description:
   - The reading step of the live check C(wgforward.portforward.check) (C(playbooks/check.yml)); the
     P(wgforward.portforward.check_expect#filter) filter says what to read, the

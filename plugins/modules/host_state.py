@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: host_state
 short_description: Learn in one call what the wgforward.portforward roles need from a host before planning
-version_added: "0.2.0"
+version_added: "0.1.0"
 description:
   - Gathers the facts the planner reads (the C(network) and C(distribution) collectors of M(ansible.builtin.setup),
     returned as the same C(ansible_facts)).
@@ -86,7 +86,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.facts import ansible_collector, default_collectors
 from ansible.module_utils.facts.namespace import PrefixFactNamespace
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import host_state, layout
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import host_state
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 
 
 def gather_facts(module):

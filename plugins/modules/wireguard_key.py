@@ -161,8 +161,9 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.wg_keys import (
-    KEY_DIR_MODE, KEY_FILE_MODE, is_valid_key, read_key)
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.wg_keys import (
+    KEY_DIR_MODE, KEY_FILE_MODE, read_key)
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.keys import is_valid_key
 
 
 class WireguardKey(object):

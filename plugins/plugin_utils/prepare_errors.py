@@ -1,16 +1,19 @@
 # -*- coding: utf-8 -*-
 # Copyright: wgforward.portforward contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared by the filters over module_utils/apply_prepare.py: its errors as filter errors.
+"""The error of the roles' controller-side steps (plugin_utils/), and the filters' wrapper for it.
 
-The logic and its tests are in apply_prepare.py.
+The steps' logic and its tests are beside this file; each filter over one of
+them only turns its error into an AnsibleFilterError.
 """
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_prepare import PrepareError
+
+class PrepareError(Exception):
+    """A host the roles cannot prepare; the message names it."""
 
 
 def checked(function):

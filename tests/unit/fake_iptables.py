@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shlex
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.firewall_hooks import Firewall
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewall_hooks import Firewall
 
 # Docker 20.10.24's filter table (iptables -S on this machine's own engine).
 DOCKER = """-P INPUT ACCEPT

@@ -4,11 +4,13 @@
 """The documented contract and the planner's model agree (issue 10 item 5).
 
 Three places say which wgpf_* variables exist: the planner's accepted keys
-(HOST_KEYS, KNOB_DEFAULTS, FORWARD_KEYS, IFACE_KEYS, LOCAL_ROUTE_KEYS), the
-roles' meta/argument_specs.yml (what `ansible-doc -t role` shows, and what
-ansible-core validates before the role runs) and the README's tables. A
-variable added to one and not the others fails here, and so does a shipped
-inventory that the argument specs would refuse at run time.
+(decide/tree.py's VOCABULARY: host_keys, forward_keys; KNOB_DEFAULTS, IFACE_KEYS, LOCAL_ROUTE_KEYS), the
+inventory model of hacking/argument_specs.yml (from which `make specs` writes the
+roles' meta/argument_specs.yml: what `ansible-doc -t role` shows, and what
+ansible-core validates before the role runs; test_argument_specs.py keeps the
+files equal to it) and the README's tables. A variable added to one and not the
+others fails here, and so does a shipped inventory that the argument specs
+would refuse at run time.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import yaml
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import forwards, hosts, knobs, tree
-from ansible_collections.wgforward.portforward.plugins.module_utils import wg_interfaces
+from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import VOCABULARY
+from ansible_collections.wgforward.portforward.plugins.module_utils.model import forwards, hosts, knobs
+from ansible_collections.wgforward.portforward.plugins.module_utils.model import wg_interfaces
+import argument_specs  # hacking/, on pytest's pythonpath
 import shipped_inventories
 
 ROOT = shipped_inventories.ROOT
@@ -35,8 +39,9 @@ def role_options(role, entry="main"):
         return yaml.safe_load(handle)["argument_specs"][entry]["options"]
 
 
-def wgpf_options(role="wireguard_private"):
-    return {k: v for k, v in role_options(role).items() if k.startswith("wgpf_")}
+def wgpf_options():
+    """The inventory model: the wgpf_* options of hacking/argument_specs.yml."""
+    return argument_specs.load_source(ROOT)["inventory_model"]
 
 
 def readme_tables():
@@ -57,14 +62,14 @@ def readme_tables():
     return tables
 
 
-def test_the_three_roles_document_the_same_model():
-    public = wgpf_options("wireguard_public")
-    for role in ROLES[1:]:
-        assert wgpf_options(role) == public, role
+def test_each_role_documents_the_whole_model_in_its_main_entry_point():
+    model = wgpf_options()
+    for role in ROLES:
+        assert {k: v for k, v in role_options(role).items() if k.startswith("wgpf_")} == model, role
 
 
 def test_argument_specs_hold_exactly_the_models_variables():
-    assert sorted(wgpf_options()) == sorted(hosts.HOST_KEYS)
+    assert sorted(wgpf_options()) == sorted(VOCABULARY.host_keys)
 
 
 def test_every_option_has_a_type_and_a_description():
@@ -73,13 +78,14 @@ def test_every_option_has_a_type_and_a_description():
             assert spec.get("type"), "%s%s has no type" % (where, name)
             assert spec.get("description"), "%s%s has no description" % (where, name)
             walk(spec.get("options") or {}, "%s%s." % (where, name))
-    for role in ROLES:
-        walk(role_options(role), role + ": ")
+    for role, entry_points in argument_specs.role_specs(argument_specs.load_source(ROOT)).items():
+        for entry_point, spec in entry_points.items():
+            walk(spec["options"], "%s %s: " % (role, entry_point))
 
 
 def test_suboptions_are_the_models_keys():
     options = wgpf_options()
-    assert sorted(options["wgpf_forwards"]["options"]) == sorted(forwards.FORWARD_KEYS)
+    assert sorted(options["wgpf_forwards"]["options"]) == sorted(VOCABULARY.forward_keys)
     assert sorted(options["wgpf_interfaces"]["options"]) == sorted(wg_interfaces.IFACE_KEYS)
     assert sorted(options["wgpf_local_routes"]["options"]) == sorted(hosts.LOCAL_ROUTE_KEYS)
     for key in ("wgpf_forwards", "wgpf_interfaces", "wgpf_local_routes"):
@@ -98,15 +104,15 @@ def test_defaults_and_choices_are_the_models():
     assert options["wgpf_interfaces"]["options"]["listen_port"]["default"] == wg_interfaces.DEFAULT_LISTEN_PORT
     fwd = options["wgpf_forwards"]["options"]
     assert fwd["protocols"]["choices"] == list(forwards.PROTOCOLS)
-    assert fwd["technique"]["choices"] == ["auto"] + list(tree.TECHNIQUES)
+    assert fwd["technique"]["choices"] == ["auto"] + list(VOCABULARY.techniques)
     assert [k for k in fwd if fwd[k].get("required")] == ["name", "public", "port", "to"]
 
 
 def test_readme_tables_list_exactly_the_models_variables():
     tables = readme_tables()
     documented = [name for rows in tables.values() for name in rows if name.startswith("wgpf_")]
-    assert sorted(set(documented)) == sorted(hosts.HOST_KEYS)
-    assert sorted(tables["forward key"]) == sorted(forwards.FORWARD_KEYS)
+    assert sorted(set(documented)) == sorted(VOCABULARY.host_keys)
+    assert sorted(tables["forward key"]) == sorted(VOCABULARY.forward_keys)
 
 
 def test_each_roles_readme_names_its_own_variables():

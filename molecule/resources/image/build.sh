@@ -59,6 +59,8 @@ install_stacks() {
     chmod 0755 "$root/usr/sbin/policy-rc.d"
     mount -t proc proc "$root/proc"
     mount --bind "$cache" "$root/var/cache/apt/archives"
+    # $STACK_PACKAGES is a list of package names: split into words on purpose.
+    # shellcheck disable=SC2086
     chroot "$root" apt-get update -qq \
         && chroot "$root" apt-get install -y -qq --no-install-recommends $STACK_PACKAGES </dev/null || rc=$?
     umount "$root/var/cache/apt/archives" "$root/proc"

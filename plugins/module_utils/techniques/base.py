@@ -3,19 +3,24 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a technique is, and the one forward (``Job``) it is asked to place on its hosts.
 
-Each technique module subclasses ``Technique`` and says, in one place: the
-link mode it needs on the WireGuard link to the public server, the
-topologies it works for (``requirements``: what a forced technique is checked
-against, with the reason), and what it puts on the public server, on a
-private server that is a direct peer, on the intermediate and on a private
-server behind it.
+Each technique module subclasses ``Technique`` and says, in one place: its
+place in the decision tree (``rank``, and the ``Question`` whose answer leads
+to it, with that answer's default and where the inventory gives it), the link
+mode it needs on the WireGuard link to the public server, the topologies it
+works for (``requirements``: what a forced technique is checked against, with
+the reason), and what it puts on the public server, on a private server that
+is a direct peer, on the intermediate and on a private server behind it.
+registry.py finds every such module of this package by itself.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
+from dataclasses import dataclass
+from typing import Callable, Optional
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.problems import host_where
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.vocabulary import FORWARD
 
 # What a peer's wg-quick file can hold, per technique (Technique.peer_config): AllowedIPs only
 # (every WireGuard app), Table= and PostUp/PreDown rules (wg-quick on Linux), or more (nftables).
@@ -33,13 +38,43 @@ LINK_OWN_TABLE = "table"  # Table=: the link's routes in its own table, reached 
 Requirement = namedtuple("Requirement", ("holds", "why"))
 
 
+@dataclass(frozen=True)
+class Question:
+    """A question of the decision tree, declared by the technique that an answer which stops leads to."""
+    id: str  # as the explanation numbers it: Q1, Q2, ...
+    key: str  # the answer's key (the technique filter's, the explanation's, and the inventory's)
+    text: str
+    stops: Callable  # answer -> true when the walk stops here, at the technique
+    why_stop: str  # the reason the explanation gives for stopping
+    why_go: str  # ... and for going on
+    default: object  # the answer when none is given
+    # Where the inventory gives the answer, read by the model (model/vocabulary.py): FORWARD (the
+    # forward's <key>), HOST (the private server's wgpf_<key>), or None with ``read`` below.
+    given_by: Optional[str] = None
+    read: Optional[Callable] = None  # (fwd, private) -> (answer, origin) for an answer the model works out
+    applies: Optional[Callable] = None  # answers -> false when the question has no meaning: passed over
+    why_not: str = ""  # the reason the explanation gives then
+
+    def answer(self, fwd, private):
+        """(answer, where it came from) for one forward and its private server (records of model/records.py)."""
+        if self.read is not None:
+            return self.read(fwd, private)
+        given = fwd if self.given_by == FORWARD else private
+        return given.answers[self.key], given.origins[self.key]
+
+
 class Technique:
     """One way of getting a forwarded service's replies back to the public server."""
 
     name = ""
+    rank = 0  # the technique's place in the tree, and in every list of techniques
+    question = None  # the Question whose answer leads here (None: reached only otherwise)
+    ends_tree = False  # where the walk ends when every answer says go on (exactly one technique)
+    serves_several_publics = False  # what an intermediate carrying several public servers' forwards uses (one)
+    unmanaged_fallback = False  # what a peer Ansible does not manage takes when its file cannot hold the tree's
     link_mode = LINK_PLAIN
     requirements = ()
-    # What the private server's part needs when it is a peer Ansible does not manage (unmanaged.py).
+    # What the private server's part needs when it is a peer Ansible does not manage (decide/peer_file.py).
     peer_config = PEER_HOST
 
     def forced_problem(self, fwd, private):
@@ -101,8 +136,8 @@ class Job:
         self.lan_needs_return = self.inter is not None and not self.spoke and not self.private.gateway_is_intermediate
 
     @property
-    def to_public(self):
-        """The inner host's peer entry for the public server."""
+    def public_peer(self):
+        """The inner host's peer entry for the public server (on inner_if)."""
         return self.inner_if.peers[self.public.name]
 
     def target(self, version):

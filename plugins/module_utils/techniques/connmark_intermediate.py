@@ -12,15 +12,33 @@ than one public server uses this technique for all of them.
 
 from __future__ import annotations
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.origins import SET
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import steps
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
-    LINK_OWN_TABLE, LINK_PLAIN, Requirement, Technique)
+    LINK_OWN_TABLE, LINK_PLAIN, Question, Requirement, Technique)
 
 NAME = "connmark_intermediate"
+
+QUESTION = Question(
+    "Q5", "gateway_is_intermediate",
+    "Is the intermediate server the private server's default gateway?",
+    stops=bool,
+    why_stop="replies already pass through the intermediate, which can mark connections and route them back",
+    why_go="replies do not pass through the intermediate, so the private server must mark connections itself",
+    # The model's: set, inferred from the private server's facts, or false.
+    default=False, read=lambda fwd, private: (private.gateway_is_intermediate, private.gateway_origin or SET),
+    # A direct peer has no intermediate: the walk goes on to its end, where the peer marks connections itself.
+    applies=lambda answers: answers["intermediate"],
+    why_not="no intermediate: the private server is a direct WireGuard peer of the public server, so it marks "
+            "connections from the tunnel and routes replies back by mark")
 
 
 class ConnmarkIntermediate(Technique):
     name = NAME
+    rank = 50
+    question = QUESTION
+    # One mark and table per public server: replies leave by the interface they came in on.
+    serves_several_publics = True
     link_mode = LINK_OWN_TABLE
     requirements = (
         Requirement(lambda fwd, private: private.intermediate is not None,

@@ -12,6 +12,7 @@ the last step for a direct peer, which has no Q5.
 
 from __future__ import annotations
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.grammar import port_text
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import steps
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
     LINK_OWN_TABLE, Technique)
@@ -29,11 +30,14 @@ UDP_TUNNEL_NOTE = ("UDP on '%(host)s' port %(port)s: the service must answer fro
 
 class ConnmarkPrivate(Technique):
     name = NAME
+    rank = 60
+    # No question of its own: every answer said go on (or Q5 had no meaning, for a direct peer).
+    ends_tree = True
     link_mode = LINK_OWN_TABLE
 
     def notes(self, fwd, private):
         if "udp" in fwd.protocols and private.attachment == "wireguard":
-            return [UDP_TUNNEL_NOTE % {"host": private.name, "port": steps.port_text(fwd.to_port)}]
+            return [UDP_TUNNEL_NOTE % {"host": private.name, "port": port_text(fwd.to_port)}]
         return []
 
     def direct_peer(self, job):

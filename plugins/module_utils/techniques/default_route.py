@@ -12,19 +12,31 @@ masquerades the inner servers' own Internet traffic.
 
 from __future__ import annotations
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import addresses as A
-from ansible_collections.wgforward.portforward.plugins.module_utils.origins import SET
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.origins import SET
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.vocabulary import HOST
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import steps
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
-    LINK_DEFAULT_ROUTE, Technique)
-from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import PEER_ALLOWED_IPS
+    LINK_DEFAULT_ROUTE, PEER_ALLOWED_IPS, Question, Technique)
 
 
 NAME = "default_route"
 
+QUESTION = Question(
+    "Q3", "internet_via_public",
+    "Do the private and intermediate servers use the public server for all their Internet access?",
+    stops=bool,
+    why_stop="everything already leaves through the public server, so the default route carries the replies",
+    why_go="the inner servers keep their own Internet access, so the default route cannot move",
+    default=False, given_by=HOST)
+
 
 class DefaultRoute(Technique):
     name = NAME
+    rank = 30
+    question = QUESTION
+    # A peer Ansible does not manage whose wg-quick file cannot hold the tree's technique takes the full tunnel.
+    unmanaged_fallback = True
     link_mode = LINK_DEFAULT_ROUTE
     peer_config = PEER_ALLOWED_IPS
 

@@ -11,16 +11,26 @@ LAN too. Works for every topology.
 
 from __future__ import annotations
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.vocabulary import FORWARD
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import steps
-from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import LINK_PLAIN, Technique
-from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import PEER_ALLOWED_IPS
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import LINK_PLAIN, PEER_ALLOWED_IPS, Question, Technique
 
 
 NAME = "masquerade"
 
+QUESTION = Question(
+    "Q1", "preserve_source",
+    "Does the private service need the original Internet source address of each connection?",
+    stops=lambda answer: not answer,
+    why_stop="the service does not need the client's address, so rewriting it to the forwarding hop's is simplest",
+    why_go="the service must see the client's address, so it cannot be masqueraded",
+    default=True, given_by=FORWARD)
+
 
 class Masquerade(Technique):
     name = NAME
+    rank = 10
+    question = QUESTION
     link_mode = LINK_PLAIN
     peer_config = PEER_ALLOWED_IPS
 

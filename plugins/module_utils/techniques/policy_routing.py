@@ -11,17 +11,28 @@ private server's replies into it. Works for every topology.
 
 from __future__ import annotations
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.vocabulary import FORWARD
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import steps
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
-    LINK_OWN_TABLE, Technique)
-from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import PEER_HOOKS
+    LINK_OWN_TABLE, PEER_HOOKS, Question, Technique)
 
 
 NAME = "policy_routing"
 
+QUESTION = Question(
+    "Q4", "only_via_public",
+    "Do all connections to the private service come through the public server?",
+    stops=bool,
+    why_stop="every reply of the service belongs to a forwarded connection, so a routing rule on its address or "
+             "port suffices",
+    why_go="the service also answers other clients, so replies must be told apart per connection",
+    default=True, given_by=FORWARD)
+
 
 class PolicyRouting(Technique):
     name = NAME
+    rank = 40
+    question = QUESTION
     link_mode = LINK_OWN_TABLE
     peer_config = PEER_HOOKS
 

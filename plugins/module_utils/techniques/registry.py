@@ -1,34 +1,59 @@
 # -*- coding: utf-8 -*-
 # Copyright: wgforward.portforward contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The techniques by name, in the order of the decision tree.
+"""The techniques, found in this package, in the order of the decision tree.
 
-Adding a technique: a module here with a ``Technique`` subclass and its
-``TECHNIQUE``, a line below, and a row in tree.QUESTIONS.
+Every module here that defines ``TECHNIQUE`` (a ``Technique``) is one: adding
+a technique is adding its module, and nothing here changes. They are ordered
+by their ``rank``; three roles are declared by the technique that plays them
+(``ends_tree``, ``serves_several_publics``, ``unmanaged_fallback``), each by
+exactly one.
 """
 
 from __future__ import annotations
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import (
-    connmark_intermediate, connmark_private, default_route, masquerade, policy_routing, static_routes)
+import importlib
+import pkgutil
 
-REGISTRY = {t.name: t for t in (
-    masquerade.TECHNIQUE,
-    static_routes.TECHNIQUE,
-    default_route.TECHNIQUE,
-    policy_routing.TECHNIQUE,
-    connmark_intermediate.TECHNIQUE,
-    connmark_private.TECHNIQUE,
-)}
+from ansible_collections.wgforward.portforward.plugins.module_utils import techniques as package
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import Technique
+
+
+def discover():
+    """Every technique of the package, ordered by rank; ValueError when two share a rank or a name."""
+    found = []
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module("%s.%s" % (package.__name__, info.name))
+        technique = getattr(module, "TECHNIQUE", None)
+        if isinstance(technique, Technique):
+            found.append(technique)
+    found.sort(key=lambda t: (t.rank, t.name))
+    for attr in ("rank", "name"):
+        values = [getattr(t, attr) for t in found]
+        if len(set(values)) != len(values):
+            raise ValueError("two techniques share a %s: %s" % (attr, ", ".join(map(str, values))))
+    return tuple(found)
+
+
+def the_one(techniques, role):
+    """The technique that declares ``role``; ValueError unless exactly one does."""
+    players = [t for t in techniques if getattr(t, role)]
+    if len(players) != 1:
+        raise ValueError("exactly one technique must declare %s, not %s" % (role, [t.name for t in players]))
+    return players[0]
+
+
+TECHNIQUES = discover()
+REGISTRY = {t.name: t for t in TECHNIQUES}
 NAMES = tuple(REGISTRY)
 
+# Where the tree ends when every answer says go on.
+TREE_END = the_one(TECHNIQUES, "ends_tree")
 # When one intermediate carries forwards from several public servers, replies must leave by the
 # interface they came in on: only per-public-server connection marks do that.
-SHARED_INTERMEDIATE = connmark_intermediate.TECHNIQUE
+SHARED_INTERMEDIATE = the_one(TECHNIQUES, "serves_several_publics")
 # A peer Ansible does not manage whose file cannot hold the tree's technique takes the full tunnel.
-UNMANAGED_PEER_FALLBACK = default_route.TECHNIQUE
-# A direct peer of the public server has no Q5: it marks connections itself.
-DIRECT_PEER_LAST_STEP = connmark_private.NAME
+UNMANAGED_PEER_FALLBACK = the_one(TECHNIQUES, "unmanaged_fallback")
 
 
 def get(name):

@@ -13,15 +13,25 @@ from ``sources``.
 from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
-    LINK_PLAIN, Requirement, Technique)
-from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import PEER_ALLOWED_IPS
+    LINK_PLAIN, PEER_ALLOWED_IPS, Question, Requirement, Technique)
 
 
 NAME = "static_routes"
 
+QUESTION = Question(
+    "Q2", "sources",
+    "Do all Internet connections come from a small, fixed set of source addresses?",
+    stops=bool,
+    why_stop="the client networks are known, so plain routes for them send replies back the way they came",
+    why_go="clients may come from anywhere, so no fixed routes can cover them",
+    # The forward's sources, parsed and merged by the model (they also restrict the DNAT).
+    default=[], read=lambda fwd, private: ([str(s) for s in fwd.sources], fwd.origins["sources"]))
+
 
 class StaticRoutes(Technique):
     name = NAME
+    rank = 20
+    question = QUESTION
     link_mode = LINK_PLAIN
     peer_config = PEER_ALLOWED_IPS
     requirements = (
@@ -30,11 +40,11 @@ class StaticRoutes(Technique):
 
     def direct_peer(self, job):
         for src in job.fwd.sources:
-            job.to_public.allow(src)
+            job.public_peer.allow(src)
 
     def intermediate(self, job):
         for src in job.fwd.sources:
-            job.to_public.allow(src)
+            job.public_peer.allow(src)
 
     def behind_intermediate(self, job):
         inter, private = job.inter, job.private

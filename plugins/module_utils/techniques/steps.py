@@ -5,16 +5,12 @@
 
 from __future__ import annotations
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import addresses as A
-from ansible_collections.wgforward.portforward.plugins.module_utils.problems import host_where
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.grammar import port_text
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
 
 # Numbers, not names: `ip rule ipproto tcp` needs /etc/protocols, which minimal hosts lack.
 IPPROTO = {"tcp": 6, "udp": 17}
-
-
-def port_text(span):
-    """A port span as ip-rule and message text: 2000 or 2000-2010."""
-    return str(span[0]) if span[0] == span[1] else "%d-%d" % span
 
 
 def mark_spec(mark, mask):
@@ -73,7 +69,7 @@ def reply_selectors(job, version, skip=()):
     keeps its route; all of its traffic only when it asked for that (wgpf_internet_via_public).
     """
     source = "from %s" % job.target_text(version)
-    if job.private.internet_via_public:
+    if job.private.answers["internet_via_public"]:
         return [source]
     return ["%s ipproto %d sport %s" % (source, IPPROTO[proto], port_text(job.fwd.to_port))
             for proto in job.fwd.protocols if proto not in skip]
@@ -89,7 +85,7 @@ def tunnel_source_rules(job, draft, iface):
     address's UDP replies as well).
     """
     fwd = job.fwd
-    wildcard_udp = fwd.only_via_public and "udp" in fwd.protocols
+    wildcard_udp = fwd.answers["only_via_public"] and "udp" in fwd.protocols
     for v in job.versions:
         for selector in reply_selectors(job, v, skip=("udp",) if wildcard_udp else ()):
             draft.add_rule(iface.rules, v, selector, iface.table)

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The roles' plan, packages and keys steps (filters over module_utils/apply_prepare.py)."""
+"""The roles' plan, packages and keys steps (filters over plugin_utils/, and the package query of apply/packages.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.wgforward.portforward.plugins.filter.plan import plan as plan_filter
 import importlib
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import apply_prepare as P
-from ansible_collections.wgforward.portforward.plugins.module_utils import layout
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import packages as P
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 
 NAMES = ("host_plan", "unpublished_peers", "peer_keys", "key_files")
 F = {}
@@ -49,17 +49,17 @@ def test_host_plan_checks_the_role_and_the_groups():
 
 
 def test_package_query_and_missing_packages():
-    # The functions host_state runs on the host (module_utils/apply_prepare.py).
+    # The functions host_state runs on the host (module_utils/apply/packages.py).
     assert P.package_query("Debian")[0] == "dpkg-query"
     assert P.package_query("RedHat")[-2:] == ["iproute", "conntrack-tools"]
     assert P.needed_packages("Debian", "private") == ["wireguard-tools", "nftables", "iproute2"]
     assert P.needed_packages("Debian", "public") == ["wireguard-tools", "nftables", "iproute2", "conntrack"]
-    with pytest.raises(P.PrepareError, match="Archlinux family is not supported"):
+    with pytest.raises(ValueError, match="Archlinux family is not supported"):
         P.package_query("Archlinux")
     lines = ["wireguard-tools installed", "nftables not-installed", "dpkg-query: no packages found matching iproute2"]
-    assert P.missing_packages(lines, "Debian") == ["nftables", "iproute2", "conntrack"]
-    assert P.missing_packages(["wireguard-tools installed", "nftables installed", "iproute2 installed",
-                               "conntrack installed"], "Debian") == []
+    assert P.not_installed(lines, "Debian") == ["nftables", "iproute2", "conntrack"]
+    assert P.not_installed(["wireguard-tools installed", "nftables installed", "iproute2 installed",
+                            "conntrack installed"], "Debian") == []
 
 
 def test_unpublished_peers_lists_each_peer_interface_once_with_its_key_file():

@@ -17,12 +17,12 @@ import subprocess
 import pytest
 import shipped_inventories as S
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.check_expect import (
+from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_expect import (
     INTERNET, contacted, expectations, route_key)
-from ansible_collections.wgforward.portforward.plugins.module_utils.check_verdict import (
+from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_verdict import (
     dnat_map_of, verdict_lines, verdicts)
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
 _CACHE = {}
 

@@ -18,8 +18,8 @@ import uuid
 import pytest
 from builders import seed_hub, seed_lan
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
 SOURCES = ["198.51.100.87/32", "192.0.2.144/30"]
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from fake_iptables import CLEAN, DOCKER, DROP_ALL, FakeIptables
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.firewall_hooks import load_spec
-from ansible_collections.wgforward.portforward.plugins.module_utils.firewall_spec import firewall_spec
-from ansible_collections.wgforward.portforward.plugins.module_utils.units import firewall_script
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewall_hooks import load_spec
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.units import firewall_script
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.firewall_spec import firewall_spec
 
 SPEC = {"forward": {"4": [{"addr": "10.0.0.3", "proto": "tcp", "port": {"from": 8080, "to": 8080},
                            "iifs": ["eth0"], "dnat": True}]},

@@ -13,9 +13,10 @@ from __future__ import annotations
 import pytest
 from builders import seed_lan, seed_two_publics
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.grammar import parse_port, port_text
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
 BAD = ["x\ny", 'x"y', "x;y", "$(id)", "\n"]
 BAD_IDS = ["newline", "quote", "semicolon", "command", "trailing-newline"]
@@ -263,3 +264,11 @@ def test_odd_but_valid_spelling_renders_the_same_lines(make, value, plain, canon
     for item in files:
         if item["kind"] == "nftables":
             nft_check(item["content"], tmp_path)
+
+
+@pytest.mark.parametrize("span,text", [((2000, 2000), "2000"), ((2000, 2010), "2000-2010"), ([80, 81], "80-81")])
+def test_a_port_span_has_one_spelling(span, text):
+    # ip rules, nft sets, the kernel's reserved ports and messages all write a span with port_text,
+    # and it reads back as the same span.
+    assert port_text(span) == text
+    assert parse_port(text) == tuple(span)

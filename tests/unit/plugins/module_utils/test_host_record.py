@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from builders import seed_hub
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import host_record as R
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import host_record as R
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
 
 RES = R.RESERVED
 

@@ -12,7 +12,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import host_state as H
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import host_state as H
 
 F = {}
 for each in ("packages_to_install", "keys_to_ensure", "host_keys"):

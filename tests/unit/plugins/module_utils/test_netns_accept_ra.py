@@ -15,9 +15,9 @@ import uuid
 import pytest
 from builders import seed_hub
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import host_record
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_record import sysctl_path
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import host_record
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_record import sysctl_path
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
 
 # One router advertisement (router lifetime 1800 s) to all nodes; the kernel fills in the checksum.
 SEND_RA = """

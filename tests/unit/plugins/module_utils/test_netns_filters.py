@@ -15,8 +15,8 @@ import uuid
 import pytest
 from builders import seed_direct, seed_lan
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
 SERVER = """
 import socket, sys

@@ -13,8 +13,8 @@ import uuid
 import pytest
 from builders import seed_hub, seed_lan
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
 
 def files_of(inv):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from builders import seed_direct, seed_hub, seed_lan, seed_two_publics
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import explain_inventory, plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import explain_inventory, plan_inventory
 
 SOURCES = ["198.51.100.87/32", "192.0.2.144/30"]
 MARK = {"value": 0x01000000, "mask": 0x0F000000}
@@ -392,7 +392,7 @@ def test_spoke_dials_the_hub_lan_address_when_it_has_no_endpoint():
 
 
 def test_a_host_being_removed_cannot_stay_in_forwards_or_carry_spokes():
-    from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
+    from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
     inv = build("hub")
     inv["hosts"]["inter1"]["wgpf_state"] = "absent"
     with pytest.raises(PlanError) as err:

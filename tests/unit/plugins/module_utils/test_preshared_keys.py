@@ -19,17 +19,19 @@ from ansible.errors import AnsibleFilterError
 
 from builders import seed_direct, seed_two_publics
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import apply_prepare as P
-from ansible_collections.wgforward.portforward.plugins.module_utils import layout, psk
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_fs import ApplyError, HostFiles
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_host import HostApply
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_systemd import Commands
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import preshared
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError, HostFiles
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.psk_reference import REFERENCE
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.keys import peer_keys
 
 F = {}
-for each in ("psk_to_generate", "preshared_keys", "psk_unpublished", "psk_to_receive", "outside_play",
+for each in ("psk_to_generate", "preshared_keys", "psk_unpublished", "psk_to_receive", "outside_play", "contacted",
              "unpublished_peers", "peer_keys"):
     F.update(importlib.import_module("ansible_collections.wgforward.portforward.plugins.filter." + each)
              .FilterModule().filters())
@@ -118,16 +120,16 @@ def test_the_rendered_peer_holds_a_reference_never_a_key_and_the_interface_diges
 
 
 def test_fill_puts_the_key_in_and_fails_naming_a_missing_file():
-    text = "[Peer]\nPublicKey = x\n" + psk.REFERENCE % "/k/a.psk" + "\n"
+    text = "[Peer]\nPublicKey = x\n" + REFERENCE % "/k/a.psk" + "\n"
     files = {"/k/a.psk": PSK_A + "\n"}
-    out, keys = psk.fill(text, files.get)
+    out, keys = preshared.fill(text, files.get)
     assert out == "[Peer]\nPublicKey = x\nPresharedKey = %s\n" % PSK_A and keys == [PSK_A]
-    with pytest.raises(psk.PskError, match="/k/a.psk: no valid preshared key"):
-        psk.fill(text, {}.get)
-    with pytest.raises(psk.PskError, match="/k/a.psk"):
-        psk.fill(text, {"/k/a.psk": "junk"}.get)
-    out, keys = psk.fill(text, {}.get, check_mode=True)
-    assert "PresharedKey = %s" % psk.NOT_YET in out and keys == []
+    with pytest.raises(ApplyError, match="/k/a.psk: no valid preshared key"):
+        preshared.fill(text, {}.get)
+    with pytest.raises(ApplyError, match="/k/a.psk"):
+        preshared.fill(text, {"/k/a.psk": "junk"}.get)
+    out, keys = preshared.fill(text, {}.get, check_mode=True)
+    assert "PresharedKey = %s" % preshared.NOT_YET in out and keys == []
 
 
 class Runs:
@@ -249,6 +251,20 @@ def test_outside_play_lists_the_wireguard_hosts_not_in_the_play_only():
     assert F["outside_play"](GROUPS, ["inter1"], hostvars) == ["public1"]
 
 
+@pytest.mark.parametrize("given", [{}, {"wgpf_public_key": None}, {"wgpf_public_key": ""},
+                                   {"wgpf_public_key": "x"}, {"wgpf_public_key": False}, {"wgpf_public_key": 0},
+                                   {"wgpf_public_key": []}, {"wgpf_attachment": "container"},
+                                   {"wgpf_attachment": "lan"}])
+def test_outside_play_reads_a_host_exactly_when_a_play_would_contact_it(given):
+    # One rule for both (model/unmanaged.contacted): a wgpf_public_key that is set, even to false or 0,
+    # makes the host a peer Ansible does not manage, never read; the plan then refuses the key, naming
+    # the host and the field, before any host is touched.
+    read = F["outside_play"](GROUPS, ["inter1"], {"public2": given})
+    assert ("public2" in read) is F["contacted"](given)
+    if given.get("wgpf_public_key") is False:
+        assert read == ["private1", "public1"]
+
+
 def test_keys_read_outside_the_play_are_used_and_nothing_is_generated_there():
     plans = plan_inventory(seed_two_publics().data())
     read = [{"item": "public1", "public_keys": {"wg0": "PUB1"}}, {"item": "public2", "public_keys": {"wg0": "PUB2"}},
@@ -281,8 +297,8 @@ def test_the_plan_of_a_limited_host_is_the_full_runs_when_the_others_facts_are_r
     full = plan_inventory(inv.data())
     keys = {"public1": {"wg0": "PUB1"}, "public2": {"wg0": "PUB2"}, "private1": {"wg0": "PRIV1"}}
     read = [{"item": h, "public_keys": k} for h, k in keys.items()]
-    limited_keys = P.peer_keys(full["inter1"], {h: {} for h in full}, "k", [], read)
-    published = P.peer_keys(full["inter1"], {h: {"k": k} for h, k in keys.items()}, "k")
+    limited_keys = peer_keys(full["inter1"], {h: {} for h in full}, "k", [], read)
+    published = peer_keys(full["inter1"], {h: {"k": k} for h, k in keys.items()}, "k")
     assert render_files(full["inter1"], limited_keys) == render_files(full["inter1"], published)
 
 
@@ -321,7 +337,7 @@ def test_a_preshared_key_taken_off_is_cleared_from_the_running_interface_after_s
 
 def test_dropped_lists_only_peers_still_there_that_lost_their_key():
     keyed = "[Peer]\nPublicKey = a\nPresharedKey = k\n"
-    assert psk.dropped(keyed, "[Peer]\nPublicKey = a\n") == ["a"]
-    assert psk.dropped(keyed, "") == []  # a peer gone is removed by wg syncconf; wg set would add it back
-    assert psk.dropped("[Peer]\nPublicKey = a\n", keyed) == []
-    assert psk.dropped(keyed, keyed) == []
+    assert preshared.dropped(keyed, "[Peer]\nPublicKey = a\n") == ["a"]
+    assert preshared.dropped(keyed, "") == []  # a peer gone is removed by wg syncconf; wg set would add it back
+    assert preshared.dropped("[Peer]\nPublicKey = a\n", keyed) == []
+    assert preshared.dropped(keyed, keyed) == []

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from builders import seed_direct, seed_hub, seed_lan, seed_two_publics
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.nftables import describe
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.nftables import describe
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
 TOPOLOGIES = {"lan": seed_lan, "hub": seed_hub, "direct": seed_direct}
 TECHNIQUES = ["masquerade", "static_routes", "default_route", "policy_routing", "connmark_private"]

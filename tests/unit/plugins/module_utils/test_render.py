@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
+import shipped_inventories as S
 from builders import seed_direct, seed_hub, seed_lan, seed_two_publics
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.nft_draft import needs_table
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.nftables import describe
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
 TECHNIQUES = ["masquerade", "static_routes", "default_route", "policy_routing", "connmark_private"]
 
@@ -130,3 +134,55 @@ def test_absent_host_gets_no_files():
 def test_host_without_anything_to_do_gets_no_table():
     files = all_files(inventory("lan", "masquerade"))
     assert not any(host == "private1" for host, dummy in files)
+
+
+# ------------------------------------------------------------------ the planner's "is there a table" and describe agree
+
+
+def shipped_and_built():
+    yield from [S.example()] + [S.scenario(name) for name in S.scenarios()]
+    for param in cases():
+        yield param.values[0]
+
+
+def test_needs_table_agrees_with_describe_on_every_planned_host():
+    # plan/uncontacted.py asks needs_table (the planner may not import the renderer); the table is describe's.
+    seen = set()
+    for inv in shipped_and_built():
+        for host, plan in plan_inventory(inv).items():
+            has_table = describe(plan["nftables"]) is not None
+            assert needs_table(plan["nftables"]) is has_table, host
+            seen.add(has_table)
+    assert seen == {True, False}
+
+
+# One change at a time to a table that is empty, each with what describe makes of it.
+ONE_THING = {
+    "dnat": {"dnat": {"4": [{"saddr": "0.0.0.0/0", "proto": "tcp", "port": {"from": 80, "to": 80},
+                             "daddr": "10.0.0.2", "dport": {"from": 80, "to": 80}}]}},
+    "accept": {"accept": {"6": [{"addr": "fd00::2", "proto": "udp", "port": {"from": 53, "to": 53}}]}},
+    "masquerade": {"masquerade": [{"oif": "wg0", "family": 4, "dnat_only": True, "flows": []}]},
+    "masquerade_out": {"masquerade_out": [{"iif": "wg0", "oif": "eth0"}]},
+    "guard": {"guard": [{"iif": "wg0", "oifs": [], "others": {}}]},
+    "protect": {"protect": {"iif": "eth0", "daddr": {"4": ["10.0.0.1/32"]}}},
+    "protect, no address": {"protect": {"iif": "eth0", "daddr": {}}},
+    "clamp alone": {"clamp": [{"ifaces": ["wg0"], "mss": {"4": 1380, "6": 1360}}]},
+    "marks_in": {"marks_in": [{"iif": "wg0", "mark": {"value": 1, "mask": 15}}]},
+    "marks_private": {"marks_private": [{"iif": "wg0", "mac": None, "mark": {"value": 1, "mask": 15},
+                                         "flows": {"4": [{"addr": "10.0.0.2", "proto": "tcp",
+                                                          "port": {"from": 80, "to": 80}}]}}]},
+    "marks_private, no flow": {"marks_private": [{"iif": "wg0", "mac": None, "mark": {"value": 1, "mask": 15},
+                                                  "flows": {}}]},
+    "restore_output": {"restore_output": {"value": 1, "mask": 15}},
+    "sav": {"sav": [{"iif": "wg0", "peers": {}, "bogons": {"4": ["10.0.0.0/8"], "6": ["fc00::/7"]}}]},
+    "lan_sav": {"lan_sav": [{"iif": "eth1", "allowed": {"4": ["192.168.1.0/24"]}}]},
+    "lan_sav, no family": {"lan_sav": [{"iif": "eth1", "allowed": {}}]},
+}
+
+
+@pytest.mark.parametrize("change", sorted(ONE_THING))
+def test_needs_table_agrees_with_describe_on_each_part_of_the_table(change):
+    private = plan_inventory(inventory("lan", "policy_routing"))["private1"]["nftables"]
+    assert describe(private) is None and not needs_table(private)
+    nft = dict(copy.deepcopy(private), **ONE_THING[change])
+    assert needs_table(nft) is (describe(nft) is not None)

@@ -16,8 +16,8 @@ import subprocess
 import pytest
 from builders import seed_hub
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
 # Runs in the namespace: every `ip` the script calls goes through a wrapper that logs it.
 LAB = """set -e

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import shipped_inventories as S
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import explain_inventory, plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import explain_inventory, plan_inventory
 
 
 def test_example_plans():

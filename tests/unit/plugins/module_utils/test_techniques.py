@@ -10,17 +10,25 @@ import re
 import pytest
 from builders import seed_direct, seed_lan
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import tree
-from ansible_collections.wgforward.portforward.plugins.module_utils.model import build_model
+from ansible_collections.wgforward.portforward.plugins.module_utils.decide import tree
+from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import VOCABULARY
+from ansible_collections.wgforward.portforward.plugins.module_utils.model import model
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.vocabulary import FORWARD, HOST, Vocabulary
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques import registry
 from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.base import (
-    LINK_DEFAULT_ROUTE, LINK_OWN_TABLE, LINK_PLAIN, Technique)
+    LINK_DEFAULT_ROUTE, LINK_OWN_TABLE, LINK_PLAIN, Question, Technique)
+
+
+def build_model(inventory):
+    """The model as the planner builds it: with the techniques' vocabulary (decide/tree.py)."""
+    return model.build_model(inventory, VOCABULARY)
+
 
 PLUGINS = pathlib.Path(__file__).resolve().parents[4] / "plugins"
 
 
 def test_the_registry_holds_the_tree_techniques_in_the_tree_order():
-    assert registry.NAMES == tree.TECHNIQUES == (
+    assert registry.NAMES == tuple(t.name for t in registry.TECHNIQUES) == (
         "masquerade", "static_routes", "default_route", "policy_routing", "connmark_intermediate",
         "connmark_private")
     for name, technique in registry.REGISTRY.items():
@@ -28,8 +36,32 @@ def test_the_registry_holds_the_tree_techniques_in_the_tree_order():
         assert registry.get(name) is technique
 
 
+def test_each_role_outside_the_tree_is_declared_by_one_technique():
+    assert (registry.TREE_END.name, registry.SHARED_INTERMEDIATE.name, registry.UNMANAGED_PEER_FALLBACK.name) == (
+        "connmark_private", "connmark_intermediate", "default_route")
+    first, second = registry.get("masquerade"), registry.get("static_routes")
+    with pytest.raises(ValueError, match="exactly one technique must declare ends_tree, not"):
+        registry.the_one([first, second], "ends_tree")
+
+
+def test_the_questions_are_numbered_once_each_and_the_ranks_differ():
+    assert [q.id for q in tree.QUESTIONS] == ["Q1", "Q2", "Q3", "Q4", "Q5"]
+    assert len({t.rank for t in registry.TECHNIQUES}) == len(registry.TECHNIQUES)
+
+
+def test_the_model_reads_true_or_false_answers_by_key_and_nothing_else():
+    # What the model reads generically (model/vocabulary.py): Q1 and Q4 from each forward, Q3 from the host.
+    assert VOCABULARY.forward_answers == {"preserve_source": True, "only_via_public": True}
+    assert VOCABULARY.host_answers == {"internet_via_public": False}
+    listed = Question("Q9", "networks", "?", bool, "", "", default=[], given_by=FORWARD)
+    with pytest.raises(ValueError, match="networks: only true/false answers are read from the inventory"):
+        Vocabulary(["x"], [listed])
+    assert Vocabulary(["x"], [Question("Q9", "flag", "?", bool, "", "", default=False, given_by=HOST)]
+                      ).host_keys[-1] == "wgpf_flag"
+
+
 def test_every_outcome_of_the_tree_is_a_registered_technique():
-    outcomes = {q[3] for q in tree.QUESTIONS} | {registry.DIRECT_PEER_LAST_STEP}
+    outcomes = {t.name for t in tree.ASKING} | {registry.TREE_END.name}
     assert outcomes == set(registry.NAMES)
 
 
@@ -89,7 +121,7 @@ MODULE_UTILS = sorted(str(p.relative_to(PLUGINS / "module_utils")) for p in (PLU
 def test_module_utils_stay_small():
     # CONTRIBUTING.md: no module under plugins/module_utils/ over 300 lines, no function over 60.
     long_modules, long_functions = {}, {}
-    assert "plan.py" in MODULE_UTILS and "techniques/steps.py" in MODULE_UTILS
+    assert "plan/plan.py" in MODULE_UTILS and "techniques/steps.py" in MODULE_UTILS
     for name in MODULE_UTILS:
         text = (PLUGINS / "module_utils" / name).read_text()
         if len(text.splitlines()) > 300:

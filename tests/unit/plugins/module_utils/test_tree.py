@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.tree import (
-    ANSWER_DEFAULTS, DEFAULT, INFERRED, SET, TECHNIQUES, complete, walk)
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.origins import DEFAULT, INFERRED, SET
+from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import ANSWER_DEFAULTS, complete, walk
+from ansible_collections.wgforward.portforward.plugins.module_utils.techniques.registry import NAMES as TECHNIQUES
 
 Q5_NA = "not applicable"
 

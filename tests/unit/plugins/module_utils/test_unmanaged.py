@@ -12,14 +12,14 @@ from __future__ import annotations
 import pytest
 from builders import Inv, seed_direct, seed_hub
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_prepare import (
-    peer_keys, unpublished_peers)
-from ansible_collections.wgforward.portforward.plugins.module_utils.firewall_spec import firewall_spec
-from ansible_collections.wgforward.portforward.plugins.module_utils.peer_config import PRIVATE_KEY_LINE, peer_files
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import explain_inventory, plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
-from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
-from ansible_collections.wgforward.portforward.plugins.module_utils.unmanaged import contacted
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmanaged import contacted
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import explain_inventory, plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.firewall_spec import firewall_spec
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.peer_config import PRIVATE_KEY_LINE
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.keys import peer_keys, unpublished_peers
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.peer_files import peer_files
 
 PEER_KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 PUBLIC1_KEY = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
@@ -185,6 +185,8 @@ def test_forced_technique_the_peer_file_cannot_express_is_refused(private, techn
 @pytest.mark.parametrize("private,field,start", [
     ({"public_key": "not-a-key"}, "wgpf_public_key", "must be a WireGuard public key"),
     ({"public_key": PEER_KEY[:-2]}, "wgpf_public_key", "must be a WireGuard public key"),
+    # Set, even to false: a peer Ansible does not manage (never contacted), with a key to fix.
+    ({"public_key": False}, "wgpf_public_key", "must be a WireGuard public key"),
     ({"address": None}, "wgpf_address", "required for a peer Ansible does not manage"),
     ({"peer_hooks": "yes please"}, "wgpf_peer_hooks", "must be true or false"),
     ({"public_key": None, "peer_hooks": True}, "wgpf_peer_hooks", "only for a peer Ansible does not manage"),

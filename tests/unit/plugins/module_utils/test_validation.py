@@ -6,9 +6,15 @@ from __future__ import annotations
 import pytest
 from builders import seed_direct, seed_hub, seed_lan, seed_two_publics
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.model import build_model
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan import explain_inventory, plan_inventory
-from ansible_collections.wgforward.portforward.plugins.module_utils.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
+from ansible_collections.wgforward.portforward.plugins.module_utils.decide.tree import VOCABULARY
+from ansible_collections.wgforward.portforward.plugins.module_utils.model import model
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import explain_inventory, plan_inventory
+
+
+def build_model(inventory):
+    """The model as the planner builds it: with the techniques' vocabulary (decide/tree.py)."""
+    return model.build_model(inventory, VOCABULARY)
 
 
 def fwd(**kw):

@@ -17,11 +17,11 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import layout
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_fs import ApplyError, HostFiles
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_host import HostApply
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_systemd import Commands
-from ansible_collections.wgforward.portforward.plugins.module_utils.units import UNIT_DIR, WG_SYNC
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError, HostFiles
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.units import UNIT_DIR, WG_SYNC
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 from ansible_collections.wgforward.portforward.plugins.modules import apply_plan
 
 NFT_UNIT_FILE = "%s/%s" % (UNIT_DIR, layout.NFT_UNIT)
@@ -413,8 +413,8 @@ def hub_plan_files(spokes=1, listen_port=51821):
     """inter1's rendered files: a hub with ``spokes`` spokes, a policy_routing forward to each."""
     from builders import seed_hub
 
-    from ansible_collections.wgforward.portforward.plugins.module_utils.plan import plan_inventory
-    from ansible_collections.wgforward.portforward.plugins.module_utils.render import render_files
+    from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+    from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 
     inv = seed_hub()
     inv.hosts["inter1"]["wgpf_listen_port"] = listen_port

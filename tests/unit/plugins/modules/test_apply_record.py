@@ -12,11 +12,11 @@ import stat
 
 import pytest
 
-from ansible_collections.wgforward.portforward.plugins.module_utils import layout
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_fs import ApplyError, HostFiles
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_host import HostApply
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_record import sysctl_path
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply_systemd import Commands
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError, HostFiles
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_record import sysctl_path
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 
 HEAD = "%s for host h1: local changes are overwritten.\n" % layout.HEADER
 RES = "net.ipv4.ip_local_reserved_ports"

@@ -1,0 +1,238 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Apply one host's rendered plan: write what differs, then run exactly what the change needs.
+
+Every step is decided from the host's state (file content, running sysctl
+values, unit state, the recorded ``[Interface]`` digest), not from what an
+earlier run did, so a run that fails halfway is completed by the next one.
+Order: helpers and daemon-reload, nftables table (then the stale conntrack
+entries of new or changed UDP forwards), sysctls, routes (every rule, so a new
+peer's rules are in place before the peer itself), the firewall hooks,
+WireGuard interfaces, then removal of what the plan no longer holds. What the
+host had before the collection changed it (sysctl values, reserved ports) is
+recorded on the host first (host_record.py) and given back when the plan no
+longer needs it.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import preshared
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_record import RecordSteps
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewall_hooks import Firewall, load_spec
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.units import helpers
+from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
+
+KINDS = ("wireguard", "nftables", "sysctl", "routes", "firewall")
+REQUIRED = ("path", "mode", "kind", "content")
+
+
+def check_files(files):
+    """The rendered files, by kind; a malformed list fails before anything is touched."""
+    by_kind = {kind: [] for kind in KINDS}
+    for item in files:
+        missing = [k for k in REQUIRED if k not in item]
+        if missing or item["kind"] not in by_kind:
+            raise ApplyError("%s: not a rendered file of wgforward.portforward.render_files (missing %s, kind %r)"
+                             % (item.get("path", "?"), ", ".join(missing) or "nothing", item.get("kind")))
+        if item["kind"] == "wireguard" and not item.get("interface"):
+            raise ApplyError("%s: a WireGuard config needs its interface name" % item["path"])
+        by_kind[item["kind"]].append(item)
+    for kind in KINDS[1:]:
+        if len(by_kind[kind]) > 1:
+            raise ApplyError("%s: more than one %s file in the plan" % (by_kind[kind][1]["path"], kind))
+    return by_kind
+
+
+def is_managed(text):
+    """Written by the collection: a line starts with its header (the first line, as rendered)."""
+    return text is not None and any(line.startswith(layout.HEADER) for line in text.splitlines())
+
+
+class HostApply(RecordSteps):
+    """One host's apply step over ``fs`` (apply_fs.HostFiles) and ``cmd`` (apply_systemd.Commands)."""
+
+    def __init__(self, fs, cmd, which=shutil.which):
+        self.fs = fs
+        self.cmd = cmd
+        self.changed = False
+        self.secrets = set()  # the preshared keys put into configs: the module masks them in all it returns
+        # The host's iptables, read through the same runner and root as everything else.
+        self.firewall = Firewall(cmd.query, lambda argv: cmd.change(argv, layout.FIREWALL_UNIT), which, fs.read)
+
+    def track_change(self, changed):
+        self.changed = self.changed or bool(changed)
+        return changed
+
+    # ------------------------------------------------------------ present
+
+    def present(self, files, key_files, sysctls, check_mode=False, dnat=None):
+        by_kind = check_files(self.fill_preshared_keys(files, check_mode))
+        self.check_wireguard_files(by_kind["wireguard"], key_files, check_mode)
+        self.track_change(self.fs.ensure_dir(layout.WG_DIR, "0700"))
+        self.track_change(self.fs.ensure_dir(layout.ETC_DIR, "0755"))
+        kinds = [kind for kind in KINDS if by_kind[kind]]
+        self.install_helpers(kinds)
+        self.apply_nftables(by_kind["nftables"])
+        self.clear_stale_conntrack(dnat or {})
+        self.apply_sysctls(by_kind["sysctl"], sysctls)
+        self.apply_routes(by_kind["routes"])
+        self.apply_firewall(by_kind["firewall"])
+        for item in by_kind["wireguard"]:
+            self.apply_interface(item, key_files[item["interface"]])
+        self.remove_stale([item["interface"] for item in by_kind["wireguard"]], kinds)
+
+    def fill_preshared_keys(self, files, check_mode):
+        """The files with each config's preshared key references filled in from the key files here."""
+        out = []
+        for item in files:
+            if isinstance(item, dict) and item.get("kind") == "wireguard" and "content" in item:
+                content, keys = preshared.fill(item["content"], self.fs.read, check_mode)
+                self.secrets.update(keys)
+                item = dict(item, content=content)
+            out.append(item)
+        return out
+
+    def check_wireguard_files(self, confs, key_files, check_mode):
+        for item in confs:
+            if item["interface"] not in key_files:
+                raise ApplyError("%s: no key file given for interface %s" % (item["path"], item["interface"]))
+            # Check mode renders placeholders for keys that a real run generates first.
+            if item.get("missing_keys") and not check_mode:
+                raise ApplyError("%s: no public key for %s: run the roles on those hosts first (playbooks/site.yml "
+                                 "orders this), or make sure they are reachable"
+                                 % (item["path"], ", ".join(item["missing_keys"])))
+            current = self.fs.read(item["path"])
+            if current is not None and not is_managed(current):
+                raise ApplyError("%s exists and was not written by wgforward.portforward: move it away or set "
+                                 "wgpf_interface to another name" % item["path"])
+
+    def install_helpers(self, kinds):
+        reload_needed = False
+        for helper in helpers():
+            if helper["kind"] not in kinds:
+                continue
+            if self.track_change(self.fs.write(helper["path"], helper["content"], helper["mode"])):
+                reload_needed = reload_needed or helper["unit"] is not None
+        if reload_needed:
+            self.cmd.daemon_reload()
+
+    def apply_nftables(self, items):
+        if not items:
+            return
+        item = items[0]
+        new_table = self.fs.read(item["path"]) != item["content"]
+        self.track_change(self.fs.write(item["path"], item["content"], item["mode"],
+                                        validate=lambda temp: self.cmd.nft_check(temp, item["path"])))
+        # The file declares, deletes and re-adds the table: a reload replaces only it, in one transaction.
+        self.track_change(self.cmd.ensure_started(layout.NFT_UNIT, reload_when_running=new_table))
+
+    def apply_routes(self, items):
+        """A changed script is applied by a reload: its `up` adds the new routes and rules before it
+        removes the stale ones (listed by the last `up`), so no connection loses its rule meanwhile."""
+        if not items:
+            return
+        item = items[0]
+        old = self.fs.read(item["path"])
+        changed = old is not None and old != item["content"]
+        if changed and self.cmd.is_active(layout.ROUTES_UNIT) and not self.fs.exists(layout.ROUTES_STATE):
+            # Written by a release whose script kept no list of what it applied: its own `down`
+            # takes its routes and rules away before it is replaced.
+            self.cmd.change([item["path"], "down"], item["path"])
+            self.track_change(True)
+        self.track_change(self.fs.write(item["path"], item["content"], item["mode"]))
+        self.track_change(self.cmd.ensure_started(layout.ROUTES_UNIT, reload_when_running=changed))
+
+    def apply_firewall(self, items):
+        """The accepts the host's firewall needs now; the unit applies them again after it (re)starts."""
+        if not items:
+            return
+        item = items[0]
+        self.track_change(self.fs.write(item["path"], item["content"], item["mode"]))
+        self.track_change(self.firewall.apply(load_spec(item["content"])))
+        self.track_change(self.cmd.ensure_started(layout.FIREWALL_UNIT))
+
+    def apply_interface(self, item, key_file):
+        """[Interface] changed (digest): restart; peers only: wg syncconf through the sync script."""
+        name = item["interface"]
+        unit = "wg-quick@%s" % name
+        digest_path = "%s/%s.digest" % (layout.ETC_DIR, name)
+        restart = (self.fs.read(digest_path) or "").strip() != item["interface_digest"]
+        running = self.cmd.is_active(unit)
+        if restart and running:
+            # Stopped with the old config in place, so its PreDown undoes its own PostUp.
+            self.cmd.systemctl("stop", unit)
+            running = False
+            self.track_change(True)
+        old_content = self.fs.read(item["path"])
+        new_peers = old_content != item["content"]
+        self.track_change(self.fs.write(item["path"], item["content"], item["mode"]))
+        self.track_change(self.cmd.ensure_enabled(unit))
+        if not running:
+            self.cmd.systemctl("start", unit)
+            self.track_change(True)
+        elif new_peers:
+            out = self.cmd.change([layout.SYNC_SCRIPT, name, key_file], unit)
+            # The script says whether the running interface changed; check mode assumes it would.
+            self.track_change(self.cmd.check_mode or "changed" in out.splitlines())
+            # wg syncconf keeps a preshared key the config no longer has: clear it (a zero key is none),
+            # or this end keeps it until a restart while the other end, restarted, has none.
+            for public_key in preshared.dropped(old_content, item["content"]):
+                self.cmd.change(["wg", "set", name, "peer", public_key, "preshared-key", "/dev/null"], unit)
+                self.track_change(True)
+        # Recorded last: an interrupted run restarts the interface next time.
+        self.track_change(self.fs.write(digest_path, item["interface_digest"] + "\n", "0644", show=False))
+
+    # ------------------------------------------------------------ removal
+
+    def managed_interfaces(self):
+        names = []
+        for entry in self.fs.listdir(layout.WG_DIR):
+            path = "%s/%s" % (layout.WG_DIR, entry)
+            if entry.endswith(".conf") and is_managed(self.fs.read(path)):
+                names.append(entry[:-len(".conf")])
+        return names
+
+    def remove_stale(self, keep_interfaces, keep_kinds):
+        """Remove what the collection put on the host and the plan no longer holds."""
+        for name in self.managed_interfaces():
+            if name in keep_interfaces:
+                continue
+            self.track_change(self.cmd.ensure_gone("wg-quick@%s" % name))
+            self.track_change(self.fs.remove(layout.wg_config_path(name)))
+            self.track_change(self.fs.remove(layout.key_path(name), secret=True))
+            self.track_change(self.fs.remove("%s/%s.digest" % (layout.ETC_DIR, name)))
+        if "firewall" not in keep_kinds and self.fs.exists(layout.FIREWALL_PATH):
+            # Before the spec and unit go: only the rules tagged wgpf are deleted.
+            self.track_change(self.firewall.remove())
+        reload_needed = False
+        for helper in helpers():
+            if helper["kind"] in keep_kinds:
+                continue
+            if helper["down"] and helper["file"] and self.fs.exists(helper["file"]):
+                # Before its unit and script go: the unit has no ExecStop (see units.py).
+                self.cmd.change(helper["down"], helper["file"])
+                self.track_change(True)
+            if helper["unit"] and self.fs.exists(helper["path"]):
+                self.track_change(self.cmd.ensure_gone(helper["unit"]))
+                reload_needed = True
+            if helper["file"]:
+                self.track_change(self.fs.remove(helper["file"]))
+            self.track_change(self.fs.remove(helper["path"]))
+        if "sysctl" not in keep_kinds:
+            # The running values go back to the host's own (apply_sysctls, from the record).
+            self.track_change(self.fs.remove(layout.SYSCTL_PATH))
+        if reload_needed:
+            self.cmd.daemon_reload()
+
+    def absent(self):
+        """wgpf_state: absent: everything the collection put on the host, and nothing else."""
+        self.remove_stale([], [])
+        self.apply_sysctls([], {})
+        self.write_record({})
+        self.track_change(self.fs.remove_tree(layout.KEY_DIR))
+        self.track_change(self.fs.remove_tree(layout.ETC_DIR))
+        self.track_change(self.fs.remove_tree(layout.RUN_DIR))

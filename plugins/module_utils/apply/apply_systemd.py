@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Commands of the apply step: systemd units, sysctl, nft, the WireGuard sync script.
+
+``run(argv)`` returns ``(rc, stdout, stderr)``: the module's run_command on a
+host, a fake in the unit tests. Queries always run; in check mode a command
+that would change the host is only recorded.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError
+
+
+class Commands:
+    def __init__(self, run, check_mode=False):
+        self.run = run
+        self.check_mode = check_mode
+        self.actions = []
+
+    def query(self, argv):
+        return self.run(argv)
+
+    def change(self, argv, what, ok_rcs=(0,)):
+        """Run a command that changes the host; fail naming ``what`` (a file or unit)."""
+        self.actions.append(" ".join(argv))
+        if self.check_mode:
+            return ""
+        rc, out, err = self.run(argv)
+        if rc not in ok_rcs:
+            raise ApplyError("%s: `%s` failed (rc %d): %s" % (what, " ".join(argv), rc, (err or out).strip()))
+        return out
+
+    # ------------------------------------------------------------ systemd
+
+    def is_active(self, unit):
+        return self.query(["systemctl", "is-active", "--quiet", unit])[0] == 0
+
+    def is_enabled(self, unit):
+        return self.query(["systemctl", "is-enabled", "--quiet", unit])[0] == 0
+
+    def systemctl(self, verb, unit):
+        self.change(["systemctl", verb, unit], unit)
+
+    def daemon_reload(self):
+        self.change(["systemctl", "daemon-reload"], "systemd")
+
+    def ensure_enabled(self, unit):
+        if self.is_enabled(unit):
+            return False
+        self.systemctl("enable", unit)
+        return True
+
+    def ensure_started(self, unit, reload_when_running=False):
+        """Start a stopped unit; a running one is reloaded only when asked. True when something ran."""
+        enabled = self.ensure_enabled(unit)
+        if not self.is_active(unit):
+            self.systemctl("start", unit)
+            return True
+        if reload_when_running:
+            self.systemctl("reload", unit)
+            return True
+        return enabled
+
+    def ensure_gone(self, unit):
+        """Stop and disable a unit (its ExecStop runs with its files still in place)."""
+        active, enabled = self.is_active(unit), self.is_enabled(unit)
+        if active or enabled:
+            self.change(["systemctl", "disable", "--now", unit], unit)
+        return active or enabled
+
+    # ------------------------------------------------------------ others
+
+    def nft_check(self, path, shown_as):
+        """Fail naming ``shown_as`` unless `nft -c -f` accepts the table file at ``path``."""
+        rc, out, err = self.query(["nft", "-c", "-f", path])
+        if rc != 0:
+            raise ApplyError("%s: nft -c rejected the table, nothing was replaced: %s" % (shown_as, (err or out).strip()))

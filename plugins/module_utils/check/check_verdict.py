@@ -1,0 +1,223 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The live check's verdicts: what each host's forward_probe read, against what check_expect.py expects.
+
+Per forward the hops are judged in path order (public server, intermediate,
+private server), each hop's checks in a fixed order (its WireGuard links, the
+DNAT map, the listening service, the routes of the replies), so the verdict
+names the first hop that is wrong and the first reason there.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_expect import route_key
+
+# WireGuard's REJECT_AFTER_TIME: a session whose latest handshake is older carries nothing. With a
+# keepalive on the link a working session handshakes again every two minutes.
+STALE_AFTER = 180
+
+
+def _atoms(value):
+    """The parts of an nft JSON key or value: ints, strings, (lo, hi) ranges."""
+    if isinstance(value, dict):
+        if "elem" in value:
+            return _atoms(value["elem"].get("val"))
+        if "concat" in value:
+            return [atom for part in value["concat"] for atom in _atoms(part)]
+        if "range" in value:
+            return [tuple(value["range"])]
+        if "prefix" in value:
+            return ["%s/%s" % (value["prefix"]["addr"], value["prefix"]["len"])]
+        return []
+    return [value]
+
+
+def _covers(atom, port):
+    if isinstance(atom, tuple):
+        return isinstance(atom[0], int) and atom[0] <= port <= atom[1]
+    return isinstance(atom, int) and not isinstance(atom, bool) and atom == port
+
+
+def _elements(table):
+    """(map name, key atoms, value atoms) of every element of the table's maps."""
+    for obj in table or []:
+        nft_map = obj.get("map") or {}
+        for elem in nft_map.get("elem", []):
+            if isinstance(elem, list) and len(elem) == 2:
+                yield nft_map["name"], _atoms(elem[0]), _atoms(elem[1])
+
+
+def dnat_map_of(table, item):
+    """The name of the map that sends every port of the forward to its service's port, or None."""
+    elements = list(_elements(table))
+    found = None
+    for offset in range(item["port"][1] - item["port"][0] + 1):
+        port, to_port = item["port"][0] + offset, item["dport"] + offset
+        found = next((name for name, key, value in elements
+                      if item["proto"] in key and any(_covers(a, port) for a in key)
+                      and item["daddr"] in value and any(_covers(a, to_port) for a in value)), None)
+        if found is None:
+            return None
+    return found
+
+
+def counters(table):
+    """'<chain> rule <n> (<verdict>): N packets' of every rule of the table that counts."""
+    out, seen = [], {}
+    for obj in table or []:
+        rule = obj.get("rule")
+        if not rule:
+            continue
+        seen[rule["chain"]] = seen.get(rule["chain"], 0) + 1
+        exprs = [e for e in rule.get("expr", []) if isinstance(e, dict)]
+        count = next((e["counter"] for e in exprs if isinstance(e.get("counter"), dict)), None)
+        if count is not None:
+            verdict = next((k for e in exprs for k in ("accept", "drop") if k in e), "count")
+            packets = count.get("packets", 0)
+            out.append("%s rule %d (%s): %d packets" % (rule["chain"], seen[rule["chain"]], verdict, packets))
+    return out
+
+
+def _peer(link, probe, results):
+    """The probed peer entry of the link: by the peer host's public key, else by its allowed IPs."""
+    peers = probe["interfaces"][link["iface"]]["peers"]
+    other = (results.get(link["peer"]) or {}).get("interfaces") or {}
+    key = (other.get(link["peer_iface"]) or {}).get("public_key")
+    found = [p for p in peers if key and p["public_key"] == key]
+    return (found or [p for p in peers if p["allowed_ips"] == link["allowed_ips"]] or [None])[0]
+
+
+def check_link(link, probe, results):
+    """(report, problem or None) of one WireGuard link seen from this hop."""
+    name, peer = link["iface"], link["peer"]
+    iface = probe.get("interfaces", {}).get(name)
+    if iface is None:
+        return None, "%s was not read" % name
+    if not iface["exists"]:
+        return None, "%s does not exist (%s)" % (name, iface.get("error") or "no such interface")
+    if not iface["up"]:
+        return None, "%s is down" % name
+    if iface.get("error"):
+        return None, "cannot read %s: %s" % (name, iface["error"])
+    entry = _peer(link, probe, results)
+    if entry is None:
+        return None, "%s has no peer %s (allowed IPs %s)" % (name, peer, ", ".join(link["allowed_ips"]))
+    age = entry["handshake_age"]
+    if age is None:
+        return None, "%s no handshake with %s ever" % (name, peer)
+    if age > STALE_AFTER and link["keepalive"]:
+        return None, "%s no handshake with %s for %d s" % (name, peer, age)
+    idle = " (no keepalive on this link: it handshakes when traffic flows)" if age > STALE_AFTER else ""
+    return "%s handshake with %s %d s ago%s" % (name, peer, age, idle), None
+
+
+def check_dnat(item, probe):
+    flow = "%s %s -> %s:%d" % (item["proto"], "-".join(str(p) for p in sorted(set(item["port"]))),
+                               item["daddr"], item["dport"])
+    nft = probe.get("nft") or {}
+    if nft.get("error") or nft.get("table") is None:
+        return None, "cannot read its nftables table: %s" % (nft.get("error") or "not read")
+    found = dnat_map_of(nft["table"], item)
+    if found is None:
+        return None, "no DNAT map of table inet wgpf holds %s" % flow
+    return "DNAT map %s holds %s" % (found, flow), None
+
+
+def check_listen(item, probe):
+    listening = probe.get("listening") or {}
+    if listening.get("error") and not listening.get(item["proto"]):
+        return None, "cannot read the listening sockets: %s" % listening["error"]
+    sockets = listening.get(item["proto"], [])
+    for port in range(item["ports"][0], item["ports"][1] + 1):
+        if [item["addr"], port] not in sockets and ["*", port] not in sockets:
+            return None, "nothing listens on %s %s:%d" % (item["proto"], item["addr"], port)
+    return "%s %s:%s listening" % (item["proto"], item["addr"], "-".join(str(p) for p in sorted(set(item["ports"])))), None
+
+
+def _leg(dev, via, table):
+    return "%s%s (table %s)" % (dev or "?", " via %s" % via if via else "", table or "main")
+
+
+def check_route(item, probe):
+    """(report, problem): where the kernel sends a reply of the service, against the plan."""
+    answers = {route_key(r): r for r in probe.get("routes") or []}
+    answer = answers.get(route_key(item))
+    what = "a reply from %s %s sport %d to %s%s%s" % (
+        item["from"], item["proto"], item["sport"], item["dst"],
+        " (mark %s)" % item["mark"] if item.get("mark") else "", " in by %s" % item["iif"] if item.get("iif") else "")
+    if answer is None or answer.get("error") or not answer.get("route"):
+        return None, "%s has no route: %s" % (what, (answer or {}).get("error") or "not asked")
+    route, want = answer["route"], item["expect"]
+    got = _leg(route.get("dev"), route.get("gateway"), route.get("table"))
+    wrong_dev = want.get("dev") and route.get("dev") != want["dev"]
+    wrong_via = want.get("via") and route.get("gateway") != want["via"]
+    if wrong_dev or wrong_via:
+        return None, "%s would leave by %s, not by %s" % (what, got, _leg(want.get("dev"), want.get("via"),
+                                                                          want.get("table")))
+    return "%s leaves by %s" % (what, got), None
+
+
+def _unprobed(hop, result):
+    """Why the hop could not be judged, or None when its probe result is there."""
+    if result is None or result.get("skipped"):
+        return "not probed (outside --limit, or it failed before the probe: see the run's output)"
+    if result.get("unreachable"):
+        return "not reachable: %s" % str(result.get("msg", "")).strip()
+    if result.get("failed"):
+        return "the probe failed: %s" % str(result.get("msg", "")).strip()
+    return None
+
+
+def judge_hop(hop, results):
+    """(report lines, first problem or None) of one hop of a forward."""
+    if not hop["contacted"]:
+        return ["not checked: Ansible does not contact this host"], None
+    probe = results.get(hop["host"])
+    why = _unprobed(hop, probe)
+    if why is not None:
+        return [], why
+    checks = ([lambda link=link: check_link(link, probe, results) for link in hop["links"]]
+              + [lambda item=item: check_dnat(item, probe) for item in hop["dnat"]]
+              + [lambda item=item: check_listen(item, probe) for item in hop["listen"]]
+              + [lambda item=item: check_route(item, probe) for item in hop["routes"]])
+    lines, problem = [], None
+    for check in checks:
+        report, wrong = check()
+        if wrong is not None:
+            lines.append("WRONG: " + wrong)
+            problem = problem or wrong
+        else:
+            lines.append(report)
+    if hop["dnat"] and (probe.get("nft") or {}).get("table"):
+        found = counters(probe["nft"]["table"])
+        if found:
+            lines.append("counters of table inet wgpf (shared by its forwards): " + "; ".join(found))
+    return lines, problem
+
+
+def verdicts(expect, results):
+    """Per forward: its hops' reports and its verdict, ``ok`` or the first wrong hop and why."""
+    out = []
+    for fwd in expect["forwards"]:
+        hops, verdict = [], None
+        for hop in fwd["hops"]:
+            lines, problem = judge_hop(hop, results)
+            hops.append({"host": hop["host"], "lines": lines, "problem": problem})
+            if problem is not None and verdict is None:
+                verdict = "%s: %s" % (hop["host"], problem)
+        out.append({"forward": fwd["forward"], "public": fwd["public"], "to": fwd["to"], "path": fwd["path"],
+                    "hops": hops, "ok": verdict is None, "verdict": verdict or "ok",
+                    "line": "%s (%s -> %s): %s" % (fwd["forward"], fwd["public"], fwd["to"], verdict or "ok")})
+    return out
+
+
+def verdict_lines(report):
+    """Readable lines: each forward's hops, then one verdict line per forward."""
+    lines = []
+    for fwd in report:
+        lines.append("%s (%s):" % (fwd["forward"], " -> ".join(fwd["path"])))
+        for hop in fwd["hops"]:
+            lines.extend("  %s: %s" % (hop["host"], line) for line in hop["lines"] or [hop["problem"]])
+    lines.extend(fwd["line"] for fwd in report)
+    return lines

@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read what the planner needs out of Ansible's hostvars and groups, as plain data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+ROLES = ("public", "intermediate", "private")
+# The groups that give a host its part, one per role.
+GROUPS = tuple("wireguard_%s" % role for role in ROLES)
+ROLE_OF_GROUP = dict(zip(GROUPS, ROLES))
+
+FACT_VARS = ("ansible_default_ipv4", "ansible_default_ipv6", "ansible_interfaces")
+# Also read: the facts as one dict, and where the inventory is (unmanaged peers' files go beside it).
+PLANNER_VARS = ("ansible_facts", "inventory_dir", "ansible_inventory_sources")
+
+
+def plain(value):
+    """Tagged/lazy Ansible containers -> dict/list/str/int/bool, so the planner sees ordinary data."""
+    if isinstance(value, dict) or isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return str(value)
+
+
+def host_vars(hv, seen_forwards):
+    """The planner's variables of one host; equal forward lists are converted once and shared."""
+    out = {}
+    for key in hv:
+        if key == "wgpf_forwards":
+            raw = hv[key]
+            for known_raw, known in seen_forwards:
+                if raw is known_raw or raw == known_raw:
+                    out[key] = known
+                    break
+            else:
+                out[key] = plain(raw)
+                seen_forwards.append((raw, out[key]))
+        elif key.startswith("wgpf_") or key in FACT_VARS or key in PLANNER_VARS:
+            out[key] = plain(hv[key])
+    for ifname in out.get("ansible_interfaces") or []:
+        # Both spellings facts.iface_facts looks up: as named, and with - : . as _.
+        for key in ("ansible_" + str(ifname), "ansible_" + re.sub(r"[-:.]", "_", str(ifname))):
+            if key in hv:
+                out[key] = plain(hv[key])
+    return out
+
+
+def from_hostvars(hostvars, groups):
+    """{'hosts': {...}, 'groups': {...}} for the hosts of the three wireguard_* groups."""
+    groups = {k: list(v) for k, v in (groups or {}).items()}
+    hosts = {}
+    seen_forwards = []
+    for group in GROUPS:
+        for name in groups.get(group) or []:
+            if name not in hosts:
+                hosts[name] = host_vars(hostvars[name], seen_forwards) if name in hostvars else {}
+    return {"hosts": hosts, "groups": groups}
