@@ -162,13 +162,13 @@ def planned(scenario, public, forwards, workdir, tag):
 
 def hand_table(fwd, table):
     """One DNAT rule for the forward's first port (to where the collection's own map sends it)."""
-    wan = re.search(r'iifname "([^"]+)" meta l4proto \{ tcp, udp \} dnat', table).group(1)
+    wan = re.search(r'iifname "([^"]+)"[^\n]* dnat ip to ', table).group(1)
     target = re.search(r"(?:tcp \. %d|%d \. tcp \. \S+) : (\S+) \. (\d+)" % (fwd["port"], fwd["port"]), table)
     addr, to_port = target.group(1), int(target.group(2))
     text = ("table ip wgpf_hand {\n\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
             "\t\tiifname \"%s\" tcp dport %d dnat to %s:%d\n\t}\n" % (wan, fwd["port"], addr, to_port))
     if fwd["technique"] == "masquerade":
-        oif = re.search(r'oifname "([^"]+)" ct status dnat', table).group(1)
+        oif = re.search(r'oifname "([^"]+)"[^\n]* @masq4_\d+ masquerade', table).group(1)
         text += ("\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
                  "\t\toifname \"%s\" ip daddr %s tcp dport %d masquerade\n\t}\n" % (oif, addr, to_port))
     return text + "}\n"

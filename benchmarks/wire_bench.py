@@ -69,10 +69,11 @@ def run(cmd, **kwargs):
 class Lab:
     """Client, public and service namespaces; torn down by close(), whatever state setup reached."""
 
-    def __init__(self, workdir, seconds, max_connections):
+    def __init__(self, workdir, seconds, max_connections, host="public1"):
         tag = "wgpfb%d" % os.getpid()
+        # "public": the namespace whose table is measured (the intermediate's with host inter1).
         self.ns = {"client": tag + "-client", "public": tag + "-public", "service": tag + "-service"}
-        self.workdir, self.seconds, self.max_connections = workdir, seconds, max_connections
+        self.workdir, self.seconds, self.max_connections, self.host = workdir, seconds, max_connections, host
         self.binary = os.path.join(workdir, "wire_load")
         self.servers, self.created, self.loaded, self.sink = [], [], None, None
 
@@ -82,17 +83,27 @@ class Lab:
     def exec_cmd(self, where, *args):
         return ["ip", "netns", "exec", self.ns[where]] + list(args)
 
+    def links(self):
+        """(client side, service side) interface names and addresses of the measured host."""
+        if self.host == "public1":
+            return (W.WAN_IF, W.PUBLIC_WAN_ADDR), (W.TUNNEL_IF, W.PUBLIC_TUNNEL), W.INTER_TUNNEL
+        # The intermediate: the client stands for the public server at the far end of its link.
+        return (W.INTER_LINK_IF, W.PUBLIC_WAN_ADDR), (W.INTER_LAN_IF, W.INTER_LAN_ADDR), "172.31.0.2"
+
+    def dest(self, fwd):
+        """Where the probe's connections go: the public port, or (intermediate) the translated target."""
+        return (W.PUBLIC_WAN_ADDR, fwd["port"]) if self.host == "public1" else W.target(fwd)
+
     def setup(self):
         run(["gcc", "-O2", "-Wall", "-o", self.binary, LOAD_SOURCE])
         for name in self.ns.values():
             run(["ip", "netns", "add", name])
             self.created.append(name)
-        self.ip("public", "link", "add", W.WAN_IF, "type", "veth", "peer", "name", "eth0", "netns", self.ns["client"])
-        self.ip("public", "link", "add", W.TUNNEL_IF, "type", "veth", "peer", "name", "eth0", "netns",
-                self.ns["service"])
-        for where, dev, addr in (("client", "eth0", W.CLIENT_ADDR + "/24"), ("public", W.WAN_IF, W.PUBLIC_WAN_ADDR + "/24"),
-                                 ("public", W.TUNNEL_IF, W.PUBLIC_TUNNEL + "/24"),
-                                 ("service", "eth0", W.INTER_TUNNEL + "/24")):
+        (near, near_addr), (far, far_addr), service_addr = self.links()
+        self.ip("public", "link", "add", near, "type", "veth", "peer", "name", "eth0", "netns", self.ns["client"])
+        self.ip("public", "link", "add", far, "type", "veth", "peer", "name", "eth0", "netns", self.ns["service"])
+        for where, dev, addr in (("client", "eth0", W.CLIENT_ADDR + "/24"), ("public", near, near_addr + "/24"),
+                                 ("public", far, far_addr + "/24"), ("service", "eth0", service_addr + "/24")):
             self.ip(where, "addr", "add", addr, "dev", dev)
             self.ip(where, "link", "set", dev, "up")
         # The service namespace stands for every private server (direct peers and LAN servers alike).
@@ -100,8 +111,11 @@ class Lab:
             self.ip("service", "addr", "add", addr + "/32", "dev", "eth0")
         for where in self.ns:
             self.ip(where, "link", "set", "lo", "up")
-        self.ip("service", "route", "add", "default", "via", W.PUBLIC_TUNNEL)
-        self.ip("public", "route", "add", W.LAN_NET, "via", W.INTER_TUNNEL)
+        self.ip("service", "route", "add", "default", "via", far_addr)
+        if self.host == "public1":
+            self.ip("public", "route", "add", W.LAN_NET, "via", W.INTER_TUNNEL)
+        else:
+            self.ip("client", "route", "add", W.LAN_NET, "via", near_addr)
         run(self.exec_cmd("public", "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"))
         # A reset connection stays in the conntrack table 10 s by default; at tens of
         # thousands per second that fills it. Only this namespace's setting changes.
@@ -130,9 +144,8 @@ class Lab:
         self.ip("client", "link", "set", "dev", "eth0", "gso_max_segs", "1")
         self.ip("service", "link", "set", "dev", "eth0", "gso_max_segs", "1")
 
-    def stream(self, port, seconds):
-        out = subprocess.run(self.exec_cmd("client", self.binary, "stream", W.PUBLIC_WAN_ADDR, str(port),
-                                           str(seconds)),
+    def stream(self, addr, port, seconds):
+        out = subprocess.run(self.exec_cmd("client", self.binary, "stream", addr, str(port), str(seconds)),
                              stdout=subprocess.PIPE, universal_newlines=True, timeout=seconds + 30, check=False)
         if out.returncode != 0:
             raise RuntimeError("the stream to port %d failed: %s" % (port, out.stdout.strip()))
@@ -141,9 +154,9 @@ class Lab:
             raise RuntimeError("the stream to port %d carried nothing: %s" % (port, result))
         return result
 
-    def measure_stream(self, port):
-        self.stream(port, 0.3)  # warm-up
-        return self.stream(port, self.seconds)
+    def measure_stream(self, addr, port):
+        self.stream(addr, port, 0.3)  # warm-up
+        return self.stream(addr, port, self.seconds)
 
     def load(self, text):
         if text == self.loaded:
@@ -155,8 +168,8 @@ class Lab:
         run(self.exec_cmd("public", "nft", "-f", path))
         self.loaded = text
 
-    def connect(self, port, seconds, max_connections):
-        out = subprocess.run(self.exec_cmd("client", self.binary, "client", W.PUBLIC_WAN_ADDR, str(port),
+    def connect(self, addr, port, seconds, max_connections):
+        out = subprocess.run(self.exec_cmd("client", self.binary, "client", addr, str(port),
                                            str(max_connections), str(seconds)),
                              stdout=subprocess.PIPE, universal_newlines=True, timeout=seconds + 30, check=False)
         result = json.loads(out.stdout)
@@ -166,9 +179,9 @@ class Lab:
             raise RuntimeError("connections to port %d failed: %s" % (port, out.stdout.strip()))
         return result
 
-    def measure(self, port):
-        self.connect(port, 0.3, 5000)  # warm-up: caches, conntrack, the service's accept loop
-        return self.connect(port, self.seconds, self.max_connections)
+    def measure(self, addr, port):
+        self.connect(addr, port, 0.3, 5000)  # warm-up: caches, conntrack, the service's accept loop
+        return self.connect(addr, port, self.seconds, self.max_connections)
 
     def close(self):
         for proc in self.servers:
@@ -186,11 +199,11 @@ def measure_all(lab, texts, probes, arms, rounds, stream=False):
     """{arm: {probe: [run, ...]}}, each run with its round and the load average when it started.
 
     New connections to every probe, or (``stream``) one TCP stream through the first probe."""
-    kinds = ("first",) if stream else PROBES
+    kinds = [kind for kind in PROBES if kind in probes][:1 if stream else None]
     runs = {arm: {kind: [] for kind in kinds} for arm in arms}
     if stream:
         lab.one_packet_per_segment()
-        lab.start_sink(W.target(probes["first"])[1])
+        lab.start_sink(W.target(probes[kinds[0]])[1])
     else:
         for fwd in probes.values():
             lab.start_service(W.target(fwd)[1])
@@ -199,8 +212,9 @@ def measure_all(lab, texts, probes, arms, rounds, stream=False):
             for arm in turn(arms, rnd):
                 lab.load(texts[(arm, kind)])
                 load = os.getloadavg()[0]
-                port = probes[kind]["port"]
-                result = dict(lab.measure_stream(port) if stream else lab.measure(port), round=rnd, load=load)
+                addr, port = lab.dest(probes[kind])
+                result = dict(lab.measure_stream(addr, port) if stream else lab.measure(addr, port), round=rnd,
+                              load=load)
                 runs[arm][kind].append(result)
                 if stream:
                     print("  round %d/%d %-6s %-8s %8.0f Mbit/s, load %.2f"
@@ -232,6 +246,9 @@ def parse_args(argv):
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one run (bounded)")
     parser.add_argument("--max-connections", type=int, default=200000, help="connections per run at most")
     parser.add_argument("--shape", help="a Python file whose public_table(plan) renders an alternative table")
+    parser.add_argument("--host", choices=W.HOSTS, default="public1",
+                        help="whose table to measure: the public server's (default), or the intermediate's for "
+                             "the probes to its LAN servers, against conntrack alone as 'hand'")
     parser.add_argument("--no-aa", dest="aa", action="store_false",
                         help="leave out the A/A control arm (the base arm measured again: the method's resolution)")
     parser.add_argument("--stream", action="store_true",
@@ -250,14 +267,14 @@ def interrupt(signum, frame):
 
 def build_tables(args):
     shape = W.load_shape(args.shape) if args.shape else None
-    texts, probes = W.tables(args.forwards, shape)
+    texts, probes = W.tables(args.forwards, shape, args.host)
     arms = ["coll-1", "coll-N", "hand"] + (["shape-1", "shape-N"] if shape else [])
     if args.aa:
         # The base arm again, as text that differs by a comment so that it is loaded afresh like
         # every other arm: its ratio to the base is what the method reads for "no difference".
         base = AA_BASE["stream" if args.stream else "connect"]
         arms.append("aa")
-        texts.update({("aa", kind): texts[(base, kind)] + "# A/A control\n" for kind in PROBES})
+        texts.update({("aa", kind): texts[(base, kind)] + "# A/A control\n" for kind in probes})
     if args.arms:
         arms = [arm for arm in arms if arm in args.arms]
     if args.save_tables:
@@ -277,18 +294,21 @@ def main(argv=None):
         if not shutil.which(tool):
             print("wire_bench: %s is missing" % tool, file=sys.stderr)
             return 2
+    if args.shape and args.host != "public1":
+        print("wire_bench: --shape renders a public server's table only", file=sys.stderr)
+        return 2
     texts, probes, arms = build_tables(args)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, interrupt)
     info = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "forwards": args.forwards, "rounds": args.rounds, "seconds": args.seconds, "arms": arms,
+            "forwards": args.forwards, "rounds": args.rounds, "seconds": args.seconds, "arms": arms, "host": args.host,
             "mode": "stream" if args.stream else "connect",
             "shape": args.shape, "probes": probes,
             "targets": {"rate": RATE_TARGET, "p50": P50_TARGET, "stream": STREAM_TARGET},
             "table_lines": {"%s/%s" % k: v.count("\n") for k, v in texts.items()}}
     print("wire_bench: %(nproc)s CPUs (%(cpu)s), kernel %(kernel)s, load %(loadavg)s" % info["machine"])
     workdir = tempfile.mkdtemp(prefix="wgpf-wire-")
-    lab = Lab(workdir, args.seconds, args.max_connections)
+    lab = Lab(workdir, args.seconds, args.max_connections, args.host)
     try:
         lab.setup()
         runs = measure_all(lab, texts, probes, arms, args.rounds, stream=args.stream)

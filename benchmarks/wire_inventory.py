@@ -37,6 +37,12 @@ PUBLIC_TUNNEL, INTER_TUNNEL = "10.77.0.1", "10.77.0.2"
 LAN_NET = "172.31.0.0/24"
 # Interface names as on a real public server, so the table's iifname/oifname matches apply.
 WAN_IF, TUNNEL_IF = "eth0", "wg0"
+# The intermediate's (--host inter1): its link to the public server and its LAN.
+INTER_LINK_IF, INTER_LAN_IF, INTER_LAN_ADDR = "wg0", "eth1", "172.31.0.1"
+HOSTS = ("public1", "inter1")
+# The intermediate's "hand" arm: no rule of the collection's, but conntrack on as its table turns it on.
+CONNTRACK_ONLY = ("table inet wgpf_hand {\n\tchain forward {\n\t\ttype filter hook forward priority filter; "
+                  "policy accept;\n\t\tct state established,related accept\n\t}\n}\n")
 DIRECT = {"private%d" % i: "10.77.0.%d" % (10 + i) for i in range(1, 5)}
 LAN = {"lan%d" % i: "172.31.0.%d" % (10 + i) for i in range(1, 5)}
 # Every address the service namespace answers for: the forwards' targets.
@@ -107,7 +113,7 @@ def build_inventory(fwds):
         "public1": {"wgpf_address": PUBLIC_TUNNEL + "/24", "wgpf_endpoint": "192.168.251.1:51820",
                     "wgpf_wan_interface": WAN_IF},
         "inter1": {"wgpf_address": INTER_TUNNEL + "/24", "wgpf_listen_port": 51821,
-                   "wgpf_lan_interface": "eth1", "wgpf_lan_address": "172.31.0.1/24",
+                   "wgpf_lan_interface": INTER_LAN_IF, "wgpf_lan_address": INTER_LAN_ADDR + "/24",
                    "wgpf_lan_mac": "02:00:00:00:00:01"},
     }
     for name, addr in DIRECT.items():
@@ -122,16 +128,16 @@ def build_inventory(fwds):
     return {"hosts": hosts, "groups": groups}
 
 
-def public_plan(fwds):
-    """The public server's plan for ``fwds``: the planner's own entry point, as the roles reach it."""
-    return plan_inventory(build_inventory(fwds))["public1"]
+def host_plan(fwds, host="public1"):
+    """The host's plan for ``fwds``: the planner's own entry point, as the roles reach it."""
+    return plan_inventory(build_inventory(fwds))[host]
 
 
 def collection_table(plan):
-    """The nftables file the collection writes on the public server."""
+    """The nftables file the collection writes on the host."""
     tables = [f["content"] for f in render_files(plan, {}) if f["kind"] == "nftables"]
     if len(tables) != 1:
-        raise RuntimeError("the public server's plan renders %d nftables files, not 1" % len(tables))
+        raise RuntimeError("%s's plan renders %d nftables files, not 1" % (plan["host"], len(tables)))
     return tables[0]
 
 
@@ -161,11 +167,16 @@ def load_shape(path):
     return module.public_table
 
 
-def tables(n, shape=None):
-    """{(arm, probe kind): nft text} for the probes; arms: coll-1, coll-N, hand, and shape-1, shape-N."""
+def tables(n, shape=None, host="public1"):
+    """{(arm, probe kind): nft text} for the probes; arms: coll-1, coll-N, hand, and shape-1, shape-N.
+
+    For the intermediate (``host`` inter1) only the probes to its LAN servers, and "hand" is a
+    table that only turns conntrack on: what its forward path costs without the collection's rules."""
     fwds, probes = forwards(n)
-    plans = {"N": public_plan(fwds)}
-    plans.update({kind: public_plan([dict(fwd, name="solo")]) for kind, fwd in probes.items()})
+    if host != "public1":
+        probes = {kind: fwd for kind, fwd in probes.items() if fwd["to"] in LAN}
+    plans = {"N": host_plan(fwds, host)}
+    plans.update({kind: host_plan([dict(fwd, name="solo")], host) for kind, fwd in probes.items()})
     makers = [("coll", collection_table)] + ([("shape", shape)] if shape else [])
     out = {}
     for prefix, make in makers:
@@ -174,5 +185,5 @@ def tables(n, shape=None):
             out[("%s-1" % prefix, kind)] = make(plans[kind])
             out[("%s-N" % prefix, kind)] = big
     for kind, fwd in probes.items():
-        out[("hand", kind)] = hand_table(fwd)
+        out[("hand", kind)] = hand_table(fwd) if host == "public1" else CONNTRACK_ONLY
     return out, probes
