@@ -56,15 +56,15 @@ except OSError as exc:
 # Another table's DNATs, before the collection's (9002) and after it (9000, 9001): to a forward's
 # target address and port (8080) and to a port no forward has (8083).
 FOREIGN = """table ip foreign {
-	chain before {
-		type nat hook prerouting priority dstnat - 10; policy accept;
-		iifname "eth0" tcp dport 9002 dnat to 10.0.0.3:8080
-	}
-	chain after {
-		type nat hook prerouting priority dstnat + 10; policy accept;
-		iifname "eth0" tcp dport 9000 dnat to 10.0.0.3:8080
-		iifname "eth0" tcp dport 9001 dnat to 10.0.0.3:8083
-	}
+    chain before {
+        type nat hook prerouting priority dstnat - 10; policy accept;
+        iifname "eth0" tcp dport 9002 dnat to 10.0.0.3:8080
+    }
+    chain after {
+        type nat hook prerouting priority dstnat + 10; policy accept;
+        iifname "eth0" tcp dport 9000 dnat to 10.0.0.3:8080
+        iifname "eth0" tcp dport 9001 dnat to 10.0.0.3:8083
+    }
 }
 """
 

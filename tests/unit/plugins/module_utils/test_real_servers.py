@@ -188,9 +188,8 @@ def test_ipv6_flows_are_clamped_to_mtu_less_60():
     inv.hosts["public1"]["wgpf_address"] = ["10.0.0.2/24", "fd00::2/64"]
     inv.forward(name="web", public="public1", port=2000, to="private1", to_port=8080)
     rules = chain(plan_inventory(inv.data())["public1"], "forward_clamp")
-    assert sum(r.startswith("meta nfproto ipv6 ") and r.endswith("tcp option maxseg size > 1360 "
-                                                                  "tcp option maxseg size set 1360")
-               for r in rules) == 2
+    clamp = "tcp option maxseg size > 1360 tcp option maxseg size set 1360"
+    assert sum(r.startswith("meta nfproto ipv6 ") and r.endswith(clamp) for r in rules) == 2
 
 
 # ------------------------------------------------------------------ strict SAV on the LAN
