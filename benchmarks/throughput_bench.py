@@ -1,26 +1,31 @@
 # -*- coding: utf-8 -*-
 # Copyright: wgforward.portforward contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Forwarding overhead: TCP throughput through each technique over the bare WireGuard tunnel.
+"""Forwarding cost on a Molecule lab: TCP throughput through the public server's table, against a
+hand-written single DNAT rule on the same path.
 
-For each Molecule scenario (one technique each): `molecule converge -s X` builds the lab
-and applies site.yml, then for every forward the scenario checks, iperf3 (in the test
-image) measures
-  - forwarded: from the Internet client to the service's port on the public server,
-    through DNAT, the tunnel and the technique's routing, to the private server;
-  - bare tunnel: from the public server to the far end of its WireGuard tunnel (the
-    intermediate, or the private server when it is a direct peer), over the tunnel
-    addresses, between the same containers; for a WireGuard spoke of a hub, from the
-    public server to the spoke's tunnel address, through both tunnels;
-alternately, --reps times each, and the ratio of the medians is reported. `molecule
-destroy -s X` follows, always. Each scenario holds /tmp/wgpf-lab.lock (flock(2), the
-lock flock(1) takes) from converge to destroy: other Molecule runs wait, one scenario at
-a time. Target: forwarded >= 0.95 of the bare tunnel for every technique.
+For each scenario (default: masquerade), `molecule converge -s X` builds the lab and applies
+site.yml. Then, for every forward the scenario checks, iperf3 (in the test image) measures TCP
+throughput from the Internet client to the forward's port on the public server, through the
+tunnel to the service: always the same path, the same containers and the same tables on the
+intermediate and private servers; only the public server's table changes between the arms:
+  hand      the collection's table replaced by one hand-written DNAT rule for the forward, and its
+            masquerade rule when the technique masquerades there;
+  coll      the collection's table as site.yml applied it (the scenario's forwards);
+  coll-10k  the collection's table for the scenario's forwards and --fillers more (wire_inventory's
+            users'-shaped mix, pointed at the scenario's private servers), planned by the roles'
+            own filters on the hosts' live facts (throughput_tables.yml; nothing applied);
+  aa        the hand table again: an A/A control, what "no difference" measures as (--no-aa: left out).
+Each round runs every arm once, the order turned and reversed from round to round so that no arm
+is always first; the ratios are paired within rounds and printed as median [min-max]. `molecule
+destroy -s X` follows, always. Each scenario holds /tmp/wgpf-lab.lock (flock(2), the lock flock(1)
+takes) from converge to destroy: other Molecule runs wait, one scenario at a time.
 
-Run from the repository root, as root, with the test environment (see `make bench-throughput`):
+Target (issue 20): coll-10k >= 0.97 of hand, for every forward measured. From the repository
+root, as root, with the test environment (see `make bench-throughput`):
 
     PATH=.venv/bin:$PATH PYTHONPATH=.collections ANSIBLE_COLLECTIONS_PATH=.collections \\
-        python3 benchmarks/throughput_bench.py [--scenarios masquerade,static_routes]
+        python3 benchmarks/throughput_bench.py [--scenarios masquerade] [--rounds 9] [--seconds 10] [--shape FILE.py]
 
 Prints a table, saves JSON (--json), exits 1 when the target is missed, 2 when a lab fails.
 """
@@ -34,32 +39,43 @@ import ipaddress
 import json
 import os
 import platform
+import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import yaml
 
+import bench_stats
+import controller_bench
+import wire_inventory
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOCK = "/tmp/wgpf-lab.lock"
-TARGET_RATIO = 0.95
-TUNNEL_PORT = 5299  # the bare-tunnel iperf3 server; no forward of the scenarios uses it
+TARGET_RATIO = 0.97
+NFT_PATH = "/etc/wgpf/wgpf.nft"  # where site.yml leaves the collection's table (layout.py)
+DROP_HAND = "table ip wgpf_hand\ndelete table ip wgpf_hand\n"
+DROP_COLL = "table inet wgpf\ndelete table inet wgpf\n"
+RATIOS = (("coll-10k", "hand"), ("coll", "hand"), ("coll-10k", "coll"), ("shape-10k", "hand"), ("shape", "hand"),
+          ("shape-10k", "shape"), ("aa", "hand"))
 
 
 class LabError(RuntimeError):
     pass
 
 
-def run(cmd, timeout, check=True):
+def run(cmd, timeout, check=True, **kwargs):
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                          timeout=timeout, cwd=ROOT, check=False)
+                          timeout=timeout, cwd=kwargs.pop("cwd", ROOT), check=False, **kwargs)
     if check and proc.returncode != 0:
         raise LabError("%s: exit %d:\n%s" % (" ".join(cmd), proc.returncode, proc.stdout[-3000:]))
     return proc
 
 
-def dexec(container, *args, timeout=30, check=True):
+def dexec(container, *args, timeout=60, check=True):
     return run(["docker", "exec", container] + list(args), timeout, check)
 
 
@@ -70,61 +86,115 @@ def first_port(value):
     return int(str(value).split("-", maxsplit=1)[0])
 
 
-def scenario_forwards(scenario):
-    """[{forward, public, to, far_end, client, connect, port, to_port}] for the scenario's checks."""
-    inv = os.path.join(ROOT, "molecule", scenario, "inventory")
-    with open(os.path.join(inv, "group_vars", "all.yml")) as handle:
+def scenario_inventory(scenario):
+    """(wgpf_forwards, test_expect, {group: [hosts]}) of the scenario."""
+    base = os.path.join(ROOT, "molecule", scenario)
+    with open(os.path.join(base, "inventory", "group_vars", "all.yml")) as handle:
         all_vars = yaml.safe_load(handle)
-    host_vars = {}
-    for path in glob.glob(os.path.join(inv, "host_vars", "*.yml")):
-        with open(path) as handle:
-            host_vars[os.path.basename(path)[:-4]] = yaml.safe_load(handle) or {}
-    forwards = {f["name"]: f for f in all_vars["wgpf_forwards"]}
-    expect = all_vars["test_expect"]
+    with open(os.path.join(base, "molecule.yml")) as handle:
+        platforms = yaml.safe_load(handle)["platforms"]
+    groups = {}
+    for item in platforms:
+        for group in item.get("groups") or []:
+            groups.setdefault(group, []).append(item["name"])
+    return all_vars["wgpf_forwards"], all_vars["test_expect"], groups
+
+
+def scenario_forwards(scenario):
+    """[{forward, technique, public, to, client, connect, port, to_port}] for the scenario's checks."""
+    fwds, expect, _groups = scenario_inventory(scenario)
+    by_name = {f["name"]: f for f in fwds}
     out = []
     for check in expect["checks"]:
-        fwd = forwards[check["forward"]]
+        fwd = by_name[check["forward"]]
         connect = check["connect"] if isinstance(check["connect"], list) else [check["connect"]]
-        to = fwd["to"]
-        to_vars = host_vars.get(to, {})
-        out.append({
-            "forward": fwd["name"], "technique": check.get("technique"), "public": fwd["public"], "to": to,
-            # The tunnel from the public server ends at the intermediate, or at a direct peer itself.
-            "far_end": to_vars.get("wgpf_intermediate") or to,
-            "spoke_address": spoke_address(to_vars),
-            "client": expect["client"], "port": first_port(fwd["port"]),
-            "to_port": first_port(fwd.get("to_port", fwd["port"])),
-            "connect": next(a for a in connect if ipaddress.ip_address(a).version == 4),
-        })
+        out.append({"forward": fwd["name"], "technique": check.get("technique"), "public": fwd["public"],
+                    "to": fwd["to"], "client": expect["client"], "port": first_port(fwd["port"]),
+                    "to_port": first_port(fwd.get("to_port", fwd["port"])),
+                    "connect": next(a for a in connect if ipaddress.ip_address(a).version == 4)})
     return out
 
 
-def spoke_address(host_vars):
-    """The tunnel address of a WireGuard spoke of a hub (two tunnels from the public server), else None."""
-    if host_vars.get("wgpf_attachment") != "wireguard" or not host_vars.get("wgpf_intermediate"):
-        return None
-    addresses = host_vars.get("wgpf_address") or []
-    addresses = addresses if isinstance(addresses, list) else [addresses]
-    return next((str(ipaddress.ip_interface(a).ip) for a in addresses if ipaddress.ip_interface(a).version == 4),
-                None)
+def _ports(fwd):
+    lo, _sep, hi = str(fwd["port"]).partition("-")
+    return set(range(int(lo), int(hi or lo) + 1))
 
 
-def tunnel_addresses(container):
-    """IPv4 interfaces (ip_interface) of the container's WireGuard interfaces (kernel or wireguard-go)."""
+def fillers(scenario, public, count):
+    """``count`` forwards of wire_inventory's mix on ``public``, to the scenario's private servers.
+
+    Ports the scenario uses (and their neighbours, which the planner would merge with them) are
+    left out, so the scenario's own forwards stay exactly as they are.
+    """
+    fwds, _expect, groups = scenario_inventory(scenario)
+    taken = set()
+    for fwd in fwds:
+        taken |= {p + d for p in _ports(fwd) for d in (-1, 0, 1)}
+    privates = sorted(groups["wireguard_private"])
     out = []
-    for dev in dexec(container, "wg", "show", "interfaces").stdout.split():
-        lines = dexec(container, "ip", "-4", "-o", "addr", "show", "dev", dev).stdout.splitlines()
-        out += [ipaddress.ip_interface(line.split()[3]) for line in lines if " inet " in line]
-    return out
+    for i, fwd in enumerate(wire_inventory.forwards(count + len(taken))[0]):
+        if len(out) == count:
+            break
+        if _ports(fwd) & taken:
+            continue
+        out.append(dict(fwd, name="fill%d" % i, public=public, to=privates[i % len(privates)]))
+    return fwds + out
 
 
-def far_end_address(public, far_end):
-    """The far end's tunnel address on the public server's tunnel (same subnet)."""
-    mine = tunnel_addresses(public)
-    for addr in tunnel_addresses(far_end):
-        if any(addr.ip in m.network for m in mine):
-            return str(addr.ip)
-    raise LabError("no WireGuard address of %s shares a subnet with %s's (%s)" % (far_end, public, mine))
+# ------------------------------------------------------------------ the arms' tables
+
+
+def planned(scenario, public, forwards, workdir, tag):
+    """(nft text, plan) of the public server for ``forwards``, planned on the lab by the roles' filters."""
+    path = controller_bench.inventory(scenario, os.path.join(workdir, tag))
+    base = os.path.dirname(path)
+    extra = os.path.join(base, "forwards.yml")
+    with open(extra, "w") as handle:
+        yaml.safe_dump({"wgpf_forwards": forwards}, handle)
+    run(["ansible-playbook", "-i", path, os.path.join(ROOT, "benchmarks", "throughput_tables.yml"),
+         "-e", "@" + extra, "-e", "bench_dir=" + base], 900, cwd=base,
+        env=dict(controller_bench.env(), ANSIBLE_CONFIG=os.path.join(base, "ansible.cfg")))
+    with open(os.path.join(base, public + ".nft")) as handle:
+        text = handle.read()
+    with open(os.path.join(base, public + ".plan.json")) as handle:
+        return text, json.load(handle)
+
+
+def hand_table(fwd, table):
+    """One DNAT rule for the forward's first port (to where the collection's own map sends it)."""
+    wan = re.search(r'iifname "([^"]+)"[^\n]* dnat ip to ', table).group(1)
+    target = re.search(r"(?:tcp \. %d|%d \. tcp \. \S+) : (\S+) \. (\d+)" % (fwd["port"], fwd["port"]), table)
+    addr, to_port = target.group(1), int(target.group(2))
+    text = ("table ip wgpf_hand {\n\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+            "\t\tiifname \"%s\" tcp dport %d dnat to %s:%d\n\t}\n" % (wan, fwd["port"], addr, to_port))
+    if fwd["technique"] == "masquerade":
+        oif = re.search(r'oifname "([^"]+)"[^\n]* @masq4_\d+ masquerade', table).group(1)
+        text += ("\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+                 "\t\toifname \"%s\" ip daddr %s tcp dport %d masquerade\n\t}\n" % (oif, addr, to_port))
+    return text + "}\n"
+
+
+def arm_texts(fwd, tables, args):
+    """{arm: nft text} for the forward; ``tables`` holds the public server's planned tables and plans."""
+    coll = dexec(fwd["public"], "cat", NFT_PATH).stdout
+    if coll != tables["coll"][0]:
+        raise LabError("%s's table is not what the planner renders for the scenario: the arms would not compare"
+                       % fwd["public"])
+    hand = DROP_COLL + DROP_HAND + hand_table(fwd, coll)
+    texts = {"hand": hand, "coll": DROP_HAND + coll, "coll-10k": DROP_HAND + tables["coll-10k"][0]}
+    if args.shape:
+        shape = wire_inventory.load_shape(args.shape)
+        texts["shape"] = DROP_HAND + shape(tables["coll"][1])
+        texts["shape-10k"] = DROP_HAND + shape(tables["coll-10k"][1])
+    if args.aa:
+        texts["aa"] = hand
+    return {arm: text for arm, text in texts.items() if not args.arms or arm in args.arms or arm == "hand"}
+
+
+def load(container, text, check_only=False):
+    """Load nft text on the container through stdin (docker cp cannot write into its tmpfs /tmp)."""
+    run(["docker", "exec", "-i", container, "nft"] + (["-c"] if check_only else []) + ["-f", "-"], 120,
+        input=text)
 
 
 # ------------------------------------------------------------------ iperf3
@@ -154,35 +224,28 @@ def iperf(container, address, port, seconds):
     raise LabError("iperf3 from %s to %s:%d: %s" % (container, address, port, result["error"]))
 
 
-def median(values):
-    values = sorted(values)
-    return values[len(values) // 2]
+def paired(runs, arm, base):
+    return bench_stats.spread([a / b for a, b in zip(runs[arm], runs[base])])
 
 
-def measure_forward(fwd, reps, seconds, started):
-    # A spoke behind a hub is two tunnels away: the baseline crosses both, to the spoke itself.
-    end = fwd["to"] if fwd["spoke_address"] else fwd["far_end"]
-    far = fwd["spoke_address"] or far_end_address(fwd["public"], fwd["far_end"])
+def measure_forward(fwd, texts, rounds, seconds, started):
     start_server(fwd["to"], fwd["to_port"], started)
-    start_server(end, TUNNEL_PORT, started)
-    bare, forwarded = [], []
-    for rep in range(reps):  # alternated, so that a change in load hits both alike
-        bare.append(iperf(fwd["public"], far, TUNNEL_PORT, seconds))
-        forwarded.append(iperf(fwd["client"], fwd["connect"], fwd["port"], seconds))
-        print("    run %d/%d: bare tunnel %s -> %s %.0f Mbit/s, forwarded %s -> %s:%d %.0f Mbit/s" % (
-            rep + 1, reps, fwd["public"], far, bare[-1] / 1e6, fwd["client"], fwd["connect"], fwd["port"],
-            forwarded[-1] / 1e6), flush=True)
-    row = dict(fwd, far_address=far, bare_bps=bare, forwarded_bps=forwarded,
-               bare_median=median(bare), forwarded_median=median(forwarded))
-    row["ratio"] = row["forwarded_median"] / row["bare_median"]
-    return row
+    arms = list(texts)
+    runs = {arm: [None] * rounds for arm in arms}
+    loads = []
+    for rnd in range(rounds):
+        for arm in bench_stats.turn(arms, rnd):
+            load(fwd["public"], texts[arm])
+            loads.append(os.getloadavg()[0])
+            runs[arm][rnd] = iperf(fwd["client"], fwd["connect"], fwd["port"], seconds)
+            print("    round %d/%d %-8s %.0f Mbit/s (load %.2f)"
+                  % (rnd + 1, rounds, arm, runs[arm][rnd] / 1e6, loads[-1]), flush=True)
+    ratios = {"%s/%s" % (a, b): paired(runs, a, b) for a, b in RATIOS if a in runs and b in runs}
+    return dict(fwd, runs=runs, medians={arm: bench_stats.median(v) for arm, v in runs.items()}, ratios=ratios,
+                load=[min(loads), max(loads)])
 
 
 # ------------------------------------------------------------------ one scenario under the lock
-
-
-def molecule(verb, scenario, timeout):
-    return run(["molecule", verb, "-s", scenario], timeout)
 
 
 def other_labs(scenario):
@@ -208,39 +271,77 @@ def lock_free_lab(lock, scenario, wait):
         time.sleep(20)
 
 
-def run_scenario(scenario, reps, seconds, wait):
+def run_scenario(scenario, args):
     """Rows for the scenario's forwards; the lab exists only while the lock is held."""
     forwards = scenario_forwards(scenario)
+    workdir = tempfile.mkdtemp(prefix="wgpf-throughput-")
     with open(LOCK, "a") as lock:
-        lock_free_lab(lock, scenario, wait)
+        lock_free_lab(lock, scenario, args.wait)
         start = time.time()
         try:
             print("%s: molecule converge" % scenario, flush=True)
-            molecule("converge", scenario, 400)
-            print("%s: converged in %.0f s" % (scenario, time.time() - start), flush=True)
-            started = set()
-            return [measure_forward(f, reps, seconds, started) for f in forwards]
+            run(["molecule", "converge", "-s", scenario], 600)
+            print("%s: converged in %.0f s; planning %d more forwards" % (scenario, time.time() - start, args.fillers),
+                  flush=True)
+            started, rows, tables = set(), [], {}
+            for fwd in forwards:
+                if fwd["public"] not in tables:
+                    own = scenario_inventory(scenario)[0]
+                    tables[fwd["public"]] = {
+                        "coll": planned(scenario, fwd["public"], own, workdir, "coll-" + fwd["public"]),
+                        "coll-10k": planned(scenario, fwd["public"], fillers(scenario, fwd["public"], args.fillers),
+                                            workdir, "big-" + fwd["public"])}
+                texts = arm_texts(fwd, tables[fwd["public"]], args)
+                for text in texts.values():
+                    load(fwd["public"], text, check_only=True)
+                print("  %s: arms %s" % (fwd["forward"], ", ".join(texts)), flush=True)
+                rows.append(measure_forward(fwd, texts, args.rounds, args.seconds, started))
+            return rows
         finally:
             # Ignore further signals until the containers are gone.
             previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
             run(["molecule", "destroy", "-s", scenario], 300, check=False)
+            shutil.rmtree(workdir, ignore_errors=True)
             print("%s: destroyed; lock held %.0f s" % (scenario, time.time() - start), flush=True)
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
 
 
-def all_scenarios():
-    names = [os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(ROOT, "molecule", "*", "molecule.yml"))]
-    return sorted(n for n in names if n != "demo")
+def fmt(ratio):
+    return "%.3f [%.3f-%.3f]" % (ratio["median"], ratio["min"], ratio["max"])
+
+
+def judge(row):
+    """'met', 'missed' or 'unresolved': the last when the A/A control's 95% resolution spans the target."""
+    if "coll-10k/hand" not in row["ratios"]:
+        return "not measured"
+    value = row["ratios"]["coll-10k/hand"]["median"]
+    res = bench_stats.resolution(row["ratios"]["aa/hand"]["all"]) if "aa/hand" in row["ratios"] else None
+    row["resolution"] = res
+    if res is not None and abs(value - TARGET_RATIO) < res * TARGET_RATIO:
+        return "unresolved"
+    return "met" if value >= TARGET_RATIO else "missed"
 
 
 def print_table(rows):
-    header = ("scenario", "forward", "technique", "bare Mbit/s", "forwarded", "ratio")
-    print("\n%-22s %-8s %-22s %13s %13s %7s" % header)
     for row in rows:
-        print("%-22s %-8s %-22s %13.0f %13.0f %7.2f%s" % (
-            row["scenario"], row["forward"], row["technique"], row["bare_median"] / 1e6,
-            row["forwarded_median"] / 1e6, row["ratio"], "" if row["ratio"] >= TARGET_RATIO else "  < target"))
+        print("\n%s/%s (%s), Mbit/s medians over %d rounds, load %.2f-%.2f: %s" % (
+            row["scenario"], row["forward"], row["technique"], len(row["runs"]["hand"]), row["load"][0], row["load"][1],
+            ", ".join("%s %.0f" % (arm, value / 1e6) for arm, value in row["medians"].items())))
+        for name, ratio in row["ratios"].items():
+            print("  %-20s %s" % (name, fmt(ratio)))
+        if row.get("resolution") is not None:
+            res = row["resolution"]
+            needed = len(row["runs"]["hand"]) * (res / 0.03) ** 2
+            print("  resolution (95%%, from aa/hand's spread): +-%.1f%%; +-3%% would take about %.0f rounds"
+                  % (100 * res, needed))
+        print("  coll-10k/hand against %.2f: %s" % (TARGET_RATIO, row["verdict"]))
+    print("(ratios paired per round: median [min-max])")
+
+
+def all_scenarios():
+    names = [os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(ROOT, "molecule", "*", "molecule.yml"))]
+    return sorted(n for n in names if n != "demo")
 
 
 def machine():
@@ -253,35 +354,53 @@ def interrupt(signum, frame):
     raise KeyboardInterrupt("signal %d" % signum)
 
 
-def main(argv=None):
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
-    parser.add_argument("--scenarios", type=lambda s: s.split(","), default=None, help="default: every scenario")
-    parser.add_argument("--reps", type=int, default=3, help="runs of each measurement (median reported)")
-    parser.add_argument("--seconds", type=int, default=5, help="length of one iperf3 run")
+    parser.add_argument("--scenarios", type=lambda s: s.split(","), default=["masquerade"],
+                        help="comma-separated; 'all' for every scenario (default: masquerade)")
+    parser.add_argument("--rounds", type=int, default=9, help="rounds of every arm (paired ratios per round)")
+    parser.add_argument("--seconds", type=int, default=10, help="length of one iperf3 run")
+    parser.add_argument("--fillers", type=int, default=10000, help="forwards added for the coll-10k arm")
+    parser.add_argument("--no-aa", dest="aa", action="store_false",
+                        help="leave out the A/A control arm (the hand table again: the method's resolution)")
+    parser.add_argument("--arms", type=lambda v: v.split(","),
+                        help="only these arms besides hand (comma-separated; default every one)")
+    parser.add_argument("--shape", help="a Python file whose public_table(plan) renders an alternative table: "
+                                        "adds the arms shape and shape-10k")
     parser.add_argument("--wait", type=int, default=1800,
                         help="seconds to wait for another scenario's containers to go, per scenario")
     parser.add_argument("--json", default=".benchmarks/throughput_bench.json", help="where to save the results")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     signal.signal(signal.SIGTERM, interrupt)
     info = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "reps": args.reps, "seconds": args.seconds, "target_ratio": TARGET_RATIO,
+            "rounds": args.rounds, "seconds": args.seconds, "fillers": args.fillers, "target_ratio": TARGET_RATIO,
+            "shape": args.shape,
             "image": os.environ.get("WGPF_TEST_IMAGE", "wgpf-test:debian12")}
     print("throughput_bench: %(nproc)s CPUs (%(cpu)s), kernel %(kernel)s, load %(loadavg)s" % info["machine"])
     rows, failed = [], []
-    for scenario in args.scenarios or all_scenarios():
+    scenarios = all_scenarios() if args.scenarios == ["all"] else args.scenarios
+    for scenario in scenarios:
         try:
-            rows += [dict(r, scenario=scenario) for r in run_scenario(scenario, args.reps, args.seconds, args.wait)]
-        except (LabError, subprocess.SubprocessError, KeyError, StopIteration) as exc:
+            rows += [dict(r, scenario=scenario) for r in run_scenario(scenario, args)]
+        except (LabError, subprocess.SubprocessError, KeyError, StopIteration, AttributeError) as exc:
             print("%s: FAILED: %s" % (scenario, exc), file=sys.stderr)
             failed.append(scenario)
         except KeyboardInterrupt:
             print("throughput_bench: interrupted; the scenario's lab was destroyed", file=sys.stderr)
             return 130
-    print_table(rows)
-    missed = ["%s/%s" % (r["scenario"], r["forward"]) for r in rows if r["ratio"] < TARGET_RATIO]
-    print("target: forwarded >= %.2f of the bare tunnel: %s%s" % (
-        TARGET_RATIO, "missed by " + ", ".join(missed) if missed else "met by every forward measured",
-        "; labs failed: " + ", ".join(failed) if failed else ""))
+    for row in rows:
+        row["verdict"] = judge(row)
+    if rows:
+        print_table(rows)
+    missed = ["%s/%s" % (r["scenario"], r["forward"]) for r in rows if r["verdict"] != "met"]
+    verdict = ("not met (missed or unresolved) by " + ", ".join(missed) if missed else
+               "met by every forward measured" if rows else "nothing measured")
+    print("target: the %d-forward table >= %.2f of one hand-written DNAT rule: %s%s" % (
+        args.fillers, TARGET_RATIO, verdict, "; labs failed: " + ", ".join(failed) if failed else ""))
     info.update({"load_at_end": list(os.getloadavg()), "rows": rows, "failed": failed, "missed": missed})
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as handle:

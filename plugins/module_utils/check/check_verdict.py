@@ -65,7 +65,11 @@ def dnat_map_of(table, item):
 
 
 def counters(table):
-    """'<chain> rule <n> (<verdict>): N packets' of every rule of the table that counts."""
+    """'<chain> rule <n> (<verdict>[: comment]): N packets' of every rule of the table that counts.
+
+    A rule's comment says what its counter counts when that is not every packet it matches (the
+    accept rules, after the established connections: the packets of new ones before a reply).
+    """
     out, seen = [], {}
     for obj in table or []:
         rule = obj.get("rule")
@@ -76,6 +80,7 @@ def counters(table):
         count = next((e["counter"] for e in exprs if isinstance(e.get("counter"), dict)), None)
         if count is not None:
             verdict = next((k for e in exprs for k in ("accept", "drop") if k in e), "count")
+            verdict += ": %s" % rule["comment"] if rule.get("comment") else ""
             packets = count.get("packets", 0)
             out.append("%s rule %d (%s): %d packets" % (rule["chain"], seen[rule["chain"]], verdict, packets))
     return out

@@ -81,8 +81,9 @@ def merge_spans(spans):
 def _flows(items):
     """[(addr, proto, span)] -> sorted [{addr, proto, port}] for nft sets.
 
-    An interval set refuses elements that overlap (nft: "File exists"), and two forwards may
-    meet on one private address and port range: the spans of each address and protocol are merged.
+    Two forwards may meet on one private address and port range: the spans of each address and
+    protocol are merged, so the sets' exact keys (one per port) come out once each, and the
+    firewall hooks get one span per service.
     """
     spans = {}
     for addr, proto, span in items:
@@ -103,9 +104,13 @@ def export(nft, host, ifaces):
     marks_private = [{"iif": e["iif"], "mac": e["mac"], "mark": e["mark"],
                       "flows": {str(v): _flows(items) for v, items in sorted(e["match"].items())}}
                      for e in nft.marks_private]
+    dnats = bool(nft.dnat[4] or nft.dnat[6])
     data = {
         "table": NFT_TABLE,
-        "wan_interface": host.wan_interface if nft.dnat[4] or nft.dnat[6] else None,
+        "wan_interface": host.wan_interface if dnats else None,
+        # The DNAT decision marks the connection with it: the forward chain, the MSS clamp and the
+        # masquerade then key on the mark, without a lookup (render/nftables.py).
+        "dnat_mark": {"value": host.mark, "mask": host.mark_mask} if dnats else None,
         "dnat": dnat,
         "masquerade": masq,
         "masquerade_out": [{"iif": i, "oif": o} for i, o in sorted(set(nft.masq_out))],

@@ -8,20 +8,28 @@ Docker's containers are not this table's business) and drop what arrives on the
 WAN or a link to a public server that no forward asked for. The ``*_rules``
 functions turn the plan's data (plan/nft_draft.py's ``export_filters``) into nft
 rules for nftables.describe.
+
+No lookup for a packet of an established connection: the forward chain accepts
+those first, so the sets are looked up once per new connection (and on its SYN
+and SYN-ACK for the clamp), and only hash sets of exact keys, whose lookup does
+not grow with the number of forwards. On the public server even that lookup is
+gone: its DNAT decision marks the connection, and the rules test the mark.
 """
 
 from __future__ import annotations
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.core.grammar import port_text
-
 # nft's words for each address family: payload expression and address type.
 FAMILY = {4: ("ip", "ipv4_addr"), 6: ("ip6", "ipv6_addr")}
+ESTABLISHED = "ct state established,related accept"
+# What the accept rules' counters count now that established packets stop before them; check.yml
+# prints it beside the counter (check/check_verdict.py's counters).
+NEW_CONNECTIONS = 'comment "packets of new forwarded connections until a reply"'
 
 
-# Flow sets are keyed port first: interval lookups keyed by address first slow down with the
-# number of elements (measured: 0.17 of the 1-forward connection rate at 10,000), port first stay flat.
-def flow(item):
-    return "%s . %s . %s" % (port_text((item["port"]["from"], item["port"]["to"])), item["proto"], item["addr"])
+def flow_elements(flows):
+    """Exact keys, one per port (port . protocol . address): a hash set, flat in its size."""
+    return ["%d . %s . %s" % (port, f["proto"], f["addr"])
+            for f in flows for port in range(f["port"]["from"], f["port"]["to"] + 1)]
 
 
 def flow_key(version):
@@ -33,16 +41,27 @@ def flow_match(version, direction):
     return "th %sport . meta l4proto . %s %saddr" % (direction, FAMILY[version][0], direction)
 
 
+def set_mark(what, mark, value=None):
+    """Set the mask's bits of ``what`` to the mark's value (or to ``value``), keeping the others."""
+    keep = "%s set %s & %#010x" % (what, what, ~mark["mask"] & 0xFFFFFFFF)
+    value = mark["value"] if value is None else value
+    return keep + (" | %#010x" % value if value else "")
+
+
+def has_mark(what, mark):
+    return "%s & %#010x == %#010x" % (what, mark["mask"], mark["value"])
+
+
 def _names(names):
     return "{ %s }" % ", ".join('"%s"' % n for n in names)
 
 
 def _guard_rules(entry):
-    """Replies of what the host sends out (default_route's own traffic) come back; the rest is dropped."""
+    """What the WAN or a public link brings unasked is dropped (its replies were accepted before)."""
     path = 'iifname "%s"' % entry["iif"] + (" oifname %s" % _names(entry["oifs"]) if entry["oifs"] else "")
-    rules = ["%s ct state established,related accept" % path]
     if not entry["others"]:
-        return rules + ["%s counter drop" % path]
+        return ["%s counter drop" % path]
+    rules = []
     for v in (4, 6):
         ip = FAMILY[v][0]
         others = entry["others"].get(str(v))
@@ -51,23 +70,37 @@ def _guard_rules(entry):
     return rules
 
 
-def forward_rules(nft, sets, set_type):
-    """Forwarded flows first (their counters count them), then the drops, then the replies.
-
-    The replies' rule comes after the drops so that nothing from the WAN or a public link
-    passes as a "reply" by carrying the service's address and port as its source.
-    """
-    accept, replies = [], []
+def _accepts(nft, sets, set_type):
+    """The new connections of the forwards: by the DNAT's mark (public server), else by a hash set."""
     iifs = _names(nft["accept_iifs"])
-    dnat_only = " ct status dnat" if nft.get("accept_dnat_only") else ""
+    mark = nft.get("dnat_mark")
+    if nft.get("accept_dnat_only"):
+        if not mark:
+            return []
+        return ["iifname %s ct status dnat %s counter accept %s" % (iifs, has_mark("ct mark", mark), NEW_CONNECTIONS)]
+    rules = []
     for v in (4, 6):
         flows = nft["accept"].get(str(v)) or []
         if flows:
-            sets.append(set_type("fwd%d" % v, flow_key(v), [flow(f) for f in flows]))
-            accept.append("iifname %s%s %s @fwd%d counter accept" % (iifs, dnat_only, flow_match(v, "d"), v))
-            replies.append("%s @fwd%d counter accept" % (flow_match(v, "s"), v))
+            sets.append(set_type("fwd%d" % v, flow_key(v), flow_elements(flows)))
+            rules.append("iifname %s %s @fwd%d counter accept %s" % (iifs, flow_match(v, "d"), v, NEW_CONNECTIONS))
+    return rules
+
+
+def forward_rules(nft, sets, set_type):
+    """The MSS clamp's jump, established connections, the forwards' new ones, then the drops.
+
+    The clamp comes first because a SYN-ACK is already established. Every reply is established,
+    so nothing from the WAN or a public link passes as a "reply" by carrying the service's address
+    and port as its source: the drops see every packet that starts a connection.
+    """
+    accepts = _accepts(nft, sets, set_type)
     guard = [rule for entry in nft.get("guard") or [] for rule in _guard_rules(entry)]
-    return accept + guard + replies
+    if not (accepts or guard):
+        return []
+    mark = nft.get("dnat_mark") if nft.get("accept_dnat_only") else None
+    jump = ["tcp flags & (syn | rst) == syn%s jump forward_clamp" % (" " + has_mark("ct mark", mark) if mark else "")]
+    return (jump if clamp_rules(nft) else []) + [ESTABLISHED] + accepts + guard
 
 
 def input_rules(nft):
@@ -79,24 +112,32 @@ def input_rules(nft):
 
 
 def clamp_rules(nft):
-    """SYN and SYN-ACK of the forwarded flows, in or out of a tunnel, get the tunnel's MSS when larger.
+    """The regular chain the forwarded SYN and SYN-ACK jump to: the tunnel's MSS when larger.
 
     A fixed value, not ``rt mtu``: that reads the MTU of the route the packet leaves by, so it
     would clamp the SYN entering the tunnel but not the SYN-ACK leaving it toward a 1500-byte
     WAN or LAN; and both ends of a link must agree on what the tunnel carries, whatever MTU
-    wg-quick derived from each host's own route to the endpoint.
+    wg-quick derived from each host's own route to the endpoint. The public server jumps here
+    for its marked connections only, so its rules need no flow set; elsewhere the flow set says
+    which SYNs are the forwards' (a hash lookup, on SYN and SYN-ACK only).
     """
     rules = []
+    by_mark = bool(nft.get("accept_dnat_only"))
+    if by_mark and not nft.get("dnat_mark"):
+        return []
     for group in nft.get("clamp") or []:
         for v in (4, 6):
             if not nft["accept"].get(str(v)):
                 continue
             mss = group["mss"][str(v)]
-            for side in ("iifname", "oifname"):
+            clamp = "tcp option maxseg size > %d tcp option maxseg size set %d" % (mss, mss)
+            for side in ("oifname", "iifname"):
+                if by_mark:
+                    rules.append("meta nfproto ipv%d %s %s %s" % (v, side, _names(group["ifaces"]), clamp))
+                    continue
                 for direction in ("d", "s"):
-                    rules.append("%s %s tcp flags & (syn | rst) == syn %s @fwd%d tcp option maxseg size > %d "
-                                 "tcp option maxseg size set %d"
-                                 % (side, _names(group["ifaces"]), flow_match(v, direction), v, mss, mss))
+                    rules.append("%s %s %s @fwd%d %s" % (side, _names(group["ifaces"]), flow_match(v, direction), v,
+                                                         clamp))
     return rules
 
 

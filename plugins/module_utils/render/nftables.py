@@ -16,8 +16,8 @@ from typing import List, Optional
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import addresses as A
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.layout import NFT_TABLE
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.nft_rules import (
-    FAMILY, clamp_rules, flow as _flow, flow_key as _flow_key, flow_match as _flow_match, forward_rules, input_rules,
-    sav_rules)
+    FAMILY, clamp_rules, flow_elements, flow_key, flow_match, forward_rules, has_mark, input_rules, sav_rules,
+    set_mark)
 
 
 @dataclass
@@ -27,13 +27,14 @@ class NftSet:
     key: str
     elements: List[str]
     value: Optional[str] = None
-    interval: bool = True
+    interval: bool = False
 
 
 @dataclass
 class Chain:
+    """A base chain with its hook line, or a regular chain (``hook`` None) that rules jump to."""
     name: str
-    hook: str
+    hook: Optional[str]
     rules: List[str]
 
 
@@ -42,15 +43,6 @@ class Table:
     name: str
     sets: List[NftSet]
     chains: List[Chain]
-
-
-def _set_mark(what, mark):
-    keep = ~mark["mask"] & 0xFFFFFFFF
-    return "%s set %s & %#010x | %#010x" % (what, what, keep, mark["value"])
-
-
-def _has_mark(what, mark):
-    return "%s & %#010x == %#010x" % (what, mark["mask"], mark["value"])
 
 
 def _dnat_elements(rows, by_source):
@@ -68,15 +60,22 @@ def _dnat_elements(rows, by_source):
 
 
 def _dnat(nft, sets):
-    """Lookups flat in the number of forwards: a hash map, then an interval map for ``sources``.
+    """The DNAT decision: lookups flat in the number of forwards, and a mark on what it translates.
 
     Forwards open to anyone go into a plain hash map keyed protocol . port (one lookup, whatever
     the number of elements); source-restricted forwards into an interval map keyed port first
     (port . protocol . source network), so that they answer only their sources. A miss in the
     first map falls through to the second rule. Measured (benchmarks/wire_bench.py): an interval
-    map keyed source first fell to 0.17 of the 1-forward rate at 10,000 forwards.
+    map keyed source first fell to 0.17 of the 1-forward connection rate at 10,000 forwards.
+
+    A nat statement ends its rule, so the mark is set before the map; a lookup that misses ends
+    the rule, and the last rule clears the mark of a connection no map translated. Nat chains see
+    a connection's first packet only: two writes of the mark per new connection, no lookup. The
+    family test keeps the other family's packets out of a map whose key has no address.
     """
     rules = []
+    mark = nft.get("dnat_mark")
+    marking = " " + set_mark("ct mark", mark) if mark else ""
     for v in (4, 6):
         rows = nft["dnat"].get(str(v)) or []
         ip, addr = FAMILY[v]
@@ -89,19 +88,23 @@ def _dnat(nft, sets):
                  "th dport . meta l4proto . %s saddr" % ip, True)):
             if part:
                 sets.append(NftSet(name, key, _dnat_elements(part, by_source), value, interval=by_source))
-                rules.append('iifname "%s" meta l4proto { tcp, udp } dnat %s to %s map @%s'
-                             % (nft["wan_interface"], ip, match, name))
+                rules.append('iifname "%s" meta nfproto ipv%d meta l4proto { tcp, udp }%s dnat %s to %s map @%s'
+                             % (nft["wan_interface"], v, marking, ip, match, name))
+    if rules and mark:
+        rules.append('iifname "%s" %s' % (nft["wan_interface"], set_mark("ct mark", mark, 0)))
     return rules
 
 
 def _postrouting(nft, sets):
+    """Masquerade: a hash set of the translated destinations; on the public server, marked connections only."""
     rules = []
+    mark = nft.get("dnat_mark")
     for i, masq in enumerate(nft["masquerade"]):
         v = masq["family"]
         name = "masq%d_%d" % (v, i)
-        sets.append(NftSet(name, _flow_key(v), [_flow(f) for f in masq["flows"]]))
-        rules.append('oifname "%s"%s %s @%s masquerade'
-                     % (masq["oif"], " ct status dnat" if masq["dnat_only"] else "", _flow_match(v, "d"), name))
+        sets.append(NftSet(name, flow_key(v), flow_elements(masq["flows"])))
+        dnat_only = " " + has_mark("ct mark", mark) if masq["dnat_only"] and mark else ""
+        rules.append('oifname "%s"%s %s @%s masquerade' % (masq["oif"], dnat_only, flow_match(v, "d"), name))
     for out in nft["masquerade_out"]:
         rules.append('iifname "%s" oifname "%s" masquerade' % (out["iif"], out["oif"]))
     return rules
@@ -111,17 +114,18 @@ def _mangle(nft):
     rules = []
     for entry in nft["marks_in"]:
         mark = entry["mark"]
-        rules.append('iifname "%s" ct state new %s' % (entry["iif"], _set_mark("ct mark", mark)))
-        rules.append('iifname != "%s" %s %s' % (entry["iif"], _has_mark("ct mark", mark),
-                                                _set_mark("meta mark", mark)))
+        rules.append('iifname "%s" ct state new %s' % (entry["iif"], set_mark("ct mark", mark)))
+        rules.append('iifname != "%s" %s %s' % (entry["iif"], has_mark("ct mark", mark),
+                                                set_mark("meta mark", mark)))
     for entry in nft["marks_private"]:
         mac = " ether saddr %s" % entry["mac"] if entry["mac"] else ""
         for v in (4, 6):
             flows = entry["flows"].get(str(v)) or []
             if flows:
+                # Exact keys: an anonymous hash set, looked up once per new connection.
                 rules.append('iifname "%s"%s ct state new %s { %s } %s'
-                             % (entry["iif"], mac, _flow_match(v, "d"), ", ".join(_flow(f) for f in flows),
-                                _set_mark("ct mark", entry["mark"])))
+                             % (entry["iif"], mac, flow_match(v, "d"), ", ".join(flow_elements(flows)),
+                                set_mark("ct mark", entry["mark"])))
     return rules
 
 
@@ -135,11 +139,11 @@ def describe(nft):
         Chain("prerouting_nat", "type nat hook prerouting priority dstnat; policy accept;", _dnat(nft, sets)),
         Chain("postrouting_nat", "type nat hook postrouting priority srcnat; policy accept;", _postrouting(nft, sets)),
         Chain("forward", "type filter hook forward priority filter; policy accept;", forward_rules(nft, sets, NftSet)),
+        Chain("forward_clamp", None, clamp_rules(nft)),
         Chain("input", "type filter hook input priority filter; policy accept;", input_rules(nft)),
-        Chain("forward_mangle", "type filter hook forward priority mangle; policy accept;", clamp_rules(nft)),
         Chain("prerouting_mangle", "type filter hook prerouting priority mangle; policy accept;", _mangle(nft)),
         Chain("output_mangle", "type route hook output priority mangle; policy accept;",
-              ["%s %s" % (_has_mark("ct mark", restore), _set_mark("meta mark", restore))] if restore else []),
+              ["%s %s" % (has_mark("ct mark", restore), set_mark("meta mark", restore))] if restore else []),
         Chain("prerouting_sav", "type filter hook prerouting priority raw; policy accept;", sav_rules(nft)),
     ]
     chains = [c for c in chains if c.rules]

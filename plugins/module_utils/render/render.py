@@ -98,8 +98,9 @@ def _set_text(nft_set):
 
 
 def _chain_text(chain):
+    hook = "\t\t%s\n" % chain.hook if chain.hook else ""
     body = "".join("\t\t%s\n" % r for r in chain.rules)
-    return "\tchain %s {\n\t\t%s\n%s\t}\n" % (chain.name, chain.hook, body)
+    return "\tchain %s {\n%s%s\t}\n" % (chain.name, hook, body)
 
 
 def nftables_table(plan):

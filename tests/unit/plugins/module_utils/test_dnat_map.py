@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-"""The public server's DNAT map stays flat in the number of forwards and keeps `sources` exact.
+"""The public server's DNAT map stays flat in the number of forwards and keeps `sources` exact; the
+DNAT decision marks what it translates (the forward chain, clamp and masquerade key on the mark).
 
 Forwards open to anyone: a plain hash map keyed protocol . port (`dnatN`). Source-restricted
 forwards: an interval map keyed port first (port . protocol . source network, `dnatN_sources`),
@@ -92,6 +93,31 @@ def test_ipv6_families_choose_their_maps_on_their_own(nft_check, tmp_path):
     assert "tcp . 2000 : fd00::3 . 2000" in dnat_map(table, 6)
     assert "2001 . tcp . 2001:db8::/32 : fd00::3 . 2001" in sources_map(table, 6)
     assert "dnat ip6 to th dport . meta l4proto . ip6 saddr map @dnat6_sources" in table
+    nft_check(table, tmp_path)
+
+
+def test_each_dnat_rule_is_its_familys_and_marks_before_its_map_then_a_miss_is_cleared(nft_check, tmp_path):
+    inv = seed_hub(private_vars={"address": ["10.0.0.3/24", "fd00::3/64"]})
+    inv.hosts["public1"]["wgpf_address"] = ["10.0.0.2/24", "fd00::2/64"]
+    inv.hosts["inter1"]["wgpf_address"] = ["10.0.0.1/24", "fd00::1/64"]
+    inv.hosts["public1"].update({"wgpf_mark": 0x20, "wgpf_mark_mask": 0xF0})
+    inv.forward(name="web", public="public1", port=2000, to="private1")
+    inv.forward(name="hooks", public="public1", port=2001, to="private1", sources=["192.0.2.0/24", "2001:db8::/32"])
+    table = public_table(inv)
+    rules = re.search(r"chain prerouting_nat \{\n\t\ttype [^\n]*\n(.*?)\t\}", table, re.S).group(1).splitlines()
+    mark = "ct mark set ct mark & 0xffffff0f | 0x00000020"
+    # The open maps' keys hold no address: without the family test, an IPv6 packet would be looked up
+    # in dnat4 as well. A nat statement ends its rule, so the mark comes before the map.
+    assert [r.strip() for r in rules] == [
+        'iifname "eth0" meta nfproto ipv4 meta l4proto { tcp, udp } %s dnat ip to meta l4proto . th dport '
+        'map @dnat4' % mark,
+        'iifname "eth0" meta nfproto ipv4 meta l4proto { tcp, udp } %s dnat ip to th dport . meta l4proto . '
+        'ip saddr map @dnat4_sources' % mark,
+        'iifname "eth0" meta nfproto ipv6 meta l4proto { tcp, udp } %s dnat ip6 to meta l4proto . th dport '
+        'map @dnat6' % mark,
+        'iifname "eth0" meta nfproto ipv6 meta l4proto { tcp, udp } %s dnat ip6 to th dport . meta l4proto . '
+        'ip6 saddr map @dnat6_sources' % mark,
+        'iifname "eth0" ct mark set ct mark & 0xffffff0f']
     nft_check(table, tmp_path)
 
 

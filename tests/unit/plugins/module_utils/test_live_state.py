@@ -14,6 +14,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -44,7 +45,7 @@ def short(path):
 def test_a_shipped_table_lists_the_same_after_a_reload(path):
     first, second = netns("nft -f %s; nft -s list table inet wgpf; echo ----; nft -f %s; nft -s list table inet wgpf"
                           % (path, path))
-    assert "packets" not in first
+    assert not re.search(r"counter packets [0-9]", first)  # stateless: no counter values
     lines = live_nft.describe(first)
     assert lines == live_nft.describe(second)
     assert any(line.startswith("chain ") for line in lines), lines

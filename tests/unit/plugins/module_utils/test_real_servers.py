@@ -51,23 +51,26 @@ def test_public_server_lets_only_dnat_connections_into_the_tunnels(topology, tec
         pytest.skip("no intermediate")
     pub = plan_inventory(inv_for(topology, technique).data())["public1"]
     rules = chain(pub, "forward")
-    accept = 'iifname { "eth0" } ct status dnat th dport . meta l4proto . ip daddr @fwd4 counter accept'
-    replies_in = 'iifname "eth0" oifname { "wg0" } ct state established,related accept'
+    mark = "ct mark & 0x0f000000 == 0x01000000"
+    clamp = "tcp flags & (syn | rst) == syn %s jump forward_clamp" % mark
+    accept = ('iifname { "eth0" } ct status dnat %s counter accept '
+              'comment "packets of new forwarded connections until a reply"' % mark)
     drop = 'iifname "eth0" oifname { "wg0" } counter drop'
-    replies_out = "th sport . meta l4proto . ip saddr @fwd4 counter accept"
-    # Forwarded flows first (their counter counts them), the drop before the replies' rule, so
-    # a WAN packet carrying the service's address and port as its source is no "reply".
-    assert rules == [accept, replies_in, drop, replies_out]
+    # Established connections first (no lookup for their packets): every reply is one, and the drop
+    # sees every packet that starts a connection, so a WAN packet carrying the service's address and
+    # port as its source is no "reply". New connections pass only with the mark of this table's DNAT.
+    assert rules == [clamp, "ct state established,related accept", accept, drop]
     assert chain(pub, "input") == ['iifname "eth0" ip daddr { 10.0.0.2/32 } counter drop']
 
 
 def test_intermediate_drops_what_its_public_link_brings_unasked():
     inter = plan_inventory(inv_for("lan", "policy_routing").data())["inter1"]
     assert chain(inter, "forward") == [
-        'iifname { "wg0" } th dport . meta l4proto . ip daddr @fwd4 counter accept',
-        'iifname "wg0" ct state established,related accept',
-        'iifname "wg0" counter drop',
-        "th sport . meta l4proto . ip saddr @fwd4 counter accept"]
+        "tcp flags & (syn | rst) == syn jump forward_clamp",
+        "ct state established,related accept",
+        'iifname { "wg0" } th dport . meta l4proto . ip daddr @fwd4 counter accept '
+        'comment "packets of new forwarded connections until a reply"',
+        'iifname "wg0" counter drop']
 
 
 def test_a_hub_whose_wg0_faces_the_public_server_keeps_its_spokes_own_traffic():
@@ -76,7 +79,8 @@ def test_a_hub_whose_wg0_faces_the_public_server_keeps_its_spokes_own_traffic():
     rules = chain(inter, "forward")
     assert 'iifname "wg0" ip saddr != { 10.0.0.3/32 } counter drop' in rules
     assert 'iifname "wg0" meta nfproto ipv6 counter drop' in rules
-    assert 'iifname "wg0" ct state established,related accept' in rules
+    assert rules.index("ct state established,related accept") < rules.index(
+        'iifname "wg0" ip saddr != { 10.0.0.3/32 } counter drop')
 
 
 def test_two_public_servers_each_link_guarded_and_the_spokes_link_left_alone():
@@ -165,24 +169,27 @@ def test_mss_is_clamped_both_ways_on_the_public_server_and_the_intermediate():
     inv = inv_for("hub", "policy_routing")
     inv.hosts["inter1"]["wgpf_mtu"] = 1280
     plans = plan_inventory(inv.data())
-    pub = chain(plans["public1"], "forward_mangle")
-    # wg-quick's usual 1420 less IPv4 and TCP headers.
-    assert ('oifname { "wg0" } tcp flags & (syn | rst) == syn th dport . meta l4proto . ip daddr @fwd4 '
-            'tcp option maxseg size > 1380 tcp option maxseg size set 1380') in pub
-    assert ('iifname { "wg0" } tcp flags & (syn | rst) == syn th sport . meta l4proto . ip saddr @fwd4 '
-            'tcp option maxseg size > 1380 tcp option maxseg size set 1380') in pub
-    inter = chain(plans["inter1"], "forward_mangle")
-    assert len(inter) == 4 and all("maxseg size set 1240" in r for r in inter)
-    assert chain(plans["private1"], "forward_mangle") == []  # it forwards nothing
+    pub = chain(plans["public1"], "forward_clamp")
+    # wg-quick's usual 1420 less IPv4 and TCP headers; the public server jumps here for its DNAT's
+    # connections only (by their mark), so no flow set.
+    clamp = "tcp option maxseg size > 1380 tcp option maxseg size set 1380"
+    assert pub[:2] == ['meta nfproto ipv4 oifname { "wg0" } ' + clamp, 'meta nfproto ipv4 iifname { "wg0" } ' + clamp]
+    assert chain(plans["public1"], "forward")[0] == (
+        "tcp flags & (syn | rst) == syn ct mark & 0x0f000000 == 0x01000000 jump forward_clamp")
+    inter = chain(plans["inter1"], "forward_clamp")
+    assert len(inter) == 4 and all("@fwd4 tcp option maxseg size > 1240 tcp option maxseg size set 1240" in r
+                                   for r in inter)
+    assert chain(plans["inter1"], "forward")[0] == "tcp flags & (syn | rst) == syn jump forward_clamp"
+    assert chain(plans["private1"], "forward_clamp") == []  # it forwards nothing
 
 
 def test_ipv6_flows_are_clamped_to_mtu_less_60():
     inv = seed_direct(private_vars={"address": ["10.0.0.3/24", "fd00::3/64"]})
     inv.hosts["public1"]["wgpf_address"] = ["10.0.0.2/24", "fd00::2/64"]
     inv.forward(name="web", public="public1", port=2000, to="private1", to_port=8080)
-    rules = chain(plan_inventory(inv.data())["public1"], "forward_mangle")
-    assert sum("ip6 daddr @fwd6 tcp option maxseg size > 1360 tcp option maxseg size set 1360" in r
-               for r in rules) == 2
+    rules = chain(plan_inventory(inv.data())["public1"], "forward_clamp")
+    clamp = "tcp option maxseg size > 1360 tcp option maxseg size set 1360"
+    assert sum(r.startswith("meta nfproto ipv6 ") and r.endswith(clamp) for r in rules) == 2
 
 
 # ------------------------------------------------------------------ strict SAV on the LAN
