@@ -14,8 +14,8 @@ GROUPS = tuple("wireguard_%s" % role for role in ROLES)
 ROLE_OF_GROUP = dict(zip(GROUPS, ROLES))
 
 FACT_VARS = ("ansible_default_ipv4", "ansible_default_ipv6", "ansible_interfaces")
-# Also read: the facts as one dict, and where the inventory is (unmanaged peers' files go beside it).
-PLANNER_VARS = ("ansible_facts", "inventory_dir", "ansible_inventory_sources")
+# Also read: where the inventory is (unmanaged peers' files go beside it).
+PLANNER_VARS = ("inventory_dir", "ansible_inventory_sources")
 
 
 def plain(value):
@@ -49,10 +49,32 @@ def host_vars(hv, seen_forwards):
         elif key.startswith("wgpf_") or key in FACT_VARS or key in PLANNER_VARS:
             out[key] = plain(hv[key])
     for ifname in out.get("ansible_interfaces") or []:
-        # Both spellings facts.iface_facts looks up: as named, and with - : . as _.
-        for key in ("ansible_" + str(ifname), "ansible_" + re.sub(r"[-:.]", "_", str(ifname))):
+        for key in _iface_keys(ifname, "ansible_"):
             if key in hv:
                 out[key] = plain(hv[key])
+    if isinstance(hv.get("ansible_facts"), Mapping):
+        out["ansible_facts"] = planner_facts(hv["ansible_facts"])
+    return out
+
+
+def _iface_keys(ifname, prefix=""):
+    # Both spellings facts.iface_facts looks up: as named, and with - : . as _.
+    return (prefix + str(ifname), prefix + re.sub(r"[-:.]", "_", str(ifname)))
+
+
+def planner_facts(facts):
+    """The part of ``ansible_facts`` the planner reads, the same facts as FACT_VARS and the interfaces':
+    a fuller gathering (setup), the time of day or a fact of the roles' own does not change the plan's input."""
+    out = {}
+    for name in FACT_VARS:
+        short = name[len("ansible_"):]
+        if short in facts:
+            out[short] = plain(facts[short])
+    names = out.get("interfaces")
+    for ifname in names if isinstance(names, list) else []:
+        for key in _iface_keys(ifname):
+            if key in facts:
+                out[key] = plain(facts[key])
     return out
 
 
