@@ -100,9 +100,9 @@ def test_the_modules_shipped_to_hosts_import_only_the_host_side():
 
 
 def test_controller_code_may_import_module_utils_and_plugin_utils():
-    # Filters and plugin_utils are controller-only: any phase, and plugin_utils, but nothing else of ours.
+    # Actions, filters and plugin_utils are controller-only: any phase, and plugin_utils, but nothing else of ours.
     offenders = []
-    for where in ("filter", "plugin_utils"):
+    for where in ("action", "filter", "plugin_utils"):
         for path in python_files(where):
             offenders += wrong_way(path, set(MAY_IMPORT) | {"plugin_utils"})
     assert not offenders, "\n".join(offenders)

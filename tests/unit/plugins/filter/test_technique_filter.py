@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from builders import seed_direct, seed_lan, seed_two_publics
+from builders import hostvars_of, lan_inventory, seed_direct, seed_lan, seed_two_publics
 
 from ansible_collections.wgforward.portforward.plugins.filter import explain as explain_mod
 from ansible_collections.wgforward.portforward.plugins.filter import plan as plan_mod
@@ -136,30 +136,6 @@ def test_technique_errors_also_with_explain():
 
 
 # ---------------------------------------------------------------- plan / explain over hostvars
-
-
-def hostvars_of(inv, extra=None):
-    """A fake hostvars: a plain dict of dicts, with unrelated variables the filters must ignore."""
-    data = inv.data()
-    hostvars = {}
-    for name, hv in data["hosts"].items():
-        hv = dict(hv)
-        hv.update({"ansible_host": "192.0.2.250", "inventory_hostname": name, "some_other_var": [1, 2]})
-        hv.update((extra or {}).get(name, {}))
-        hostvars[name] = hv
-    hostvars["unrelated"] = {"wgpf_nonsense": 1}  # not in a wireguard_* group: never read
-    groups = dict(data["groups"])
-    groups["all"] = sorted(hostvars)
-    groups["ungrouped"] = ["unrelated"]
-    return hostvars, groups
-
-
-def lan_inventory(**fwd):
-    inv = seed_lan()
-    forward = {"name": "web", "public": "public1", "port": 2000, "to": "private1", "to_port": 8080}
-    forward.update(fwd)
-    inv.forward(**forward)
-    return inv
 
 
 def test_plan_filter_returns_each_hosts_plan():

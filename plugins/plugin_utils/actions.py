@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every action of the collection shares: its view of the run, the plan, and how it refuses.
+
+A refusal is one failed result whose message is the whole list of problems, so
+ansible-core 2.19 prints it as one block (an action's failure has none of the
+"Finalization of task args" text a failing filter gets). A list that every host
+finds (the inventory's) is printed by the first host that reports it in the run;
+the others' results refer to that host instead of repeating it.
+"""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.wgforward.portforward.plugins.plugin_utils import planning, run_cache
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.run_view import RunView
+
+
+def problem_message(head, problems):
+    count = len(problems)
+    return "\n".join(["%d problem%s %s:" % (count, "" if count == 1 else "s", head)] + ["  - " + p for p in problems])
+
+
+def refusal(message, host, shared=True):
+    """The failed result of a refused step; a ``shared`` message is printed by its first reporter only."""
+    if shared:
+        first = run_cache.first_to_report(message, host)
+        if first != host:
+            count = message.count("\n  - ")
+            message = ("wgforward.portforward: refused, %d problem%s (listed for %s)"
+                       % (count, "" if count == 1 else "s", first))
+    return {"failed": True, "changed": False, "msg": message}
+
+
+class EngineAction(ActionBase):
+    """An action over the run's plan; subclasses set _VALID_ARGS and implement ``step``."""
+
+    TRANSFERS_FILES = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp  # no longer has any effect
+        view = RunView(self._task, task_vars)
+        result.update(self.step(view, task_vars))
+        return result
+
+    def step(self, view, task_vars):
+        raise NotImplementedError
+
+    def run_plan(self, view):
+        """The run's plan (planned once per run), from hostvars as this task sees them."""
+        return planning.plan_of_run(view.hostvars, view.groups)
+
+    @staticmethod
+    def plan_refused(view, run_plan):
+        return refusal(run_plan.message, view.me)
+
+    def module(self, name, args, task_vars, check_mode=None):
+        """Run module ``name`` on this task's host; ``check_mode`` forces it on (a read that must change nothing)."""
+        saved = self._task.check_mode
+        if check_mode is not None:
+            self._task.check_mode = check_mode
+        try:
+            return self._execute_module(module_name=name, module_args=args, task_vars=task_vars)
+        finally:
+            self._task.check_mode = saved
