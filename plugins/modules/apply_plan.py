@@ -40,6 +40,8 @@ description:
     invalid PATH fails before anything is touched (in check mode a missing one is shown as not generated yet).
     The key is masked in the diff and in everything the module returns. A peer whose C(PresharedKey) line went
     away has its key cleared on the running interface after C(wg syncconf), which would keep it.
+  - The copies this host keeps of the preshared keys the other ends of its links generate are written from
+    O(preshared_keys) first (C(0600), never shown in a diff).
 author:
   - wgforward.portforward maintainers (@wgforward)
 options:
@@ -80,6 +82,22 @@ options:
         where C(conntrack) is not installed).
     type: dict
     default: {}
+  preshared_keys:
+    description:
+      - This host's copies of preshared keys made at the other end of a link, written (C(0600)) where they
+        differ before the configs are filled in. A secret, so its values are masked in everything the module returns.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: The copy's file on this host (the C(preshared_key.path) of the plan's peer).
+        type: str
+        required: true
+      value:
+        description: The key.
+        type: str
+        required: true
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -132,6 +150,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError, HostFiles
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.preshared import receive
 
 
 def run_module(module, root="/"):
@@ -142,6 +161,7 @@ def run_module(module, root="/"):
         if module.params["state"] == "absent":
             host.absent()
         else:
+            host.track_change(receive(fs, module.params["preshared_keys"]))
             host.present(module.params["files"], module.params["key_files"], module.params["sysctls"],
                          check_mode=module.check_mode, dnat=module.params["dnat"])
     except (ApplyError, OSError) as exc:
@@ -163,6 +183,9 @@ def main():
             key_files=dict(type="dict", default={}, no_log=False),  # paths, not keys
             sysctls=dict(type="dict", default={}),
             dnat=dict(type="dict", default={}),
+            preshared_keys=dict(type="list", elements="dict", default=[], options=dict(
+                path=dict(type="str", required=True),
+                value=dict(type="str", required=True, no_log=True))),
         ),
         supports_check_mode=True,
     )

@@ -150,3 +150,12 @@ def test_preshared_key_files_are_listed_by_path_never_their_keys_and_never_as_in
     assert H.preshared_files(path) == [os.path.join(path, "wg0.public1.psk")]
     assert settled(path) == {"wg0": fake_pubkey(KEY)}
     assert H.preshared_files(str(tmp_path / "missing")) == []
+
+
+def test_preshared_key_digests_tell_equal_keys_apart_without_holding_them(tmp_path):
+    import hashlib
+    path = key_dir(tmp_path, {"wg0.public1.psk": (OTHER + "\n", 0o600), "wg1.x.psk": ("junk", 0o600)})
+    digests = H.preshared_digests(path)
+    assert digests == {os.path.join(path, "wg0.public1.psk"): hashlib.sha256(OTHER.encode()).hexdigest()}
+    assert OTHER not in repr(digests)
+    assert H.preshared_digests(str(tmp_path / "missing")) == {}
