@@ -15,7 +15,13 @@ from __future__ import annotations
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.wgforward.portforward.plugins.plugin_utils import planning, run_cache
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.key_steps import carried_values
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.run_view import RunView
+
+# The variable the engine role's key step registers on every host (roles/engine/tasks/prepare.yml): where a
+# receiving end's apply finds a preshared key the generating end's key step carried. Never a fact.
+KEYS_REGISTER = "engine__keys"
+PACKAGE_MODULES = {"Debian": "ansible.builtin.apt", "RedHat": "ansible.builtin.dnf"}
 
 
 def problem_message(head, problems):
@@ -56,6 +62,19 @@ class EngineAction(ActionBase):
     @staticmethod
     def plan_refused(view, run_plan):
         return refusal(run_plan.message, view.me)
+
+    @staticmethod
+    def carried(view):
+        """{(generating host, path): preshared key} the key steps of this run carried (registered results)."""
+        return carried_values([view.host_vars(h).get(KEYS_REGISTER) for h in view.wireguard_hosts()])
+
+    def install_packages(self, names, os_family, task_vars):
+        """The package manager's module result for ``names`` (no cache update when nothing is missing:
+        this is called only when something is)."""
+        args = {"name": names, "state": "present"}
+        if os_family == "Debian":
+            args.update(update_cache=True, cache_valid_time=3600)
+        return self.module(PACKAGE_MODULES[os_family], args, task_vars)
 
     def module(self, name, args, task_vars, check_mode=None):
         """Run module ``name`` on this task's host; ``check_mode`` forces it on (a read that must change nothing)."""

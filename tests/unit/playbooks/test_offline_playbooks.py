@@ -41,7 +41,7 @@ def problem_lines(output):
 # ansible-core 2.19's text around an error raised inside a task's arguments (a filter's): it repeats the message.
 WRAPPER_TEXT = ("Finalization of task args", "<<< caused by >>>", "Error while resolving value")
 # The playbooks whose refusal is an action's (one block); the others still go through a filter.
-ONE_BLOCK = ("explain.yml", "render.yml")
+ONE_BLOCK = ("explain.yml", "render.yml", "site.yml", "check.yml")
 
 
 def run(playbook, *args, tmp_path):
