@@ -5,7 +5,8 @@
 ansible-playbook on user_playbooks/ (inventory.example's topology, every host this machine
 over ansible_connection: local). A refusal must stop the run at the plan-and-check step, before
 the first task that can write (packages, keys, apply), naming the variable, the host and the
-place, or the host and its group; the runs that pass go with --check, so nothing is written.
+place, or the host and its group. Every run is --check: a check that stops refusing (seen
+failing with it removed) must never write on this machine.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def run(playbook, *args, tmp_path):
     # stay the same while other jobs on the machine add and remove interfaces, and nothing is sent anywhere.
     cmd = ["unshare", "-rnm", "sh", "-c", 'mount -t sysfs sysfs /sys && exec "$@"', "sh",
            "ansible-playbook", "-i", os.path.join(HERE, "inventory"), os.path.join(HERE, playbook),
-           "-e", "ansible_python_interpreter=%s" % sys.executable] + list(args)
+           "--check", "-e", "ansible_python_interpreter=%s" % sys.executable] + list(args)
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=180, check=False)
     return done.returncode, done.stdout + done.stderr
 
@@ -81,7 +82,7 @@ def test_a_limited_run_needing_a_key_outside_the_limit_changes_nothing(tmp_path)
 def test_plays_per_group_private_first_serial_extra_vars_pass(tmp_path):
     """The private servers' play first, a task of the user's beside include_role, serial: 1, a wgpf_* extra
     var: every check passes and every play plans from the one plan of the run."""
-    code, output = run("per_group.yml", "--check", "-v", "-e", "wgpf_mtu=1400", tmp_path=tmp_path)
+    code, output = run("per_group.yml", "-v", "-e", "wgpf_mtu=1400", tmp_path=tmp_path)
     assert code == 0, output
     for host in ("private1", "public1", "intermediate1"):
         assert re.search(r"^%s +: ok=\d+ +changed=\d+ +unreachable=0 +failed=0" % host, output, re.M), output
@@ -91,6 +92,6 @@ def test_plays_per_group_private_first_serial_extra_vars_pass(tmp_path):
 
 
 def test_under_strategy_free_the_plan_is_still_made_once(tmp_path):
-    code, output = run("free_strategy.yml", "--check", "-v", tmp_path=tmp_path)
+    code, output = run("free_strategy.yml", "-v", tmp_path=tmp_path)
     assert code == 0, output
     assert output.count('"plan_computed": true') == 1 and output.count('"plan_computed": false') == 2, output
