@@ -12,7 +12,7 @@ module: apply_plan
 short_description: Apply one host's rendered wgforward.portforward plan in one step
 version_added: "0.1.0"
 description:
-  - Writes the files P(wgforward.portforward.render_files#filter) rendered for this host where they differ
+  - Writes the files rendered for this host from its plan (M(wgforward.portforward.apply) renders them) where they differ
     (temporary file beside the target, then one rename; mode and owner root), with the helper units and the
     WireGuard sync script they need, then runs exactly what the change needs.
   - The nftables table is checked with C(nft -c) before it replaces the old file, and loaded by
@@ -53,7 +53,7 @@ options:
     default: present
   files:
     description:
-      - The host's files from P(wgforward.portforward.render_files#filter), each with C(path), C(mode), C(kind)
+      - The host's files rendered from its plan, each with C(path), C(mode), C(kind)
         (wireguard, nftables, sysctl, routes) and C(content); WireGuard configs also with C(interface),
         C(interface_digest) and C(missing_keys).
       - A kind with no file here is removed from the host.
@@ -119,11 +119,9 @@ notes:
 """
 
 EXAMPLES = r"""
+# The collection's roles call it through wgforward.portforward.apply, which renders the files.
 - name: Apply this host's plan
-  wgforward.portforward.apply_plan:
-    files: "{{ plan | wgforward.portforward.render_files(public_keys) }}"
-    key_files: "{{ plan | wgforward.portforward.key_files }}"
-    sysctls: "{{ plan.sysctls }}"
+  wgforward.portforward.apply:
 
 - name: Remove everything the collection put on the host
   wgforward.portforward.apply_plan:

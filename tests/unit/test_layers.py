@@ -118,6 +118,6 @@ def test_the_checker_sees_every_form_of_import(tmp_path):
         "import %(mu)s.decide.tree\n"
         "def f():\n    from ..render import render\n"
         "from %(mu)s.core import layout\n"
-        "from %(p)s.plugin_utils.keys import peer_keys\n" % {"mu": MODULE_UTILS, "p": PACKAGE})
+        "from %(p)s.plugin_utils.key_steps import links\n" % {"mu": MODULE_UTILS, "p": PACKAGE})
     found = [(line, folder_of(name)) for line, name in own_imports(source, tmp_path)]
     assert found == [(1, "plan"), (2, "model"), (3, "decide"), (5, "render"), (6, "core"), (7, "plugin_utils")]
