@@ -51,3 +51,13 @@ def test_documentation_matches_the_arguments(name):
         text = " ".join(spec["description"]) if isinstance(spec["description"], list) else spec["description"]
         assert len(text.split()) >= 4, "%s: %s is not described: %r" % (name, key, text)
     assert module.EXAMPLES.strip() and yaml.safe_load(module.RETURN)["_value"]["description"]
+
+
+def test_ansible_doc_lists_just_those():
+    import subprocess
+    done = subprocess.run(["ansible-doc", "-t", "filter", "-l", "wgforward.portforward"], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert [line.split()[0] for line in done.stdout.splitlines() if line.strip()] == [
+        "wgforward.portforward.contacted", "wgforward.portforward.explain", "wgforward.portforward.plan",
+        "wgforward.portforward.technique"], done.stdout
