@@ -23,13 +23,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
 WRITING_TASKS = ("Install the missing packages", "Ensure the keys", "Apply the plan")
 
 
-def run(playbook, *args, tmp_path):
+def run(playbook, *args, tmp_path, inventory="inventory"):
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_HOME=str(tmp_path / "home"))
     # In a network namespace of its own (only lo, its own /sys): the facts of "every host" (this machine)
     # stay the same while other jobs on the machine add and remove interfaces, and nothing is sent anywhere.
     cmd = ["unshare", "-rnm", "sh", "-c", 'mount -t sysfs sysfs /sys && exec "$@"', "sh",
-           "ansible-playbook", "-i", os.path.join(HERE, "inventory"), os.path.join(HERE, playbook),
+           "ansible-playbook", "-i", os.path.join(HERE, inventory), os.path.join(HERE, playbook),
            "--check", "-e", "ansible_python_interpreter=%s" % sys.executable] + list(args)
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=180, check=False)
     return done.returncode, done.stdout + done.stderr
@@ -95,3 +95,10 @@ def test_under_strategy_free_the_plan_is_still_made_once(tmp_path):
     code, output = run("free_strategy.yml", "-v", tmp_path=tmp_path)
     assert code == 0, output
     assert output.count('"plan_computed": true') == 1 and output.count('"plan_computed": false') == 2, output
+
+
+@pytest.mark.parametrize("playbook", ["site.yml", "check.yml"])
+def test_an_inventory_without_an_intermediate_draws_no_host_pattern_warning(playbook, tmp_path):
+    code, output = run(os.path.join(ROOT, "playbooks", playbook), tmp_path=tmp_path, inventory="no_intermediate")
+    assert "TASK [" in output and "Could not match supplied host pattern" not in output, output
+    assert re.search(r"^public1 +: ok=[1-9]", output, re.M), output
