@@ -10,6 +10,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.core.problem
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import from_hostvars
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import explain_inventory, explain_lines
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.actions import EngineAction, refusal
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.offline import offline_message
 
 
 class ActionModule(EngineAction):
@@ -17,8 +18,9 @@ class ActionModule(EngineAction):
     _requires_connection = False
 
     def step(self, view, task_vars):
+        inventory = from_hostvars(view.hostvars, view.groups)
         try:
-            decisions = explain_inventory(from_hostvars(view.hostvars, view.groups))
+            decisions = explain_inventory(inventory)
         except PlanError as exc:
-            return refusal(str(exc), view.me)
+            return refusal(offline_message(inventory, exc) if view.offline() else str(exc), view.me)
         return {"changed": False, "forwards": decisions, "lines": explain_lines(decisions)}

@@ -25,7 +25,7 @@ class ActionModule(EngineAction):
             return refusal(str(exc), view.me, shared=False)
         run_plan = self.run_plan(view)
         if run_plan.problems:
-            return self.plan_refused(view, run_plan)
+            return self.plan_refused(view, run_plan, offline=view.offline())
         plans = {host: run_plan.plan(host) for host in run_plan.hosts}
         writer = render_out.Writer(check_mode=view.check_mode, diff=bool(self._task.diff))
         keys = view.public_keys()

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import from_hostvars
 from ansible_collections.wgforward.portforward.plugins.plugin_utils import planning, run_cache
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.offline import offline_message
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.key_steps import carried_values
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.run_view import RunView
 
@@ -60,7 +62,12 @@ class EngineAction(ActionBase):
         return planning.plan_of_run(view.hostvars, view.groups)
 
     @staticmethod
-    def plan_refused(view, run_plan):
+    def plan_refused(view, run_plan, offline=False):
+        """The planner's problems as one block; offline (no host read in this run), every value the run needs
+        that facts would have given, at once (offline.py)."""
+        if offline and run_plan.index.get("facts_needed"):
+            inventory = from_hostvars(view.hostvars, view.groups)
+            return refusal(offline_message(inventory, run_plan.error()), view.me)
         return refusal(run_plan.message, view.me)
 
     @staticmethod

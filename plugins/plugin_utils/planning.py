@@ -46,7 +46,8 @@ def _make(inventory, folder):
     try:
         plans = plan_inventory(inventory)
     except PlanError as exc:
-        return {"problems": exc.problems, "message": str(exc), "hosts": {}}
+        return {"problems": exc.problems, "message": str(exc), "hosts": {},
+                "facts_needed": [list(n) for n in exc.facts_needed]}
     where = layout()
     for name, plan in plans.items():
         run_cache.write_json(os.path.join(folder, run_cache.file_name(name) + ".json"), dict(plan, layout=where))
@@ -73,6 +74,10 @@ class RunPlan:
     @property
     def hosts(self):
         return self.index["hosts"]
+
+    def error(self):
+        """The planner's PlanError, again (for offline.py)."""
+        return PlanError(self.problems, [tuple(n) for n in self.index.get("facts_needed") or []])
 
     def plan(self, host):
         """The host's full plan (with ``layout``), as the planner made it."""

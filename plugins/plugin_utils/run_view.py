@@ -95,6 +95,10 @@ class RunView:
                 out[host] = dict(fact["public_keys"])
         return out
 
+    def offline(self):
+        """True when no WireGuard host was read in this run (render.yml, explain.yml): no facts at all."""
+        return not any(self.fact(h) for h in self.wireguard_hosts())
+
     def limit_hosts(self):
         """The hosts --limit lets the run change, or None without --limit.
 
