@@ -14,7 +14,7 @@ APPLY_MODULE = "wgforward.portforward.apply_plan"
 
 
 class ActionModule(EngineAction):
-    _VALID_ARGS = frozenset()
+    _VALID_ARGS = frozenset(("plan",))
 
     def step(self, view, task_vars):
         run_plan = self.run_plan(view)

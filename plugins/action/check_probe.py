@@ -16,7 +16,7 @@ class ActionModule(EngineAction):
     _VALID_ARGS = frozenset()
 
     def step(self, view, task_vars):
-        expect = expectations_of_run(view.hostvars, view.groups)
+        expect = expectations_of_run(view.hostvars, view.groups, view.step_id())
         if expect["problems"]:
             return refusal(expect["message"], view.me)
         args = expect["hosts"].get(view.me)

@@ -17,7 +17,7 @@ class ActionModule(EngineAction):
     _requires_connection = False
 
     def step(self, view, task_vars):
-        expect = expectations_of_run(view.hostvars, view.groups)
+        expect = expectations_of_run(view.hostvars, view.groups, view.step_id())
         if expect["problems"]:
             return refusal(expect["message"], view.me)
         name = self._task.args.get("probes", "check__probe")

@@ -11,6 +11,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.model.invent
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import explain_inventory, explain_lines
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.actions import EngineAction, refusal
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.offline import offline_message
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.planning import RawFirstHostVars
 
 
 class ActionModule(EngineAction):
@@ -18,7 +19,7 @@ class ActionModule(EngineAction):
     _requires_connection = False
 
     def step(self, view, task_vars):
-        inventory = from_hostvars(view.hostvars, view.groups)
+        inventory = from_hostvars(RawFirstHostVars(view.hostvars), view.groups)
         try:
             decisions = explain_inventory(inventory)
         except PlanError as exc:

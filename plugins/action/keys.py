@@ -16,7 +16,7 @@ KEY_MODULE = "wgforward.portforward.wireguard_key"
 
 
 class ActionModule(EngineAction):
-    _VALID_ARGS = frozenset()
+    _VALID_ARGS = frozenset(("plan",))
     # Set at each run: whether --limit lets this step change its host, and what it did so far.
     may_change = True
     outcome = None

@@ -13,7 +13,7 @@ from ansible_collections.wgforward.portforward.plugins.plugin_utils.run_view imp
 
 
 class ActionModule(EngineAction):
-    _VALID_ARGS = frozenset(("install_packages",))
+    _VALID_ARGS = frozenset(("install_packages", "plan"))
 
     def step(self, view, task_vars):
         run_plan = self.run_plan(view)

@@ -21,7 +21,8 @@ class ActionModule(EngineAction):
 
     def step(self, view, task_vars):
         run_plan = self.run_plan(view)
-        own = variables.misplaced(view.me, self._task, task_vars, view.host_vars(view.me), self._templar.template)
+        raw = view.hostvars.raw_get(view.me) if hasattr(view.hostvars, "raw_get") else None
+        own = variables.misplaced(view.me, self._task, task_vars, view.host_vars(view.me), self._templar.template, raw)
         if run_plan.problems:
             unread = checks.unread_problems(view.wireguard_hosts(), dict.fromkeys(view.wireguard_hosts()),
                                             view.fact, view.contacted)

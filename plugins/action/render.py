@@ -13,7 +13,7 @@ from ansible_collections.wgforward.portforward.plugins.plugin_utils.actions impo
 
 
 class ActionModule(EngineAction):
-    _VALID_ARGS = frozenset(("dest", "peer_files"))
+    _VALID_ARGS = frozenset(("dest", "peer_files", "plan"))
     _requires_connection = False
 
     def step(self, view, task_vars):

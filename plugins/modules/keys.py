@@ -26,7 +26,14 @@ description:
     run made meanwhile, so two steps never make two keys for one interface.
 author:
   - wgforward.portforward maintainers (@wgforward)
-options: {}
+options:
+  plan:
+    description:
+      - The digest naming the run's plan, as M(wgforward.portforward.preflight) returns it (RV(wgforward.portforward.preflight#module:plan)).
+        Unset, the plan of the inventory as this task sees it is found (made, the first time in the run).
+      - Reading the planner's input out of hostvars costs seconds in a large inventory; the roles pass
+        preflight's along so that it is read once per play.
+    type: str
 attributes:
   action:
     description: Runs on the controller, and runs modules on the host through its connection.

@@ -21,6 +21,13 @@ options:
   install_packages:
     description: Install them. Unset, the host's C(wireguard_<role>_install_packages) from the inventory, else true.
     type: bool
+  plan:
+    description:
+      - The digest naming the run's plan, as M(wgforward.portforward.preflight) returns it (RV(wgforward.portforward.preflight#module:plan)).
+        Unset, the plan of the inventory as this task sees it is found (made, the first time in the run).
+      - Reading the planner's input out of hostvars costs seconds in a large inventory; the roles pass
+        preflight's along so that it is read once per play.
+    type: str
 attributes:
   action:
     description: Runs on the controller, and runs modules on the host through its connection.

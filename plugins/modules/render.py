@@ -40,6 +40,13 @@ options:
     description: Write each unmanaged peer's file where the inventory puts it, once its servers' public keys are known.
     type: bool
     default: false
+  plan:
+    description:
+      - The digest naming the run's plan, as M(wgforward.portforward.preflight) returns it (RV(wgforward.portforward.preflight#module:plan)).
+        Unset, the plan of the inventory as this task sees it is found (made, the first time in the run).
+      - Reading the planner's input out of hostvars costs seconds in a large inventory; the roles pass
+        preflight's along so that it is read once per play.
+    type: str
 attributes:
   action:
     description: Runs on the controller.

@@ -58,15 +58,16 @@ class EngineAction(ActionBase):
         raise NotImplementedError
 
     def run_plan(self, view):
-        """The run's plan (planned once per run), from hostvars as this task sees them."""
-        return planning.plan_of_run(view.hostvars, view.groups)
+        """The run's plan (planned once per run), from hostvars as this task sees them: the key a step of the
+        run found when the task gives it (``plan``), else read once for this step of the play."""
+        return planning.plan_of_run(view.hostvars, view.groups, step=view.step_id(), key=self._task.args.get("plan"))
 
     @staticmethod
     def plan_refused(view, run_plan, offline=False):
         """The planner's problems as one block; offline (no host read in this run), every value the run needs
         that facts would have given, at once (offline.py)."""
         if offline and run_plan.index.get("facts_needed"):
-            inventory = from_hostvars(view.hostvars, view.groups)
+            inventory = from_hostvars(planning.RawFirstHostVars(view.hostvars), view.groups)
             return refusal(offline_message(inventory, run_plan.error()), view.me)
         return refusal(run_plan.message, view.me)
 

@@ -10,6 +10,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.core.problem
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import from_hostvars
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import fingerprint
 from ansible_collections.wgforward.portforward.plugins.plugin_utils import run_cache
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.planning import RawFirstHostVars
 
 
 def _expect(inventory):
@@ -19,8 +20,15 @@ def _expect(inventory):
         return {"forwards": [], "hosts": {}, "problems": exc.problems, "message": str(exc)}
 
 
-def expectations_of_run(hostvars, groups):
+def _expect_key(hostvars, groups):
+    inventory = from_hostvars(RawFirstHostVars(hostvars), groups)
+    key = fingerprint(inventory)
+    run_cache.once("expect", key, lambda: _expect(inventory))
+    return {"key": key}
+
+
+def expectations_of_run(hostvars, groups, step):
     """check_expect.expectations of the inventory as hostvars show it, once per run: {forwards, hosts,
-    problems, message}."""
-    inventory = from_hostvars(hostvars, groups)
-    return run_cache.once("expect", fingerprint(inventory), lambda: _expect(inventory))[0]
+    problems, message}; hostvars are read once per ``step`` (planning.plan_of_run says why)."""
+    key = run_cache.once("expect-steps", step, lambda: _expect_key(hostvars, groups))[0]["key"]
+    return run_cache.read_json(run_cache.path_of("expect", key))

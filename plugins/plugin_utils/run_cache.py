@@ -48,8 +48,9 @@ def run_dir(*parts):
 
 
 def file_name(text):
-    """A file name for any host name or key (a host name may hold '/' or ':')."""
-    return quote(str(text), safe="-_.") or "_"
+    """A file name for any host name or key (a host name may hold '/' or ':'); a long one by its digest."""
+    name = quote(str(text), safe="-_.") or "_"
+    return name if len(name) <= 120 else hashlib.sha256(str(text).encode("utf-8")).hexdigest()
 
 
 @contextlib.contextmanager
@@ -81,13 +82,18 @@ def read_json(path):
         return json.load(handle)
 
 
+def path_of(kind, key):
+    """Where once() keeps (kind, key)."""
+    return os.path.join(run_dir(kind), file_name(key) + ".json")
+
+
 def once(kind, key, compute):
     """``(value, computed)``: ``compute()``'s JSON result for (kind, key), computed once per run.
 
     The first worker to ask computes it under the lock while the others wait, then all
     read the file; ``computed`` says whether this call did the work (tests and reports).
     """
-    path = os.path.join(run_dir(kind), file_name(key) + ".json")
+    path = path_of(kind, key)
     if os.path.exists(path):
         return read_json(path), False
     with locked(kind, key):

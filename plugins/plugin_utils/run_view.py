@@ -95,6 +95,12 @@ class RunView:
                 out[host] = dict(fact["public_keys"])
         return out
 
+    def step_id(self):
+        """This task in this batch, with the hosts read so far in the run: every host of one step sees the
+        same hostvars, so the planner's input is read out of them once per step (planning.py)."""
+        read = sorted(h for h in self.wireguard_hosts() if self.fact(h) is not None)
+        return "%s|%s|%s" % (getattr(self.task, "_uuid", ""), ",".join(self.batch), ",".join(read))
+
     def offline(self):
         """True when no WireGuard host was read in this run (render.yml, explain.yml): no facts at all."""
         return not any(self.fact(h) for h in self.wireguard_hosts())

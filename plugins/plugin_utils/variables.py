@@ -80,10 +80,16 @@ def _value(get):
         return UNRESOLVED
 
 
-def misplaced(host, task, task_vars, host_vars, template):
-    """Problems for each planner variable whose value this task sees differs from the one hostvars holds."""
+def misplaced(host, task, task_vars, host_vars, template, raw=None):
+    """Problems for each planner variable whose value this task sees differs from the one hostvars holds.
+
+    ``raw``: the host's variables before templating (HostVars.raw_get); a variable that is the very object
+    the inventory holds is the same value, and is not templated twice to find it (10,000 forwards take 0.6 s).
+    """
     problems = []
     for name in sorted(n for n in planner_variables() if n in task_vars):
+        if raw is not None and name in raw and raw[name] is task_vars[name]:
+            continue
         seen = _value(lambda n=name: template(task_vars[n]))
         known = _value(lambda n=name: host_vars[n]) if name in host_vars else None
         if seen == known:
