@@ -63,13 +63,17 @@ def _iface_keys(ifname, prefix=""):
 
 
 def planner_facts(facts):
-    """The part of ``ansible_facts`` the planner reads, the same facts as FACT_VARS and the interfaces':
-    a fuller gathering (setup), the time of day or a fact of the roles' own does not change the plan's input."""
+    """The part of ``ansible_facts`` the planner reads: FACT_VARS, the interfaces', and the collection's own
+    facts for the planner, named wgpf_* (the roles' fact of keys, wgforward_portforward, is not one). A fuller
+    gathering (setup), the time of day or the roles' key fact does not change the plan's input."""
     out = {}
     for name in FACT_VARS:
         short = name[len("ansible_"):]
         if short in facts:
             out[short] = plain(facts[short])
+    for name in facts:
+        if isinstance(name, str) and name.startswith("wgpf_"):
+            out[name] = plain(facts[name])
     names = out.get("interfaces")
     for ifname in names if isinstance(names, list) else []:
         for key in _iface_keys(ifname):

@@ -31,6 +31,12 @@ def test_the_planner_gets_the_network_facts_it_reads():
     assert facts == NETWORK
 
 
+def test_the_collections_own_planner_facts_are_kept():
+    # A fact host_state files for the planner (named wgpf_*, e.g. the listening ports) is part of its input.
+    facts = inventory(dict(NETWORK, wgpf_ports={"tcp": [22]}))["hosts"]["h1"]["ansible_facts"]
+    assert facts["wgpf_ports"] == {"tcp": [22]}
+
+
 def test_other_facts_do_not_change_the_planners_input():
     fuller = dict(NETWORK, date_time={"epoch": "1700000000"}, memfree_mb=812, distribution="Debian",
                   wgforward_portforward={"public_keys": {"wg0": "k"}, "run": "ansible-local-1"})
