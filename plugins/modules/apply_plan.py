@@ -181,7 +181,8 @@ def main():
             key_files=dict(type="dict", default={}, no_log=False),  # paths, not keys
             sysctls=dict(type="dict", default={}),
             dnat=dict(type="dict", default={}),
-            preshared_keys=dict(type="list", elements="dict", default=[], options=dict(
+            # The values are secrets (no_log below); the paths are not, and stay readable in the result.
+            preshared_keys=dict(type="list", elements="dict", default=[], no_log=False, options=dict(
                 path=dict(type="str", required=True),
                 value=dict(type="str", required=True, no_log=True))),
         ),

@@ -42,7 +42,7 @@ def _stand_in(inventory, host, field):
 def facts_needed(inventory, error):
     """([(host, field, why)] of every value an offline run needs, [the first run's other problems])."""
     needed = {(h, f): None for h, f in error.facts_needed}
-    whys = {p for p in error.problems}
+    whys = set(error.problems)
     others = [p for p in error.problems if not any(p.startswith("%s: %s: " % (host_where(h), f)) for h, f in needed)]
     trial = copy.deepcopy(inventory)
     for _round in range(ROUNDS):

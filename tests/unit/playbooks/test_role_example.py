@@ -34,8 +34,6 @@ def plays_text(role="wireguard_public"):
     return text[text.index("- name: "):]
 
 
-
-
 def test_the_three_roles_show_the_same_plays():
     for role in ROLES[1:]:
         assert plays_text(role) == plays_text(), role

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from builders import hostvars_of, lan_inventory, seed_direct, seed_lan, seed_two_publics
+from builders import hostvars_of, lan_inventory, seed_direct, seed_two_publics
 
 from ansible_collections.wgforward.portforward.plugins.filter import explain as explain_mod
 from ansible_collections.wgforward.portforward.plugins.filter import plan as plan_mod
@@ -251,8 +251,6 @@ def test_plan_filter_reads_facts_from_hostvars():
     hostvars, groups = hostvars_of(inv)
     with pytest.raises(AnsibleFilterError, match="host 'public1': wgpf_wan_interface: not set"):
         plan(hostvars, groups, "public1")
-
-
 
 
 def test_plan_filter_hands_the_layout_to_the_caller(monkeypatch):

@@ -12,9 +12,11 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.core.problem
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import planned
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.offline import facts_needed, offline_message
 
-FROM_FACTS = {"public1": ("wgpf_wan_interface",), "private1": ("wgpf_lan_address", "wgpf_lan_interface",
-                                                             "wgpf_gateway_is_intermediate"),
-              "intermediate1": ("wgpf_lan_address", "wgpf_lan_interface", "wgpf_lan_mac")}
+FROM_FACTS = {
+    "public1": ("wgpf_wan_interface",),
+    "private1": ("wgpf_lan_address", "wgpf_lan_interface", "wgpf_gateway_is_intermediate"),
+    "intermediate1": ("wgpf_lan_address", "wgpf_lan_interface", "wgpf_lan_mac"),
+}
 
 
 def example_without_facts_values():

@@ -28,10 +28,10 @@ def test_once_computes_once_while_workers_ask_at_the_same_time(tmp_path):
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     log = str(tmp_path / "computed.log")
-    workers = [ctx.Process(target=_worker, args=(log, queue)) for _ in range(4)]
+    workers = [ctx.Process(target=_worker, args=(log, queue)) for number in range(4)]
     for worker in workers:
         worker.start()
-    results = [queue.get(timeout=30) for _ in workers]
+    results = [queue.get(timeout=30) for worker in workers]
     for worker in workers:
         worker.join(30)
     with open(log, encoding="utf-8") as handle:
