@@ -35,7 +35,7 @@ SANITY_ARGS ?=
 ANSIBLE_TEST_PIP ?= 24.2
 GET_PIP_SHIM := $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
 
-.PHONY: test deps apt-deps collection-path unit offline sanity lint build install-check bench bench-wire bench-throughput bench-controller clean render explain golden \
+.PHONY: test deps apt-deps collection-path unit offline sanity lint build install-check bench bench-wire bench-throughput bench-controller bench-render clean render explain golden \
 	example molecule demo demo-destroy docker-image changelog specs diagram
 
 test: deps collection-path unit offline lint install-check molecule
@@ -270,7 +270,7 @@ export INSTALL_CHECK_ROLES
 install-check: build
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	PATH="$(VBIN):$$PATH"; \
-	ansible-galaxy collection install --offline -p "$$tmp" $(TARBALL); \
+	ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-galaxy collection install --offline --force -p "$$tmp" $(TARBALL); \
 	for kind in filter module; do \
 	  for f in plugins/$${kind/module/modules}/*.py; do \
 	    ANSIBLE_COLLECTIONS_PATH="$$tmp" ansible-doc -t $$kind wgforward.portforward.$$(basename $$f .py) >/dev/null \
@@ -303,6 +303,10 @@ bench-controller: deps collection-path docker-image
 
 bench-wire: deps collection-path
 	$(TEST_ENV) $(VBIN)/python benchmarks/wire_bench.py
+
+# render.yml of inventory.example: the copy-per-file playbook of an earlier commit against the working tree's.
+bench-render: deps collection-path
+	$(TEST_ENV) $(VBIN)/python benchmarks/render_bench.py
 
 # Molecule labs, one scenario at a time under /tmp/wgpf-lab.lock; the image needs iperf3
 # (FORCE=1 bash molecule/resources/image/build.sh rebuilds it).

@@ -12,7 +12,7 @@ module: apply_plan
 short_description: Apply one host's rendered wgforward.portforward plan in one step
 version_added: "0.1.0"
 description:
-  - Writes the files P(wgforward.portforward.render_files#filter) rendered for this host where they differ
+  - Writes the files rendered for this host from its plan (M(wgforward.portforward.apply) renders them) where they differ
     (temporary file beside the target, then one rename; mode and owner root), with the helper units and the
     WireGuard sync script they need, then runs exactly what the change needs.
   - The nftables table is checked with C(nft -c) before it replaces the old file, and loaded by
@@ -58,6 +58,8 @@ description:
     invalid PATH fails before anything is touched (in check mode a missing one is shown as not generated yet).
     The key is masked in the diff and in everything the module returns. A peer whose C(PresharedKey) line went
     away has its key cleared on the running interface after C(wg syncconf), which would keep it.
+  - The copies this host keeps of the preshared keys the other ends of its links generate are written from
+    O(preshared_keys) first (C(0600), never shown in a diff).
 author:
   - wgforward.portforward maintainers (@wgforward)
 options:
@@ -69,7 +71,7 @@ options:
     default: present
   files:
     description:
-      - The host's files from P(wgforward.portforward.render_files#filter), each with C(path), C(mode), C(kind)
+      - The host's files rendered from its plan, each with C(path), C(mode), C(kind)
         (wireguard, nftables, sysctl, routes) and C(content); WireGuard configs also with C(interface),
         C(interface_digest) and C(missing_keys).
       - A kind with no file here is removed from the host.
@@ -98,6 +100,22 @@ options:
         where C(conntrack) is not installed).
     type: dict
     default: {}
+  preshared_keys:
+    description:
+      - This host's copies of preshared keys made at the other end of a link, written (C(0600)) where they
+        differ before the configs are filled in. A secret, so its values are masked in everything the module returns.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: The copy's file on this host (the C(preshared_key.path) of the plan's peer).
+        type: str
+        required: true
+      value:
+        description: The key.
+        type: str
+        required: true
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -119,11 +137,9 @@ notes:
 """
 
 EXAMPLES = r"""
+# The collection's roles call it through wgforward.portforward.apply, which renders the files.
 - name: Apply this host's plan
-  wgforward.portforward.apply_plan:
-    files: "{{ plan | wgforward.portforward.render_files(public_keys) }}"
-    key_files: "{{ plan | wgforward.portforward.key_files }}"
-    sysctls: "{{ plan.sysctls }}"
+  wgforward.portforward.apply:
 
 - name: Remove everything the collection put on the host
   wgforward.portforward.apply_plan:
@@ -160,6 +176,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError, HostFiles
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.preshared import receive
 
 
 def run_module(module, root="/"):
@@ -170,6 +187,7 @@ def run_module(module, root="/"):
         if module.params["state"] == "absent":
             host.absent()
         else:
+            host.track_change(receive(fs, module.params["preshared_keys"]))
             host.present(module.params["files"], module.params["key_files"], module.params["sysctls"],
                          check_mode=module.check_mode, dnat=module.params["dnat"])
     except (ApplyError, OSError) as exc:
@@ -194,6 +212,10 @@ def main():
             key_files=dict(type="dict", default={}, no_log=False),  # paths, not keys
             sysctls=dict(type="dict", default={}),
             dnat=dict(type="dict", default={}),
+            # The values are secrets (no_log below); the paths are not, and stay readable in the result.
+            preshared_keys=dict(type="list", elements="dict", default=[], no_log=False, options=dict(
+                path=dict(type="str", required=True),
+                value=dict(type="str", required=True, no_log=True))),
         ),
         supports_check_mode=True,
     )

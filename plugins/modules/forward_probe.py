@@ -13,8 +13,8 @@ short_description: Read what the forwards of wgforward.portforward need on one h
 version_added: "0.1.0"
 description:
   - The reading step of the live check C(wgforward.portforward.check) (C(playbooks/check.yml)); the
-    P(wgforward.portforward.check_expect#filter) filter says what to read, the
-    P(wgforward.portforward.check_verdicts#filter) filter turns what every host read into one verdict per forward.
+    M(wgforward.portforward.check_probe) works out what to read, and
+    M(wgforward.portforward.check_verdicts) turns what every host read into one verdict per forward.
   - For each WireGuard interface, whether it exists and is up (C(ip -j link show)), its public key and, per peer,
     the allowed IPs and the age of the latest handshake (C(wg show)); no private key is read or returned.
   - The collection's nftables table as C(nft -j list table inet <name>) prints it (maps, sets, rule counters).

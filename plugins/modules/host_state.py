@@ -21,7 +21,8 @@ description:
     M(wgforward.portforward.wireguard_key) would leave exactly as it is (a valid key, the file C(0600) and its
     directory C(0700), both owned by root), derived with C(wg pubkey) on its standard input; the roles run
     M(wgforward.portforward.wireguard_key) only for the other interfaces.
-  - Lists the preshared key files there that hold a valid key, by path (never their keys).
+  - Lists the preshared key files there that hold a valid key, by path (never their keys), and a SHA-256 digest of
+    each key, which tells whether both ends of a link hold the same key without carrying it.
   - Learns which TCP and UDP ports the host's processes listen on (with C(ss -Hlntup), else from C(/proc/net)),
     with the address or interface each is bound to and the names of the processes, and the host's ephemeral
     port range (C(net.ipv4.ip_local_port_range)), returned as the fact C(wgpf_ports). The planner refuses a
@@ -80,6 +81,13 @@ preshared_key_files:
   type: list
   elements: str
   sample: [/etc/wireguard/wgpf/wg0.public1.psk]
+preshared_key_digests:
+  description:
+    - The SHA-256 digest of the key in each file of RV(preshared_key_files) (of its 44 characters). A preshared key
+      is 32 random bytes, so its digest tells nothing about it.
+  returned: always
+  type: dict
+  sample: {/etc/wireguard/wgpf/wg0.public1.psk: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}
 key_dir:
   description: The directory the keys were read from.
   returned: always
@@ -136,7 +144,12 @@ def run_module(module, key_dir=layout.KEY_DIR):
         missing_packages=host_state.missing_packages(os_family, query),
         # Without wg (not installed yet) no key is settled: wireguard_key runs after the packages.
         public_keys=host_state.settled_keys(key_dir, pubkey) if wg else {},
-        preshared_key_files=host_state.preshared_files(key_dir))
+        **_preshared(key_dir))
+
+
+def _preshared(key_dir):
+    digests = host_state.preshared_digests(key_dir)
+    return {"preshared_key_files": sorted(digests), "preshared_key_digests": digests}
 
 
 def main():

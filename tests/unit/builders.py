@@ -89,3 +89,27 @@ def seed_two_publics():
     inv.forward(name="web1", public="public1", port=2000, to="private1", to_port=8080)
     inv.forward(name="web2", public="public2", port=2000, to="private1", to_port=8080)
     return inv
+
+
+def hostvars_of(inv, extra=None):
+    """A fake hostvars: a plain dict of dicts, with unrelated variables the filters must ignore."""
+    data = inv.data()
+    hostvars = {}
+    for name, hv in data["hosts"].items():
+        hv = dict(hv)
+        hv.update({"ansible_host": "192.0.2.250", "inventory_hostname": name, "some_other_var": [1, 2]})
+        hv.update((extra or {}).get(name, {}))
+        hostvars[name] = hv
+    hostvars["unrelated"] = {"wgpf_nonsense": 1}  # not in a wireguard_* group: never read
+    groups = dict(data["groups"])
+    groups["all"] = sorted(hostvars)
+    groups["ungrouped"] = ["unrelated"]
+    return hostvars, groups
+
+
+def lan_inventory(**fwd):
+    inv = seed_lan()
+    forward = {"name": "web", "public": "public1", "port": 2000, "to": "private1", "to_port": 8080}
+    forward.update(fwd)
+    inv.forward(**forward)
+    return inv

@@ -112,6 +112,12 @@ def _host_var(hostvars_file, name):
 
 def load(path):
     """{'hosts': ..., 'groups': ...} as the plan filter would build it from this inventory's hostvars."""
+    hostvars, groups = hostvars_of(path)
+    return from_hostvars(hostvars, groups)
+
+
+def hostvars_of(path):
+    """(Ansible's own HostVars, groups) of this inventory, with facts made up from molecule.yml."""
     loader = DataLoader()
     inventory = InventoryManager(loader=loader, sources=[str(path)])
     variables = VariableManager(loader=loader, inventory=inventory)
@@ -127,7 +133,7 @@ def load(path):
         for platform in platforms:
             variables.set_host_facts(platform["name"], platform_facts(platform, subnets, path))
     hostvars = HostVars(inventory=inventory, variable_manager=variables, loader=loader)
-    return from_hostvars(hostvars, inventory.get_groups_dict())
+    return hostvars, inventory.get_groups_dict()
 
 
 def rendered(path):

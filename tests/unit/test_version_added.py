@@ -22,8 +22,9 @@ import yaml
 import shipped_inventories
 
 ROOT = shipped_inventories.ROOT
-# Folders of plugins that ansible-doc documents; module_utils and plugin_utils hold none.
-UNDOCUMENTED = ("module_utils", "plugin_utils")
+# Folders of plugins that ansible-doc documents; module_utils and plugin_utils hold none, and an action
+# plugin's documentation is its module's (plugins/modules/).
+UNDOCUMENTED = ("module_utils", "plugin_utils", "action")
 BLOCKS = ("DOCUMENTATION", "RETURN")
 
 

@@ -22,7 +22,7 @@ import stat
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply import packages
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.wg_keys import (
     KEY_DIR_MODE, KEY_FILE_MODE, read_key)
-from ansible_collections.wgforward.portforward.plugins.module_utils.core.keys import is_valid_key
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.keys import is_valid_key, key_digest
 
 # The collectors the planner reads (interfaces, addresses, default routes) and the OS family.
 FACT_SUBSET = ["!all", "!min", "network", "distribution"]
@@ -63,16 +63,24 @@ def settled_keys(key_dir, pubkey, uid=0, gid=0):
 def preshared_files(key_dir):
     """The paths of the preshared key files in ``key_dir`` that hold a valid key (names only: the keys
     are secrets, read by wireguard_key in a no_log task). The roles check a --limit run against them."""
+    return sorted(preshared_digests(key_dir))
+
+
+def preshared_digests(key_dir):
+    """{path: core.keys.key_digest of the key} of the preshared key files in ``key_dir`` that hold a valid
+    key: the roles carry a key to the other end of its link only when the two ends' digests differ."""
     try:
         entries = sorted(os.listdir(key_dir))
     except OSError:
-        return []
-    out = []
+        return {}
+    out = {}
     for entry in entries:
         path = os.path.join(key_dir, entry)
         if entry.endswith(PSK_SUFFIX) and not entry.startswith(".") and os.path.isfile(path) \
-                and not os.path.islink(path) and is_valid_key(read_key(path)):
-            out.append(path)
+                and not os.path.islink(path):
+            key = read_key(path)
+            if is_valid_key(key):
+                out[path] = key_digest(key)
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 
 KEY_LEN = 32  # Curve25519 keys are 32 bytes
 
@@ -27,3 +28,12 @@ def is_valid_key(text):
     except (binascii.Error, ValueError):
         return False
     return len(raw) == KEY_LEN
+
+
+def key_digest(text):
+    """A digest of a preshared key, to tell whether two hosts hold the same key without carrying it.
+
+    SHA-256 of the key's 44 characters: a preshared key is 32 random bytes, so the digest tells
+    nothing about the key, and it is what host_state reports of each preshared key file.
+    """
+    return hashlib.sha256(text.strip().encode("ascii")).hexdigest()

@@ -17,8 +17,10 @@ KEY_RE = re.compile(r"[A-Za-z0-9_.-]+")
 class PlanError(Exception):
     """Raised with the full list of problems found in the inventory."""
 
-    def __init__(self, problems):
+    def __init__(self, problems, facts_needed=()):
         self.problems = list(problems)
+        # (host, field) of the problems that are a value facts would give and none did (Problems.need_fact).
+        self.facts_needed = list(facts_needed)
         super().__init__(self.message())
 
     def message(self):
@@ -33,6 +35,7 @@ class Problems:
     def __init__(self):
         self._items = []
         self._seen = set()
+        self.facts_needed = []
 
     def add(self, where, field, message):
         text = "%s: %s: %s" % (where, field, message) if field else "%s: %s" % (where, message)
@@ -41,6 +44,13 @@ class Problems:
         if text not in self._seen:
             self._seen.add(text)
             self._items.append(text)
+
+    def need_fact(self, host, field, message):
+        """A value the inventory does not set and no fact gave (none gathered: render, explain): a problem,
+        and noted, so an offline run can list every such value at once (plugin_utils/offline.py)."""
+        self.add(host_where(host), field, message)
+        if (host, field) not in self.facts_needed:
+            self.facts_needed.append((host, field))
 
     def unknown_keys(self, where, given, allowed, what="key"):
         for key in sorted(set(given) - set(allowed), key=str):
@@ -60,7 +70,7 @@ class Problems:
 
     def raise_if_any(self):
         if self._items:
-            raise PlanError(self._items)
+            raise PlanError(self._items, self.facts_needed)
 
 
 def forward_where(name):

@@ -52,6 +52,9 @@ def lacking(fwd, hosts, version):
 def serve(fwd, hosts, problems):
     """(families the forward serves, notes for the explanation); problems for a family it cannot serve."""
     where = forward_where(fwd.name)
+    if all(hosts[fwd.to].forward_address(v) is None for v in (4, 6)):
+        # No address at all: the model names the target's missing field (or the fact an offline run needs).
+        return [], []
     why = {v: lacking(fwd, hosts, v) for v in (4, 6)}
     if fwd.families is not None:
         for v in fwd.families:

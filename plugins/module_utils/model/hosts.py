@@ -193,13 +193,14 @@ def check_required(host, problems):
         if host.endpoint is None and "wgpf_endpoint" in unset:
             problems.add(where, "wgpf_endpoint", "required: the host:port that peers dial to reach this server")
         if host.wan_interface is None and "wgpf_wan_interface" in unset:
-            problems.add(where, "wgpf_wan_interface", "not set and no default IPv4 route in the facts to infer it")
+            problems.need_fact(host.name, "wgpf_wan_interface",
+                               "not set and no default IPv4 route in the facts to infer it")
     check_container(host, problems)
     check_never_contacted(host, problems)
     if host.role == "private" and host.attachment != "wireguard":
         if not host.lan_addresses and "wgpf_lan_address" in unset and host.contacted:
-            problems.add(where, "wgpf_lan_address", "not set and no default route in the facts to infer it: "
-                         "the public server forwards to this address")
+            problems.need_fact(host.name, "wgpf_lan_address", "not set and no default route in the facts to infer "
+                               "it: the public server forwards to this address")
         if host.attachment == "container" and host.gateway_is_intermediate is False:
             problems.add(where, "wgpf_gateway_is_intermediate", "a container on a Docker bridge always has its "
                          "host as default gateway")

@@ -14,10 +14,9 @@ GROUPS = tuple("wireguard_%s" % role for role in ROLES)
 ROLE_OF_GROUP = dict(zip(GROUPS, ROLES))
 
 FACT_VARS = ("ansible_default_ipv4", "ansible_default_ipv6", "ansible_interfaces")
-# Also read: the facts as one dict, where the inventory is (unmanaged peers' files go beside it), and
-# how Ansible reaches the host (no forward may take that port of a public server: own_ports.py).
-PLANNER_VARS = ("ansible_facts", "inventory_dir", "ansible_inventory_sources", "ansible_port", "ansible_ssh_port",
-                "ansible_connection")
+# Also read: where the inventory is (unmanaged peers' files go beside it), and how Ansible reaches the
+# host (no forward may take that port of a public server: own_ports.py).
+PLANNER_VARS = ("inventory_dir", "ansible_inventory_sources", "ansible_port", "ansible_ssh_port", "ansible_connection")
 
 
 def plain(value):
@@ -51,10 +50,36 @@ def host_vars(hv, seen_forwards):
         elif key.startswith("wgpf_") or key in FACT_VARS or key in PLANNER_VARS:
             out[key] = plain(hv[key])
     for ifname in out.get("ansible_interfaces") or []:
-        # Both spellings facts.iface_facts looks up: as named, and with - : . as _.
-        for key in ("ansible_" + str(ifname), "ansible_" + re.sub(r"[-:.]", "_", str(ifname))):
+        for key in _iface_keys(ifname, "ansible_"):
             if key in hv:
                 out[key] = plain(hv[key])
+    if isinstance(hv.get("ansible_facts"), Mapping):
+        out["ansible_facts"] = planner_facts(hv["ansible_facts"])
+    return out
+
+
+def _iface_keys(ifname, prefix=""):
+    # Both spellings facts.iface_facts looks up: as named, and with - : . as _.
+    return (prefix + str(ifname), prefix + re.sub(r"[-:.]", "_", str(ifname)))
+
+
+def planner_facts(facts):
+    """The part of ``ansible_facts`` the planner reads: FACT_VARS, the interfaces', and the collection's own
+    facts for the planner, named wgpf_* (the roles' fact of keys, wgforward_portforward, is not one). A fuller
+    gathering (setup), the time of day or the roles' key fact does not change the plan's input."""
+    out = {}
+    for name in FACT_VARS:
+        short = name[len("ansible_"):]
+        if short in facts:
+            out[short] = plain(facts[short])
+    for name in facts:
+        if isinstance(name, str) and name.startswith("wgpf_"):
+            out[name] = plain(facts[name])
+    names = out.get("interfaces")
+    for ifname in names if isinstance(names, list) else []:
+        for key in _iface_keys(ifname):
+            if key in facts:
+                out[key] = plain(facts[key])
     return out
 
 

@@ -19,7 +19,6 @@ from collections import namedtuple
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.vocabulary import FORWARD
 
 # What a peer's wg-quick file can hold, per technique (Technique.peer_config): AllowedIPs only
@@ -158,9 +157,13 @@ class Job:
         """True when the intermediate's LAN side is known; reports the forward's problem otherwise."""
         inter, problems = self.inter, self.planner.problems
         if not inter.lan_addresses or inter.lan_interface is None:
-            problems.add(host_where(inter.name), "wgpf_lan_address",
-                         "forward '%s' (%s) routes replies to this intermediate's LAN address, which is not set "
-                         "and could not be inferred from facts" % (self.fwd.name, what))
+            # Each one missing, so that an offline run lists both at once (plugin_utils/offline.py).
+            for field, missing, what_of in (("wgpf_lan_address", not inter.lan_addresses, "LAN address"),
+                                            ("wgpf_lan_interface", inter.lan_interface is None, "LAN interface")):
+                if missing:
+                    problems.need_fact(inter.name, field,
+                                       "forward '%s' (%s) routes replies to this intermediate's %s, which is not set "
+                                       "and could not be inferred from facts" % (self.fwd.name, what, what_of))
             return False
         missing = [v for v in self.versions if inter.lan_address(v) is None]
         if missing:
@@ -174,9 +177,9 @@ class Job:
                          "the addresses it serves" % (self.fwd.name, missing[0], missing[0], given, self.private.name))
             return False
         if mac and inter.lan_mac is None:
-            problems.add(host_where(inter.name), "wgpf_lan_mac",
-                         "forward '%s' (%s) marks connections by this intermediate's MAC address on the LAN, "
-                         "which is not set and could not be inferred from facts" % (self.fwd.name, what))
+            problems.need_fact(inter.name, "wgpf_lan_mac",
+                               "forward '%s' (%s) marks connections by this intermediate's MAC address on the LAN, "
+                               "which is not set and could not be inferred from facts" % (self.fwd.name, what))
             return False
         return True
 

@@ -3,7 +3,7 @@
 
 ansible-playbook on never_contacted/: the container target and the unmanaged peer come
 first in the group and have connections that cannot work. The roles' first task
-(roles/internal/tasks/end_uncontacted.yml) must end them, so the play succeeds, the
+(roles/engine/tasks/end_uncontacted.yml) must end them, so the play succeeds, the
 run_once step runs on the managed host whatever the order, and only it is contacted.
 """
 

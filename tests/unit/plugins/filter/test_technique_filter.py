@@ -1,19 +1,17 @@
 # -*- coding: utf-8 -*-
-"""The filters: technique (answers -> name), plan/explain over hostvars, render_files argument check."""
+"""The filters: technique (answers -> name), plan/explain over hostvars."""
 
 from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from builders import seed_direct, seed_lan, seed_two_publics
+from builders import hostvars_of, lan_inventory, seed_direct, seed_two_publics
 
 from ansible_collections.wgforward.portforward.plugins.filter import explain as explain_mod
 from ansible_collections.wgforward.portforward.plugins.filter import plan as plan_mod
-from ansible_collections.wgforward.portforward.plugins.filter import render_files as render_mod
 from ansible_collections.wgforward.portforward.plugins.filter import technique as technique_mod
 from ansible_collections.wgforward.portforward.plugins.filter.explain import explain
 from ansible_collections.wgforward.portforward.plugins.filter.plan import plan
-from ansible_collections.wgforward.portforward.plugins.filter.render_files import render_files
 from ansible_collections.wgforward.portforward.plugins.filter.technique import technique
 
 # ---------------------------------------------------------------- technique: names
@@ -45,12 +43,10 @@ def test_filter_module_exports_names():
     assert technique_mod.FilterModule().filters() == {"technique": technique}
     assert plan_mod.FilterModule().filters() == {"plan": plan}
     assert explain_mod.FilterModule().filters() == {"explain": explain}
-    assert render_mod.FilterModule().filters() == {"render_files": render_files}
 
 
 def test_filter_docs_name_the_filter():
-    for mod, name in ((technique_mod, "technique"), (plan_mod, "plan"), (explain_mod, "explain"),
-                      (render_mod, "render_files")):
+    for mod, name in ((technique_mod, "technique"), (plan_mod, "plan"), (explain_mod, "explain")):
         assert "name: %s\n" % name in mod.DOCUMENTATION
         assert mod.EXAMPLES.strip() and mod.RETURN.strip()
 
@@ -136,30 +132,6 @@ def test_technique_errors_also_with_explain():
 
 
 # ---------------------------------------------------------------- plan / explain over hostvars
-
-
-def hostvars_of(inv, extra=None):
-    """A fake hostvars: a plain dict of dicts, with unrelated variables the filters must ignore."""
-    data = inv.data()
-    hostvars = {}
-    for name, hv in data["hosts"].items():
-        hv = dict(hv)
-        hv.update({"ansible_host": "192.0.2.250", "inventory_hostname": name, "some_other_var": [1, 2]})
-        hv.update((extra or {}).get(name, {}))
-        hostvars[name] = hv
-    hostvars["unrelated"] = {"wgpf_nonsense": 1}  # not in a wireguard_* group: never read
-    groups = dict(data["groups"])
-    groups["all"] = sorted(hostvars)
-    groups["ungrouped"] = ["unrelated"]
-    return hostvars, groups
-
-
-def lan_inventory(**fwd):
-    inv = seed_lan()
-    forward = {"name": "web", "public": "public1", "port": 2000, "to": "private1", "to_port": 8080}
-    forward.update(fwd)
-    inv.forward(**forward)
-    return inv
 
 
 def test_plan_filter_returns_each_hosts_plan():
@@ -281,23 +253,12 @@ def test_plan_filter_reads_facts_from_hostvars():
         plan(hostvars, groups, "public1")
 
 
-# ---------------------------------------------------------------- render_files
-
-
-@pytest.mark.parametrize("value", [None, "plan", [], {"host": "public1"}, {"forwards": {}}],
-                         ids=["none", "string", "list", "dict-without-interfaces", "other-dict"])
-def test_render_files_rejects_non_plan(value):
-    with pytest.raises(AnsibleFilterError, match="expects a plan from wgforward.portforward.plan"):
-        render_files(value)
-
-
-def test_render_files_accepts_a_plan():
-    hostvars, groups = hostvars_of(lan_inventory())
-    files = render_files(plan(hostvars, groups, "public1"), {"inter1": "A" * 43 + "="})
-    paths = [f["path"] for f in files]
-    assert "/etc/wireguard/wg0.conf" in paths
-    wg = next(f for f in files if f["path"] == "/etc/wireguard/wg0.conf")
-    assert wg["mode"] == "0600" and wg["missing_keys"] == []
-    assert "PrivateKey" not in wg["content"]
-    assert "PublicKey = %s" % ("A" * 43 + "=") in wg["content"]
-    assert "AllowedIPs = 10.0.0.1/32, 172.31.0.3/32" in wg["content"]
+def test_plan_filter_hands_the_layout_to_the_caller(monkeypatch):
+    monkeypatch.setattr("ansible_collections.wgforward.portforward.plugins.filter.plan.plan_cached",
+                        lambda data: {"h": {"host": "h"}})
+    monkeypatch.setattr("ansible_collections.wgforward.portforward.plugins.filter.plan.from_hostvars",
+                        lambda hostvars, groups: None)
+    from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
+    every = plan({}, {})
+    assert every["h"]["layout"]["nft_table"] == layout.NFT_TABLE
+    assert plan({}, {}, "h")["layout"]["header"] == layout.HEADER

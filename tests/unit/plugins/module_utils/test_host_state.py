@@ -5,19 +5,12 @@
 from __future__ import annotations
 
 import base64
-import importlib
 import os
 
 import pytest
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply import host_state as H
-
-F = {}
-for each in ("packages_to_install", "keys_to_ensure", "host_keys"):
-    F.update(importlib.import_module("ansible_collections.wgforward.portforward.plugins.filter." + each)
-             .FilterModule().filters())
+from ansible_collections.wgforward.portforward.plugins.plugin_utils import host_fact, key_steps
 
 KEY = base64.b64encode(b"\x11" * 32).decode()
 OTHER = base64.b64encode(b"\x22" * 32).decode()
@@ -97,51 +90,73 @@ def test_missing_packages_from_the_query_output():
 
 
 STATE = {"os_family": "Debian", "missing_packages": ["nftables"], "key_dir": "/etc/wireguard/wgpf",
-         "public_keys": {"wg0": "PUB0", "stale": "PUBX"}, "wg": True}
+         "public_keys": {"wg0": "PUB0", "stale": "PUBX"}, "wg": True, "preshared_key_files": [],
+         "preshared_key_digests": {}}
 
 
-def test_packages_to_install_follows_the_install_switch():
-    assert F["packages_to_install"](STATE, None, {}, "public") == ["nftables"]
-    assert F["packages_to_install"](STATE, False, {"wireguard_public_install_packages": True}, "public") == []
-    assert F["packages_to_install"](STATE, None, {"wireguard_public_install_packages": "no"}, "public") == []
-    assert F["packages_to_install"](STATE, None, {"wireguard_private_install_packages": False}, "public") == \
-        ["nftables"]
+def test_the_read_files_what_the_steps_need_as_the_fact_of_this_run():
+    fact = host_fact.from_state(dict(STATE, changed=False, ansible_facts={"x": 1}), "ansible-local-9")
+    assert fact == {"run": "ansible-local-9", "os_family": "Debian", "missing_packages": ["nftables"],
+                    "key_dir": "/etc/wireguard/wgpf", "public_keys": {"wg0": "PUB0", "stale": "PUBX"}, "wg": True,
+                    "preshared_key_files": [], "preshared_key_digests": {}}
+
+
+def test_packages_to_install_follow_the_role_and_the_install_switch():
+    assert host_fact.to_install(STATE, "public") == ["nftables"]
+    assert host_fact.install_wanted(None, {}, "public") is True
+    assert host_fact.install_wanted(False, {"wireguard_public_install_packages": True}, "public") is False
+    assert host_fact.install_wanted(None, {"wireguard_public_install_packages": "no"}, "public") is False
+    assert host_fact.install_wanted(None, {"wireguard_private_install_packages": False}, "public") is True
     # conntrack only where it is used: the public server clears stale entries of new UDP forwards.
     more = dict(STATE, missing_packages=["nftables", "conntrack"])
-    assert F["packages_to_install"](more, None, {}, "public") == ["nftables", "conntrack"]
-    assert F["packages_to_install"](more, None, {}, "intermediate") == ["nftables"]
-    assert F["packages_to_install"](more, None, {}, "private") == ["nftables"]
+    assert host_fact.to_install(more, "public") == ["nftables", "conntrack"]
+    assert host_fact.to_install(more, "intermediate") == ["nftables"]
+    assert host_fact.to_install(more, "private") == ["nftables"]
     odd = dict(STATE, os_family="Archlinux", missing_packages=None)
-    assert F["packages_to_install"](odd, None, {"wireguard_public_install_packages": False}, "public") == []
-    with pytest.raises(AnsibleFilterError, match="installing packages on the Archlinux family is not supported"):
-        F["packages_to_install"](odd, None, {}, "public")
+    assert host_fact.to_install(odd, "public") == []
 
 
-def plan(*names, key_dir="/etc/wireguard/wgpf"):
-    return {"interfaces": [{"name": n, "key_file": "%s/%s.key" % (key_dir, n), "peers": []} for n in names]}
+def test_a_host_without_wg_that_gets_no_package_is_refused_naming_it():
+    assert host_fact.package_problem("h1", "public", STATE, False) is None  # wg is there
+    off = host_fact.package_problem("h1", "public", dict(STATE, wg=False), False)
+    assert off.startswith("host 'h1': wireguard-tools: not installed (no wg), and this run installs no package there")
+    odd = dict(STATE, wg=False, os_family="Archlinux", missing_packages=None)
+    assert "installing packages on the Archlinux family is not supported" in \
+        host_fact.package_problem("h1", "public", odd, True)
+    assert host_fact.package_problem("h1", "public", dict(STATE, wg=False), True) is None
 
 
-def test_keys_to_ensure_are_the_plan_keys_not_settled():
-    assert F["keys_to_ensure"](plan("wg0"), STATE) == []
-    assert F["keys_to_ensure"](plan("wg0", "wg1"), STATE) == [{"name": "wg1", "key_file": "/etc/wireguard/wgpf/wg1.key"}]
-    # A key kept elsewhere was not looked at: wireguard_key decides.
-    assert F["keys_to_ensure"](plan("wg0", key_dir="/k"), STATE) == [{"name": "wg0", "key_file": "/k/wg0.key"}]
-    # A skipped host_state (an earlier play prepared the host) settles nothing.
-    assert F["keys_to_ensure"](plan("wg0"), {"skipped": True}) == [{"name": "wg0", "key_file": "/etc/wireguard/wgpf/wg0.key"}]
+@pytest.mark.parametrize("task_tags,run_tags,skip_tags,runs", [
+    ([], ["all"], [], True),
+    ([], ["all"], ["wgpf_packages"], False),
+    ([], ["wgpf_apply"], [], False),
+    ([], ["wgpf_packages"], [], True),
+    (["always", "vpn"], ["vpn"], [], True),   # the role applied with tags: vpn, run with --tags vpn
+    (["always", "vpn"], ["nginx"], [], False),
+    (["always"], ["all"], ["tagged"], False),
+])
+def test_the_packages_step_runs_as_ansible_decides_for_its_tags(task_tags, run_tags, skip_tags, runs):
+    assert host_fact.packages_step_runs(task_tags, run_tags, skip_tags) is runs
 
 
-def test_check_mode_without_wg_ensures_no_key():
-    assert F["keys_to_ensure"](plan("wg1"), dict(STATE, wg=False), True) == []
-    assert F["keys_to_ensure"](plan("wg1"), dict(STATE, wg=False), False) == \
-        [{"name": "wg1", "key_file": "/etc/wireguard/wgpf/wg1.key"}]
-    assert len(F["keys_to_ensure"](plan("wg1"), STATE, True)) == 1
+def summaries(*names, state="present"):
+    return {"h": {"role": "public", "state": state, "contacted": True, "peer_config": None,
+                  "interfaces": [{"name": n, "key_file": "/etc/wireguard/wgpf/%s.key" % n, "peers": []}
+                                 for n in names]}}
 
 
-def test_host_keys_publishes_the_plan_keys_only():
-    ensured = [{"item": {"name": "wg1"}, "public_key": "PUB1"}, {"item": {"name": "wg2"}, "skipped": True}]
-    assert F["host_keys"](plan("wg0", "wg1", "wg2"), STATE, ensured) == {"wg0": "PUB0", "wg1": "PUB1"}
-    assert F["host_keys"](plan("wg0", key_dir="/k"), STATE, []) == {}
-    assert F["host_keys"](plan(), STATE) == {}
+def test_the_keys_to_make_are_the_plan_keys_the_read_did_not_find_settled():
+    assert key_steps.keys_to_make(summaries("wg0"), "h", STATE) == []
+    assert key_steps.keys_to_make(summaries("wg0", "wg1"), "h", STATE) == ["wg1"]
+    assert key_steps.keys_to_make(summaries("wg0"), "h", None) == ["wg0"]
+    assert key_steps.keys_to_make(summaries("wg0", state="absent"), "h", None) == []
+
+
+def test_the_fact_gets_the_keys_made_and_keeps_the_others():
+    fact = key_steps.with_keys(STATE, {"wg1": "PUB1"}, {"/etc/wireguard/wgpf/wg0.x.psk": "d"})
+    assert fact["public_keys"] == {"wg0": "PUB0", "stale": "PUBX", "wg1": "PUB1"}
+    assert fact["preshared_key_files"] == ["/etc/wireguard/wgpf/wg0.x.psk"]
+    assert STATE["public_keys"] == {"wg0": "PUB0", "stale": "PUBX"}
 
 
 def test_preshared_key_files_are_listed_by_path_never_their_keys_and_never_as_interfaces(tmp_path):
@@ -150,3 +165,27 @@ def test_preshared_key_files_are_listed_by_path_never_their_keys_and_never_as_in
     assert H.preshared_files(path) == [os.path.join(path, "wg0.public1.psk")]
     assert settled(path) == {"wg0": fake_pubkey(KEY)}
     assert H.preshared_files(str(tmp_path / "missing")) == []
+
+
+def test_preshared_key_digests_tell_equal_keys_apart_without_holding_them(tmp_path):
+    import hashlib
+    path = key_dir(tmp_path, {"wg0.public1.psk": (OTHER + "\n", 0o600), "wg1.x.psk": ("junk", 0o600)})
+    digests = H.preshared_digests(path)
+    assert digests == {os.path.join(path, "wg0.public1.psk"): hashlib.sha256(OTHER.encode()).hexdigest()}
+    assert OTHER not in repr(digests)
+    assert H.preshared_digests(str(tmp_path / "missing")) == {}
+
+
+def test_package_query_and_missing_packages():
+    # The functions host_state runs on the host (module_utils/apply/packages.py).
+    from ansible_collections.wgforward.portforward.plugins.module_utils.apply import packages as P
+    assert P.package_query("Debian")[0] == "dpkg-query"
+    assert P.package_query("RedHat")[-2:] == ["iproute", "conntrack-tools"]
+    assert P.needed_packages("Debian", "private") == ["wireguard-tools", "nftables", "iproute2"]
+    assert P.needed_packages("Debian", "public") == ["wireguard-tools", "nftables", "iproute2", "conntrack"]
+    with pytest.raises(ValueError, match="Archlinux family is not supported"):
+        P.package_query("Archlinux")
+    lines = ["wireguard-tools installed", "nftables not-installed", "dpkg-query: no packages found matching iproute2"]
+    assert P.not_installed(lines, "Debian") == ["nftables", "iproute2", "conntrack"]
+    assert P.not_installed(["wireguard-tools installed", "nftables installed", "iproute2 installed",
+                            "conntrack installed"], "Debian") == []

@@ -4,18 +4,17 @@
 
 Which links get a key and which end makes it (the planner), the reference the
 rendered config holds and how apply_plan fills it on the host (never in the
-rendered text, always masked), and the roles' filters that carry the key and
-read the hosts outside a limited run without changing them.
+rendered text, always masked). The roles' steps that carry the key, and read the
+hosts outside a limited run without changing them, are tested in
+tests/unit/plugins/plugin_utils/test_key_pipeline.py.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 
 import pytest
 
-from ansible.errors import AnsibleFilterError
 
 from builders import seed_direct, seed_two_publics
 
@@ -28,14 +27,6 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.core.problem
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.psk_reference import REFERENCE
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
-from ansible_collections.wgforward.portforward.plugins.plugin_utils.keys import peer_keys
-
-F = {}
-for each in ("psk_to_generate", "preshared_keys", "psk_unpublished", "psk_to_receive", "outside_play", "contacted",
-             "unpublished_peers", "peer_keys"):
-    F.update(importlib.import_module("ansible_collections.wgforward.portforward.plugins.filter." + each)
-             .FilterModule().filters())
-FACT = "internal__preshared_keys"
 PSK_A = "oaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaE="  # test-only
 PSK_B = "srKysrKysrKysrKysrKysrKysrKysrKysrKysrKysrI="
 
@@ -177,129 +168,6 @@ def test_apply_fails_before_touching_anything_when_the_key_file_is_missing(tmp_p
         HostApply(HostFiles(root=str(tmp_path), chown=False), Commands(runs)).present(
             [item], {"wg0": layout.key_path("wg0")}, {})
     assert runs.calls == [] and not (tmp_path / "etc").exists()
-
-
-# ------------------------------------------------------------------ the roles' filters
-
-
-def test_generate_publish_and_receive_carry_one_key_to_the_other_end():
-    plans = two_publics(public1=True)
-    todo = F["psk_to_generate"](plans["public1"])
-    assert todo == [{"path": layout.KEY_DIR + "/wg0.inter1.psk", "peer": "wg0 inter1", "create": True}]
-    assert F["psk_to_generate"](plans["inter1"]) == []
-    results = [{"item": todo[0], "preshared_key": PSK_A, "changed": True}, {"item": {"path": "x"}, "skipped": True}]
-    published = F["preshared_keys"](results)
-    assert published == {layout.KEY_DIR + "/wg0.inter1.psk": PSK_A}
-    hostvars = {"public1": {FACT: published}, "inter1": {}}
-    assert F["psk_unpublished"](plans["inter1"], hostvars, FACT) == []
-    assert F["psk_to_receive"](plans["inter1"], hostvars, FACT) == [
-        {"path": layout.KEY_DIR + "/wg1.public1.psk", "peer": "wg1 public1", "value": PSK_A}]
-
-
-def test_a_receiver_whose_generating_end_is_outside_the_play_reads_it_there():
-    plans = two_publics(public1=True)
-    hostvars = {"public1": {}, "inter1": {}}
-    src = layout.KEY_DIR + "/wg0.inter1.psk"
-    assert F["psk_unpublished"](plans["inter1"], hostvars, FACT) == [{"host": "public1", "path": src}]
-    read = [{"item": {"host": "public1", "path": src}, "preshared_key": PSK_B}]
-    assert F["psk_to_receive"](plans["inter1"], hostvars, FACT, read)[0]["value"] == PSK_B
-    with pytest.raises(AnsibleFilterError, match="inter1 wg1: no preshared key from public1"):
-        F["psk_to_receive"](plans["inter1"], hostvars, FACT, [])
-    assert F["psk_to_receive"](plans["inter1"], hostvars, FACT, [], True) == []
-
-
-def test_under_limit_no_key_is_made_for_or_on_a_host_outside_the_play():
-    plans = two_publics(public1=True, private1=True)
-    src = layout.KEY_DIR + "/wg0.inter1.psk"
-    # inter1 limited: it generates for private1 (outside): only an existing key will do.
-    state = {"preshared_key_files": [layout.KEY_DIR + "/wg0.private1.psk"]}
-    assert F["psk_to_generate"](plans["inter1"], state, ["inter1"], True) == [
-        {"path": layout.KEY_DIR + "/wg0.private1.psk", "peer": "wg0 private1", "create": False}]
-    with pytest.raises(AnsibleFilterError, match=r"inter1 wg0: the preshared key of the link to private1 .* does not "
-                                                 r"exist yet, and private1 is outside --limit"):
-        F["psk_to_generate"](plans["inter1"], {"preshared_key_files": []}, ["inter1"], True)
-    # Both ends in the limit: made as in a full run.
-    assert F["psk_to_generate"](plans["inter1"], {}, ["inter1", "private1"], True)[0]["create"] is True
-    # inter1 receives from public1 (outside): read there only when host_state saw the file.
-    read = [{"item": "public1", "preshared_key_files": [src]}]
-    assert F["psk_unpublished"](plans["inter1"], {"public1": {}}, FACT, read, True) == [
-        {"host": "public1", "path": src}]
-    with pytest.raises(AnsibleFilterError, match="no preshared key on public1 .* outside --limit"):
-        F["psk_unpublished"](plans["inter1"], {"public1": {}}, FACT, [{"item": "public1"}], True)
-
-
-def test_an_absent_host_handles_no_key():
-    plan = dict(two_publics(inter1=True)["public1"], state="absent")
-    assert F["psk_to_generate"](plan) == []
-    assert F["psk_to_receive"](dict(two_publics(inter1=True)["inter1"], state="absent"), {}, FACT) == []
-
-
-# ------------------------------------------------------------------ --limit: the hosts outside the play
-
-
-GROUPS = {"all": ["client", "public1", "public2", "inter1", "private1"], "ungrouped": ["client"],
-          "wireguard_public": ["public1", "public2"], "wireguard_intermediate": ["inter1"],
-          "wireguard_private": ["private1"]}
-
-
-def test_outside_play_lists_the_wireguard_hosts_not_in_the_play_only():
-    assert F["outside_play"](GROUPS, ["inter1"]) == ["private1", "public1", "public2"]
-    assert F["outside_play"](GROUPS, GROUPS["all"]) == []
-    assert F["outside_play"]({"wireguard_public": ["p"]}, []) == ["p"]
-    # Hosts planned from the inventory alone are never contacted, not even read.
-    hostvars = {"private1": {"wgpf_attachment": "container"}, "public2": {"wgpf_public_key": "x"}}
-    assert F["outside_play"](GROUPS, ["inter1"], hostvars) == ["public1"]
-
-
-@pytest.mark.parametrize("given", [{}, {"wgpf_public_key": None}, {"wgpf_public_key": ""},
-                                   {"wgpf_public_key": "x"}, {"wgpf_public_key": False}, {"wgpf_public_key": 0},
-                                   {"wgpf_public_key": []}, {"wgpf_attachment": "container"},
-                                   {"wgpf_attachment": "lan"}])
-def test_outside_play_reads_a_host_exactly_when_a_play_would_contact_it(given):
-    # One rule for both (model/unmanaged.contacted): a wgpf_public_key that is set, even to false or 0,
-    # makes the host a peer Ansible does not manage, never read; the plan then refuses the key, naming
-    # the host and the field, before any host is touched.
-    read = F["outside_play"](GROUPS, ["inter1"], {"public2": given})
-    assert ("public2" in read) is F["contacted"](given)
-    if given.get("wgpf_public_key") is False:
-        assert read == ["private1", "public1"]
-
-
-def test_keys_read_outside_the_play_are_used_and_nothing_is_generated_there():
-    plans = plan_inventory(seed_two_publics().data())
-    read = [{"item": "public1", "public_keys": {"wg0": "PUB1"}}, {"item": "public2", "public_keys": {"wg0": "PUB2"}},
-            {"item": "private1", "public_keys": {"wg0": "PRIV1"}}]
-    hostvars = {h: {} for h in plans}
-    assert F["unpublished_peers"](plans["inter1"], hostvars, plans, "k", read, True) == []
-    assert F["peer_keys"](plans["inter1"], hostvars, "k", [], read) == {
-        "public1": {"wg0": "PUB1"}, "public2": {"wg0": "PUB2"}, "private1": {"wg0": "PRIV1"}}
-
-
-def test_a_peer_key_missing_outside_the_limit_fails_naming_the_peer():
-    plans = plan_inventory(seed_two_publics().data())
-    read = [{"item": "public1", "public_keys": {"wg0": "PUB1"}}, {"item": "public2", "public_keys": {}}]
-    hostvars = {h: {} for h in plans}
-    hostvars["private1"] = {"k": {"wg0": "PRIV1"}}
-    with pytest.raises(AnsibleFilterError, match=r"inter1: no settled public key on public2 wg0 \(/etc/wireguard/wgpf/"
-                                                 r"wg0.key\), outside --limit.*include public2"):
-        F["unpublished_peers"](plans["inter1"], hostvars, plans, "k", read, True)
-    # A role applied to one group (no --limit) still ensures it on the peer, as before.
-    assert F["unpublished_peers"](plans["inter1"], hostvars, plans, "k", read) == [
-        {"host": "public2", "interface": "wg0", "key_file": layout.key_path("wg0")}]
-
-
-def test_the_plan_of_a_limited_host_is_the_full_runs_when_the_others_facts_are_read():
-    """The planner sees the same inventory either way: a limited run that read the other hosts'
-    facts (delegate_facts puts them in hostvars) renders the limited host's files byte for byte."""
-    inv = seed_two_publics()
-    for name in inv.hosts:
-        inv.hosts[name]["wgpf_preshared_key"] = True
-    full = plan_inventory(inv.data())
-    keys = {"public1": {"wg0": "PUB1"}, "public2": {"wg0": "PUB2"}, "private1": {"wg0": "PRIV1"}}
-    read = [{"item": h, "public_keys": k} for h, k in keys.items()]
-    limited_keys = peer_keys(full["inter1"], {h: {} for h in full}, "k", [], read)
-    published = peer_keys(full["inter1"], {h: {"k": k} for h, k in keys.items()}, "k")
-    assert render_files(full["inter1"], limited_keys) == render_files(full["inter1"], published)
 
 
 def test_a_diff_where_only_the_masked_key_changed_says_so(tmp_path):

@@ -18,12 +18,13 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan im
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.firewall_spec import firewall_spec
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.peer_config import PRIVATE_KEY_LINE
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
-from ansible_collections.wgforward.portforward.plugins.plugin_utils.keys import peer_keys, unpublished_peers
-from ansible_collections.wgforward.portforward.plugins.plugin_utils.peer_files import peer_files
+from ansible_collections.wgforward.portforward.plugins.plugin_utils import key_steps
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.planning import summary
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.render_out import PEER_DIR_MODE, PEER_FILE_MODE
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.render_out import peer_files as _peer_files
 
 PEER_KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 PUBLIC1_KEY = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
-FACT = "internal__public_keys"
 
 BRIDGE_FACTS = {
     "interfaces": ["lo", "eth0", "docker0", "wg0"],
@@ -217,16 +218,24 @@ def test_public_server_side_is_normal_and_uses_the_given_key():
     peer = pub["interfaces"][0]["peers"][0]
     assert (peer["host"], peer["public_key"], peer["allowed_ips"]) == ("private1", PEER_KEY, ["10.0.0.3/32"])
     assert pub["nftables"]["dnat"]["4"][0]["daddr"] == "10.0.0.3"
-    conf = next(f for f in render_files(pub, peer_keys(pub, {}, FACT)) if f["kind"] == "wireguard")["content"]
+    conf = next(f for f in render_files(pub, {}) if f["kind"] == "wireguard")["content"]
     assert "PublicKey = %s" % PEER_KEY in conf
-    # No key is generated for the peer, and no task is delegated to it.
-    assert unpublished_peers(pub, {}, plans, FACT) == []
-    assert peer_keys(pub, {}, FACT) == {"private1": {"wg0": PEER_KEY}}
+    # No key is generated for the peer, and no task is delegated to it: it is no link of the key steps.
+    summaries = {name: summary(plan) for name, plan in plans.items()}
+    assert list(key_steps.links(summaries, "public1")) == []
+    assert key_steps.key_hosts("public1", summaries, lambda h: None, lambda h: False, lambda h, p: False) == ["public1"]
+
+
+def peer_files(plans, keys):
+    """render_out.peer_files as dicts; only the complete ones (what the roles write where the inventory says)."""
+    return [{"host": host, "dir": folder, "path": path, "content": content, "mode": PEER_FILE_MODE,
+             "dir_mode": PEER_DIR_MODE} for host, folder, path, content, complete in _peer_files(plans, keys)
+            if complete]
 
 
 def peer_file(inv, hostvars=None):
     plans = plan_inventory(inv.data())
-    files = peer_files(plans, hostvars or {"public1": {FACT: {"wg0": PUBLIC1_KEY}}}, FACT)
+    files = peer_files(plans, hostvars or {"public1": {"wg0": PUBLIC1_KEY}})
     assert [f["host"] for f in files] == ["private1"]
     return files[0]
 
@@ -260,7 +269,10 @@ def test_peer_config_dir_is_relative_to_the_inventory():
 def test_no_peer_file_while_a_server_key_is_unknown():
     """A public role applied alone to other hosts: never a file with a placeholder key."""
     plans = plan_inventory(peer_inv().data())
-    assert peer_files(plans, {}, FACT) == []
+    assert peer_files(plans, {}) == []
+    # The preview (render) writes it anyway, with a placeholder WireGuard refuses for the key not known.
+    (_host, _dir, _path, text, complete), = _peer_files(plans, {})
+    assert not complete and "PublicKey = <public key of public1, not known yet>" in text
 
 
 def test_spoke_of_a_hub_can_be_an_unmanaged_peer():
@@ -270,7 +282,7 @@ def test_spoke_of_a_hub_can_be_an_unmanaged_peer():
     hub_peer = next(p for p in plans["inter1"]["interfaces"][0]["peers"] if p["host"] == "private1")
     assert hub_peer["public_key"] == PEER_KEY
     assert plans["inter1"]["forwards"][0]["technique"] == "default_route"
-    text = peer_files(plans, {"inter1": {FACT: {"wg0": PUBLIC1_KEY}}}, FACT)[0]["content"]
+    text = peer_files(plans, {"inter1": {"wg0": PUBLIC1_KEY}})[0]["content"]
     assert "# inter1" in text and "AllowedIPs = 0.0.0.0/0" in text and "PostUp" not in text
 
 

@@ -349,3 +349,23 @@ def test_an_interface_change_restarts_the_interface(host):
     changes = host.changes()
     assert changes.index("systemctl stop wg-quick@wg0") < changes.index("systemctl start wg-quick@wg0")
     assert not [c for c in changes if "routes" in c], "the routes did not change: %s" % changes
+
+
+def test_module_writes_the_received_preshared_key_then_fills_it_in_masked(monkeypatch, capsys, host):
+    """The copy of a key the other end made is written by apply_plan itself (0600), then put into the config;
+    the key appears nowhere in what the module returns."""
+    from ansible_collections.wgforward.portforward.plugins.module_utils.core.psk_reference import REFERENCE
+    psk = "Q" * 43 + "="
+    path = layout.KEY_DIR + "/wg0.h2.psk"
+    peers = "\n[Peer]\n# h2\nPublicKey = pub2\n" + REFERENCE % path + "\nAllowedIPs = 10.0.0.2/32\n"
+    args = {"files": [wg_file(peers=peers)], "key_files": {"wg0": KEY_FILE},
+            "preshared_keys": [{"path": path, "value": psk}]}
+    run_module(monkeypatch, host, args)
+    out = capsys.readouterr().out
+    result = json.loads(out)
+    assert result["changed"] and not result.get("failed"), result
+    assert host.read(path) == psk + "\n" and (host.root / path.lstrip("/")).stat().st_mode & 0o777 == 0o600
+    assert "PresharedKey = %s\n" % psk in host.read(layout.wg_config_path("wg0"))
+    assert psk not in out and path in result["files"]
+    run_module(monkeypatch, host, args)
+    assert path not in module_result(capsys)["files"]

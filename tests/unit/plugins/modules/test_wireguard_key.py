@@ -37,6 +37,10 @@ if os.environ.get("FAKE_WG_FAIL"):
     sys.stderr.write("fake failure\n")
     sys.exit(1)
 if sys.argv[1:] in (["genkey"], ["genpsk"]):
+    if os.environ.get("FAKE_WG_RACE"):
+        # Another run makes the key file between this run's look and its write.
+        with open(os.environ["FAKE_WG_RACE"], "w") as other:
+            other.write(os.environ["FAKE_WG_RACE_KEY"] + "\n")
     print(base64.b64encode(os.urandom(32)).decode())
 elif sys.argv[1:] == ["pubkey"]:
     raw = base64.b64decode(sys.stdin.read().strip(), validate=True)
@@ -391,3 +395,21 @@ def test_value_needs_kind_preshared_and_a_valid_key(tmp_path, fake_wg, run):
     assert run(path=str(tmp_path / 'k'), value=VALID_KEY).get('failed')
     bad = run(path=str(tmp_path / 'k'), kind='preshared', value='not-a-key')
     assert bad.get('failed') and not (tmp_path / 'k').exists()
+
+
+@pytest.mark.parametrize('kind', ['private', 'preshared'])
+def test_two_runs_at_once_never_leave_two_keys(tmp_path, fake_wg, run, monkeypatch, kind):
+    """A key file another run writes while this one generates wins: this run returns that key
+    (its public key, or the preshared key to carry), so both runs agree on one key."""
+    path = tmp_path / 'wgpf' / ('wg0.key' if kind == 'private' else 'wg0.peer.psk')
+    path.parent.mkdir(mode=0o700)
+    monkeypatch.setenv('FAKE_WG_RACE', str(path))
+    monkeypatch.setenv('FAKE_WG_RACE_KEY', VALID_KEY)
+    result = run(path=str(path), kind=kind)
+    assert result['_rc'] == 0 and not result['generated'], result
+    assert path.read_text().strip() == VALID_KEY
+    if kind == 'private':
+        assert result['public_key'] == fake_public(VALID_KEY)
+    else:
+        assert result['preshared_key'] == VALID_KEY
+    assert [p for p in os.listdir(path.parent) if p.startswith('.')] == []

@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action of wgforward.portforward.apply (documented in plugins/modules/apply.py): this host's files rendered
+with its peers' public keys from their facts, and the module apply_plan, in one call."""
+
+from __future__ import annotations
+
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
+from ansible_collections.wgforward.portforward.plugins.plugin_utils import key_steps
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.actions import EngineAction
+
+APPLY_MODULE = "wgforward.portforward.apply_plan"
+
+
+class ActionModule(EngineAction):
+    _VALID_ARGS = frozenset(("plan",))
+
+    def step(self, view, task_vars):
+        run_plan = self.run_plan(view)
+        if run_plan.problems:
+            return self.plan_refused(view, run_plan)
+        if view.me not in run_plan.hosts:
+            return {"failed": True, "msg": "%s is in none of the groups wireguard_public, wireguard_intermediate, "
+                                           "wireguard_private" % view.me}
+        plan = run_plan.plan(view.me)
+        if plan["state"] == "absent":
+            return self.module(APPLY_MODULE, {"state": "absent"}, task_vars)
+        copies, problems = key_steps.copies(view.me, run_plan.hosts, view.fact, self.carried(view), view.check_mode)
+        if problems:
+            return {"failed": True, "msg": "\n".join(problems)}
+        args = {"state": "present", "files": render_files(plan, view.public_keys()),
+                "key_files": {iface["name"]: iface["key_file"] for iface in plan["interfaces"]},
+                "sysctls": plan["sysctls"], "dnat": plan["nftables"]["dnat"], "preshared_keys": copies}
+        return self.module(APPLY_MODULE, args, task_vars)

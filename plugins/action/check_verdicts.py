@@ -1,0 +1,28 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action of wgforward.portforward.check_verdicts (documented in plugins/modules/check_verdicts.py): one verdict
+per forward from what every host's probe read (check/check_verdict.py)."""
+
+from __future__ import annotations
+
+from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_verdict import verdict_lines, verdicts
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import plain
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.actions import EngineAction, refusal
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.check_run import expectations_of_run
+
+
+class ActionModule(EngineAction):
+    _VALID_ARGS = frozenset(("probes",))
+    _requires_connection = False
+
+    def step(self, view, task_vars):
+        expect = expectations_of_run(view.hostvars, view.groups, view.step_id())
+        if expect["problems"]:
+            return refusal(expect["message"], view.me)
+        name = self._task.args.get("probes", "check__probe")
+        # A host that left the play (its read failed) has no probe result: "not probed".
+        results = {host: plain(view.host_vars(host).get(name)) for host in task_vars.get("ansible_play_hosts") or []}
+        report = verdicts(expect, results)
+        return {"changed": False, "report": report, "lines": verdict_lines(report),
+                "failures": [fwd["line"] for fwd in report if not fwd["ok"]]}

@@ -1,0 +1,68 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the wgforward.portforward collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: check_verdicts
+short_description: One verdict per forward of the live check, from every host's probe
+version_added: "0.1.0"
+description:
+  - Compares what M(wgforward.portforward.check_probe) read on each host of the play with what the check expects,
+    hop by hop in each forward's path order (public server, intermediate, private server). A forward's verdict is
+    V(ok), or the first hop that is wrong and the first reason there; a host that was unreachable or whose probe
+    failed is the wrong hop, a host the run does not contact is "not checked".
+  - Changes nothing; meant for C(run_once).
+author:
+  - wgforward.portforward maintainers (@wgforward)
+options:
+  probes:
+    description: The variable every host registered the result of M(wgforward.portforward.check_probe) in.
+    type: str
+    default: check__probe
+attributes:
+  action:
+    description: Runs on the controller.
+    support: full
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Draw the verdicts
+  wgforward.portforward.check_verdicts:
+    probes: check__probe
+  register: check__verdicts
+  run_once: true
+"""
+
+RETURN = r"""
+report:
+  description: One dict per forward with C(forward), C(public), C(to), C(path), C(hops) (C(host), C(lines), C(problem)),
+    C(ok), C(verdict) and C(line) (the verdict line).
+  returned: success
+  type: list
+  elements: dict
+lines:
+  description: Each forward's hops, then one verdict line per forward.
+  returned: success
+  type: list
+  elements: str
+failures:
+  description: The verdict lines of the forwards that are not ok.
+  returned: success
+  type: list
+  elements: str
+"""

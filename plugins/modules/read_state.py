@@ -1,0 +1,69 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the wgforward.portforward collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: read_state
+short_description: Read a WireGuard host once per run, for the collection's roles
+version_added: "0.1.0"
+description:
+  - Runs M(wgforward.portforward.host_state) on the host (the facts the planner reads, the missing packages, the
+    settled public keys, which preshared key files hold a key and their digests) and files what the other steps
+    need as the fact C(wgforward_portforward), stamped with this run. A host already read in this run (by an earlier
+    play, batch or a peer's delegated read) is not read again.
+  - With C(delegate_to) and C(delegate_facts), reads a host outside the play; the roles read every WireGuard host the
+    plan needs that no task of this step reads (RV(unread)). Changes nothing on any host.
+  - The first step of the collection's roles (C(wgforward.portforward.engine) and the three roles that import it).
+author:
+  - wgforward.portforward maintainers (@wgforward)
+options: {}
+attributes:
+  action:
+    description: Runs on the controller, and runs modules on the host through its connection.
+    support: full
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+notes:
+  - The fact holds public keys and digests of the preshared keys, never a private or a preshared key, so a fact cache
+    may keep it. A fact of an earlier run is never trusted; the roles read the host again.
+"""
+
+EXAMPLES = r"""
+- name: Read this host
+  wgforward.portforward.read_state:
+  register: state
+
+- name: Read the WireGuard hosts outside this play
+  wgforward.portforward.read_state:
+  delegate_to: "{{ item }}"
+  delegate_facts: true
+  run_once: true
+  loop: "{{ state.unread }}"
+"""
+
+RETURN = r"""
+unread:
+  description:
+    - The WireGuard hosts the run contacts that no read of this run reached and that do not read themselves in this
+      task (outside the play or the batch, or not waited for under a C(free) strategy).
+  returned: when not delegated
+  type: list
+  elements: str
+ansible_facts:
+  description: The facts the planner reads (as M(wgforward.portforward.host_state) returns them) and C(wgforward_portforward).
+  returned: when the host was read
+  type: dict
+"""
