@@ -33,7 +33,7 @@ as drift when someone changed one), removed when the host no longer needs them.
 
 from __future__ import annotations
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.core.layout import HEADER, ROUTES_UNIT
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.layout import HEADER, ROUTES_UNIT, WG_DIR
 
 NETWORKD_DISPATCHER_DIR = "/etc/networkd-dispatcher"
 NETWORKD_STATES = ("routable.d", "configured.d")
@@ -45,27 +45,55 @@ NM_EVENTS = ("up", "reapply", "dhcp4-change", "dhcp6-change", "connectivity-chan
 
 RELOAD = "systemctl --no-block reload-or-restart %s" % ROUTES_UNIT
 
+# wg-quick's own rules of a full-tunnel interface (Table = auto and a peer with a /0: its fwmark
+# and table): networkd deletes them with every rule it did not configure, and only wg-quick adds
+# them (at up). Added back here as wg-quick adds them, for the collection's interfaces only.
+WG_QUICK_RULES = r"""for conf in %(wg_dir)s/*.conf; do
+    grep -q '^%(header)s' "$conf" 2>/dev/null || continue
+    ifname=${conf##*/}
+    ifname=${ifname%%.conf}
+    mark=$(wg show "$ifname" fwmark 2>/dev/null) || continue
+    case $mark in '' | off) continue ;; esac
+    table=$((mark))
+    for fam in -4 -6; do
+        [ -n "$(ip "$fam" route show table "$table" dev "$ifname" 2>/dev/null)" ] || continue
+        ip "$fam" rule show | grep -q "not from all fwmark $mark lookup $table" \
+            || ip "$fam" rule add not fwmark "$table" table "$table"
+        ip "$fam" rule show | grep -q "from all lookup main suppress_prefixlength 0" \
+            || ip "$fam" rule add table main suppress_prefixlength 0
+    done
+done""" % {"wg_dir": WG_DIR, "header": HEADER}
+
+# The dispatchers run their scripts with a bare environment.
+PATH_LINE = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nexport PATH"
+
 NETWORKD_HOOK = """#!/bin/sh
 %(header)s: local changes are overwritten.
 # networkd-dispatcher runs this when a link becomes routable or configured: after
 # `networkctl reconfigure`, `netplan apply` or a restart of systemd-networkd, which can
-# delete the collection's routing rules. routes.sh up adds back what is missing.
+# delete the collection's routes and routing rules, and wg-quick's. routes.sh up adds
+# back what is missing.
+%(path)s
+%(rules)s
 %(reload)s >/dev/null 2>&1 || true
 exit 0
-""" % {"header": HEADER, "reload": RELOAD}
+""" % {"header": HEADER, "reload": RELOAD, "rules": WG_QUICK_RULES, "path": PATH_LINE}
 
 NM_HOOK = """#!/bin/sh
 %(header)s: local changes are overwritten.
 # NetworkManager-dispatcher runs this with the interface and the action: after a
 # connection (re)activates, the routes through its link are gone; routes.sh up adds
 # back what is missing.
+%(path)s
 case "$2" in
 %(events)s)
+    %(rules)s
     %(reload)s >/dev/null 2>&1 || true
     ;;
 esac
 exit 0
-""" % {"header": HEADER, "reload": RELOAD, "events": " | ".join(NM_EVENTS)}
+""" % {"header": HEADER, "reload": RELOAD, "events": " | ".join(NM_EVENTS), "path": PATH_LINE,
+       "rules": WG_QUICK_RULES.replace("\n", "\n    ")}
 
 
 def nm_conf(wg_names):
@@ -84,14 +112,16 @@ NM_HOOK_PATH = "%s/dispatcher.d/%s" % (NM_DIR, HOOK_NAME)
 
 
 def wanted(wg_names, routes, exists):
-    """[{path, mode, content, manager}] the host needs: hooks where it has routes.sh, the drop-in
-    where it has WireGuard interfaces, each only where ``exists(manager's directory)``."""
+    """[{path, mode, content, manager}] the host needs: hooks where it has routes.sh or WireGuard
+    interfaces, the drop-in where it has WireGuard interfaces, each only where ``exists(manager's
+    directory)``."""
     out = []
-    if routes and exists(NETWORKD_DISPATCHER_DIR):
+    hooks = routes or bool(wg_names)
+    if hooks and exists(NETWORKD_DISPATCHER_DIR):
         out += [{"path": path, "mode": "0755", "content": NETWORKD_HOOK, "manager": "networkd-dispatcher"}
                 for path in networkd_paths()]
     if exists(NM_DIR):
-        if routes:
+        if hooks:
             out.append({"path": NM_HOOK_PATH, "mode": "0755", "content": NM_HOOK, "manager": "NetworkManager"})
         if wg_names:
             out.append({"path": NM_CONF, "mode": "0644", "content": nm_conf(wg_names), "manager": "NetworkManager"})

@@ -6,7 +6,10 @@ when the plan no longer needs them and by ``absent``; the hooks' texts themselve
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+
+import pytest
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply import manager_hooks as mh
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
@@ -87,12 +90,14 @@ def test_a_new_interface_changes_the_drop_in_without_drift(host):
     assert mh.wanted(["wg0", "wg1"], True, lambda path: True)[-1]["content"] == two
 
 
-def test_a_host_without_routes_gets_no_hooks_and_loses_old_ones(host):
+def test_a_host_without_routes_keeps_the_hooks_for_its_interfaces_and_without_either_loses_them(host):
     managers(host)
     converged(host)
     apply(host, [wg_file(), nft_file(), sysctl_file()])
-    assert all(host.read(path) is None for path in NETWORKD_HOOKS + [NM_HOOK])
+    assert all(host.read(path) == mh.NETWORKD_HOOK for path in NETWORKD_HOOKS) and host.read(NM_HOOK) == mh.NM_HOOK
     assert host.read(NM_CONF) is not None
+    assert mh.wanted([], False, lambda path: True) == []
+    assert [item["path"] for item in mh.wanted([], True, lambda path: True)] == NETWORKD_HOOKS + [NM_HOOK]
 
 
 def test_absent_removes_every_hook_and_the_drop_in_and_nothing_else(host):
@@ -123,7 +128,8 @@ def run_hook(tmp_path, text, *args):
     (bin_dir / "systemctl").write_text("#!/bin/sh\necho \"$*\" >>%s\nexit 5\n" % log)
     (bin_dir / "systemctl").chmod(0o755)
     hook = tmp_path / "hook"
-    hook.write_text(text)
+    # The hooks set the dispatchers' PATH themselves: here the fake systemctl must come first.
+    hook.write_text(text.replace(mh.PATH_LINE, ""))
     result = subprocess.run(["/bin/sh", str(hook)] + list(args), env={"PATH": "%s:/usr/bin:/bin" % bin_dir},
                             capture_output=True, text=True, check=False)
     calls = log.read_text().splitlines() if log.exists() else []
@@ -139,3 +145,41 @@ def test_the_hooks_reload_the_routes_unit_on_the_right_events_and_never_fail(tmp
         assert run_hook(tmp_path, mh.NM_HOOK, "eth0", event) == (0, want), event
     for event in ("down", "pre-up", "hostname", "vpn-down"):
         assert run_hook(tmp_path, mh.NM_HOOK, "eth0", event) == (0, []), event
+
+
+WG_QUICK_LAB = """set -e
+ip link set lo up
+ip link add wg0 type veth peer name wgp
+ip link set wgp up
+ip link set wg0 up
+ip route add 0.0.0.0/0 dev wg0 table 51820
+sh %(hook)s
+echo ---
+sh %(hook)s
+ip -4 rule show
+"""
+
+
+def test_the_networkd_hook_adds_back_wg_quicks_rules_of_a_full_tunnel_once(tmp_path):
+    """networkd deleted wg-quick's two rules of wg0 (fwmark 0xca6c, table 51820): the hook adds them as
+    wg-quick does, a second run adds nothing; run for real in a network namespace, `wg` faked."""
+    if not shutil.which("unshare"):
+        pytest.fail("unshare is required: run the tests through `make test`")
+    (tmp_path / "wireguard").mkdir()
+    (tmp_path / "wireguard/wg0.conf").write_text(layout.HEADER + " for host h: local changes are overwritten.\n")
+    (tmp_path / "wireguard/other.conf").write_text("[Interface]\n")  # not the collection's: left alone
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "wg").write_text("#!/bin/sh\n[ \"$2\" = wg0 ] && echo 0xca6c || echo off\n")
+    (bin_dir / "wg").chmod(0o755)
+    (bin_dir / "systemctl").write_text("#!/bin/sh\nexit 0\n")
+    (bin_dir / "systemctl").chmod(0o755)
+    hook = tmp_path / "hook"
+    hook.write_text(mh.NETWORKD_HOOK.replace(mh.PATH_LINE, "PATH=%s:$PATH" % bin_dir)
+                    .replace(mh.WG_DIR + "/", "%s/wireguard/" % tmp_path))
+    run = subprocess.run(["unshare", "-rn", "sh", "-c", WG_QUICK_LAB % {"hook": hook}], capture_output=True,
+                         text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    rules = run.stdout.split("---\n")[1]
+    assert rules.count("not from all fwmark 0xca6c lookup 51820") == 1, rules
+    assert rules.count("from all lookup main suppress_prefixlength 0") == 1, rules
