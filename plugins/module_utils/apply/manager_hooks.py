@@ -40,6 +40,10 @@ NETWORKD_STATES = ("routable.d", "configured.d")
 NM_DIR = "/etc/NetworkManager"
 NM_CONF = NM_DIR + "/conf.d/wgpf.conf"
 NM_UNIT = "NetworkManager.service"
+NETWORKD_DISPATCHER_UNIT = "networkd-dispatcher.service"
+# The package ships routable.d but no configured.d: the collection makes it, and removes it again
+# when its hook was all it held.
+MADE_DIRS = (NETWORKD_DISPATCHER_DIR + "/configured.d",)
 HOOK_NAME = "50-wgpf-routes"
 NM_EVENTS = ("up", "reapply", "dhcp4-change", "dhcp6-change", "connectivity-change")
 
@@ -156,5 +160,13 @@ class ManagerSteps:
         for path in all_paths():
             if path not in keep and self.track_change(self.fs.remove(path)):
                 nm_changed = nm_changed or path == NM_CONF
+        for path in MADE_DIRS:
+            if self.fs.exists(path) and not self.fs.listdir(path):
+                self.track_change(self.fs.remove_tree(path))
         if nm_changed and self.cmd.is_active(NM_UNIT):
             self.cmd.systemctl("reload", NM_UNIT)
+        # Its unit starts only where a script exists (ConditionPathExistsGlob): an enabled dispatcher
+        # that had none is started now that it has the collection's.
+        if any(item["manager"] == "networkd-dispatcher" for item in want) \
+                and self.cmd.is_enabled(NETWORKD_DISPATCHER_UNIT) and not self.cmd.is_active(NETWORKD_DISPATCHER_UNIT):
+            self.track_change(self.cmd.systemctl("start", NETWORKD_DISPATCHER_UNIT) or True)

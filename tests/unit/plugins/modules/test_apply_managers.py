@@ -55,6 +55,15 @@ def test_nothing_is_written_for_a_manager_that_is_not_installed(host):
     assert "systemctl reload NetworkManager.service" not in host.changes()
 
 
+def test_an_enabled_dispatcher_that_had_no_script_is_started_once(host):
+    managers(host)
+    host.enabled.add(mh.NETWORKD_DISPATCHER_UNIT)
+    files = converged(host)
+    assert "systemctl start networkd-dispatcher.service" in host.changes()
+    step = apply(host, files)[0]
+    assert not step.changed and host.changes() == []
+
+
 def test_a_second_run_changes_nothing_and_nm_is_not_reloaded_when_it_is_stopped(host):
     managers(host)
     files = converged(host)
@@ -109,7 +118,9 @@ def test_absent_removes_every_hook_and_the_drop_in_and_nothing_else(host):
     apply(host, [], state="absent")
     assert all(host.read(path) is None for path in NETWORKD_HOOKS + [NM_HOOK, NM_CONF])
     assert other.read_text() == "[main]\n"
+    # The package's own folder stays; configured.d, which only the collection made, goes.
     assert (host.root / "etc/networkd-dispatcher/routable.d").is_dir()
+    assert not (host.root / "etc/networkd-dispatcher/configured.d").exists()
     assert "systemctl reload NetworkManager.service" in host.changes()
 
 
