@@ -154,8 +154,8 @@ class ManagerSteps:
             if self.track_change(self.fs.write(item["path"], item["content"], item["mode"])):
                 nm_changed = nm_changed or item["path"] == NM_CONF
                 if edited:
-                    self.drift.lines.append("%s hook %s: changed on the host, written again" % (item["manager"],
-                                                                                             item["path"]))
+                    self.drift.lines.append("%s hook %s: changed on the host, written again"
+                                            % (item["manager"], item["path"]))
         keep = [item["path"] for item in want]
         for path in all_paths():
             if path not in keep and self.track_change(self.fs.remove(path)):
