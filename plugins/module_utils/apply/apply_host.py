@@ -8,7 +8,7 @@ values, unit state, the recorded ``[Interface]`` digest, and for a file that
 did not change, what runs: apply_live.py), not from what an earlier run did,
 so a run that fails halfway is completed by the next one, and one that finds
 the live state changed under it repairs that.
-Order: helpers and daemon-reload, nftables table (then the stale conntrack
+Order: helpers and daemon-reload, the network managers' hooks (manager_hooks.py), nftables table (then the stale conntrack
 entries of new or changed UDP forwards), sysctls, routes (every rule, so a new
 peer's rules are in place before the peer itself), the firewall hooks,
 WireGuard interfaces, then removal of what the plan no longer holds. What the
@@ -27,6 +27,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_record import RecordSteps
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.drift import Drift
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewall_hooks import Firewall, load_spec
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.manager_hooks import ManagerSteps
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.units import helpers
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 
@@ -56,7 +57,7 @@ def is_managed(text):
     return text is not None and any(line.startswith(layout.HEADER) for line in text.splitlines())
 
 
-class HostApply(RecordSteps, LiveSteps):
+class HostApply(RecordSteps, LiveSteps, ManagerSteps):
     """One host's apply step over ``fs`` (apply_fs.HostFiles) and ``cmd`` (apply_systemd.Commands)."""
 
     def __init__(self, fs, cmd, which=shutil.which):
@@ -81,6 +82,8 @@ class HostApply(RecordSteps, LiveSteps):
         self.track_change(self.fs.ensure_dir(layout.ETC_DIR, "0755"))
         kinds = [kind for kind in KINDS if by_kind[kind]]
         self.install_helpers(kinds)
+        # Before any WireGuard interface starts: NetworkManager must never pick one up.
+        self.apply_manager_hooks([item["interface"] for item in by_kind["wireguard"]], bool(by_kind["routes"]))
         self.apply_nftables(by_kind["nftables"])
         self.clear_stale_conntrack(dnat or {})
         self.apply_sysctls(by_kind["sysctl"], sysctls)
@@ -259,6 +262,8 @@ class HostApply(RecordSteps, LiveSteps):
 
     def absent(self):
         """wgpf_state: absent: everything the collection put on the host, and nothing else."""
+        # The managers' hooks first: none of them restarts a unit that is being removed.
+        self.apply_manager_hooks([], False)
         self.remove_stale([], [])
         self.apply_sysctls([], {})
         self.write_record({})

@@ -13,7 +13,7 @@ The record (layout.RECORD_PATH, root only) holds, written before the change it d
   changed forwards.
 
 Pure functions over plain data (``running(key)`` reads a running value); the apply step
-reads and writes the host. Runs on the managed host: Python 3.7+.
+reads and writes the host. Runs on the managed host: Python 3.8+ (ansible-core 2.19's floor).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: wgforward.portforward contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the roles learn from a host before planning, in one round trip (the module host_state, Python 3.7+).
+"""What the roles learn from a host before planning, in one round trip (the module host_state, Python 3.8+).
 
 The facts the planner reads, which of the needed packages are missing, and the
 public keys of the key files that are already exactly as wireguard_key leaves

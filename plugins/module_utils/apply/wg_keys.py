@@ -6,7 +6,7 @@
 wireguard_key creates and fixes key files; host_state reports the ones
 wireguard_key would leave as they are. Both must agree on what a readable key
 file is (and, with core/keys.py, a valid key), so both read them here. Python
-3.7+, host side.
+3.8+, host side.
 """
 
 from __future__ import annotations

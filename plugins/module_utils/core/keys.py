@@ -4,7 +4,7 @@
 """What a WireGuard key is: 32 bytes in base64, as ``wg genkey``, ``wg pubkey`` and ``wg genpsk`` print it.
 
 The model checks a peer's public key from the inventory with it and the host side
-checks key files with it, so both agree. Standard library only (Python 3.7+, host side too).
+checks key files with it, so both agree. Standard library only (Python 3.8+, host side too).
 """
 
 from __future__ import annotations

@@ -21,9 +21,12 @@ ROUTES_PREAMBLE = r"""# The routes and ip rules that follow peers and forwards (
 # up: adds what is missing, then removes what an earlier up added and this plan no
 # longer holds (listed in %(run)s/routes.applied); nothing is flushed.
 # down: removes what this plan and the last up hold. Running either twice changes nothing.
+# up goes on past a route or rule that fails, then exits 1 naming how many failed.
 set -eu
 RUN=${WGPF_RUN_DIR:-%(run)s}
 MODE=up
+# How many routes and rules of the plan `up` could not add (each is said on stderr).
+FAILED=0
 
 # ip -4|-6 rule add ...; the very same rule being there already is no error.
 rule() {
@@ -33,18 +36,21 @@ rule() {
     if [ "$MODE" = up ]; then
         out=$(ip "$fam" rule add "$@" 2>&1) || case $out in
             *"File exists"*) ;;
-            *) echo "routes.sh: ip $fam rule add $*: $out" >&2; exit 1 ;;
+            *) echo "routes.sh: ip $fam rule add $*: $out" >&2; FAILED=$((FAILED + 1)) ;;
         esac
     fi
 }
 
-# ip -4|-6 route replace ...: added, or changed in place.
+# ip -4|-6 route replace ...: added, or changed in place. One that fails (its link is not
+# up yet, its gateway not reachable yet) is said and counted, and the others go on: the
+# link's manager hook or the interface's PostUp runs `up` again when it comes up.
 route() {
     fam=$1
     shift
     echo "route $fam $*" >>"$RUN/routes.want"
     if [ "$MODE" = up ]; then
-        ip "$fam" route replace "$@"
+        out=$(ip "$fam" route replace "$@" 2>&1) \
+            || { echo "routes.sh: ip $fam route replace $*: $out" >&2; FAILED=$((FAILED + 1)); }
     fi
 }
 
@@ -79,6 +85,10 @@ ROUTES_MAIN = r"""up() {
         grep -vxF -f "$RUN/routes.want" "$RUN/routes.applied" | remove
     fi
     mv "$RUN/routes.want" "$RUN/routes.applied"
+    if [ "$FAILED" -gt 0 ]; then
+        echo "routes.sh: $FAILED route(s) or rule(s) of the plan could not be added; the others are in place" >&2
+        exit 1
+    fi
 }
 
 down() {

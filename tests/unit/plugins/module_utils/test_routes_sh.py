@@ -18,6 +18,7 @@ from builders import seed_hub
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.routes_sh import ROUTES_MAIN, ROUTES_PREAMBLE
 
 # Runs in the namespace: every `ip` the script calls goes through a wrapper that logs it.
 LAB = """set -e
@@ -103,3 +104,31 @@ def test_a_changed_plan_adds_before_it_deletes_and_leaves_exactly_the_new_rules(
     assert listed.splitlines()[-1] == "2", "the tunnel's rp_filter (loose)"
     # down takes the collection's rules away, and only those.
     assert "lookup 519" not in after_down and "from 192.0.2.77 lookup 77" in after_down
+
+
+def test_up_goes_on_past_a_route_that_fails_and_says_so(tmp_path):
+    """A link that is not up yet (here: missing) fails its route; the rules after it are still added,
+    `up` exits 1 naming the failure, and a second `up` once the link exists adds the route."""
+    for tool in ("unshare", "ip", "flock"):
+        if not shutil.which(tool):
+            pytest.fail("%s is required: run the tests through `make test`" % tool)
+    wanted = ("wanted() {\n"
+              "    route -4 default via 192.0.2.1 dev lan0 table 51900\n"
+              "    rule -4 fwmark 0x1000000/0xf000000 lookup 51900 priority 5100\n"
+              "}\n")
+    script = tmp_path / "routes.sh"
+    script.write_text(ROUTES_PREAMBLE % {"run": tmp_path / "run"} + wanted + ROUTES_MAIN)
+    lab = ("ip link set lo up\n"
+           "sh %(s)s up; echo rc=$?\n"
+           "ip -4 rule show priority 5100; ip -4 route show table 51900\n"
+           "echo ---\n"
+           "ip link add lan0 type veth peer name lan1 && ip link set lan1 up && ip link set lan0 up && ip addr add 192.0.2.2/24 dev lan0\n"
+           "sh %(s)s up; echo rc=$?\n"
+           "ip -4 route show table 51900\n") % {"s": script}
+    run = subprocess.run(["unshare", "-rn", "sh", "-c", lab], capture_output=True, text=True, check=False)
+    before, after = run.stdout.split("---\n")
+    assert "rc=1" in before and "fwmark 0x1000000/0xf000000 lookup 51900" in before
+    assert "default via" not in before
+    assert "ip -4 route replace default via 192.0.2.1 dev lan0 table 51900" in run.stderr
+    assert "1 route(s) or rule(s) of the plan could not be added" in run.stderr
+    assert "rc=0" in after and "default via 192.0.2.1 dev lan0" in after

@@ -6,9 +6,12 @@
 # up: adds what is missing, then removes what an earlier up added and this plan no
 # longer holds (listed in /run/wgpf/routes.applied); nothing is flushed.
 # down: removes what this plan and the last up hold. Running either twice changes nothing.
+# up goes on past a route or rule that fails, then exits 1 naming how many failed.
 set -eu
 RUN=${WGPF_RUN_DIR:-/run/wgpf}
 MODE=up
+# How many routes and rules of the plan `up` could not add (each is said on stderr).
+FAILED=0
 
 # ip -4|-6 rule add ...; the very same rule being there already is no error.
 rule() {
@@ -18,18 +21,21 @@ rule() {
     if [ "$MODE" = up ]; then
         out=$(ip "$fam" rule add "$@" 2>&1) || case $out in
             *"File exists"*) ;;
-            *) echo "routes.sh: ip $fam rule add $*: $out" >&2; exit 1 ;;
+            *) echo "routes.sh: ip $fam rule add $*: $out" >&2; FAILED=$((FAILED + 1)) ;;
         esac
     fi
 }
 
-# ip -4|-6 route replace ...: added, or changed in place.
+# ip -4|-6 route replace ...: added, or changed in place. One that fails (its link is not
+# up yet, its gateway not reachable yet) is said and counted, and the others go on: the
+# link's manager hook or the interface's PostUp runs `up` again when it comes up.
 route() {
     fam=$1
     shift
     echo "route $fam $*" >>"$RUN/routes.want"
     if [ "$MODE" = up ]; then
-        ip "$fam" route replace "$@"
+        out=$(ip "$fam" route replace "$@" 2>&1) \
+            || { echo "routes.sh: ip $fam route replace $*: $out" >&2; FAILED=$((FAILED + 1)); }
     fi
 }
 
@@ -67,6 +73,10 @@ up() {
         grep -vxF -f "$RUN/routes.want" "$RUN/routes.applied" | remove
     fi
     mv "$RUN/routes.want" "$RUN/routes.applied"
+    if [ "$FAILED" -gt 0 ]; then
+        echo "routes.sh: $FAILED route(s) or rule(s) of the plan could not be added; the others are in place" >&2
+        exit 1
+    fi
 }
 
 down() {
