@@ -14,16 +14,24 @@ and firewalld's own view:
   after `firewall-cmd --reload`, `systemctl restart firewalld`, the WAN
   interface moved to another zone, the default zone changed to ``drop``, and
   both back; the table ``inet wgpf`` survives the reload and restart;
-- a service of public1's own (a port nobody forwards) stays closed to the client.
+- a service of public1's own (a port nobody forwards) stays closed to the client;
+- (first verify only) with wgpf-forward deleted by hand on the hub, the forwards get no answer;
+  site.yml reports it as drift and puts it back, and they answer again.
 """
+
+import json
+import os
+import pathlib
+import subprocess
 
 import pytest
 
-from test_forward import probe
-from test_real_servers import wait_for_forwards
+from test_forward import answered
+from test_real_servers import answered_cases, wait_for_forwards
 
 BEFORE = "/var/lib/test-firewalld.before"
 OURS = ("wgpf-input", "wgpf-forward")
+MARKER = "wgpf-firewalld-drift-done"
 LISTING = ("firewall-cmd --list-all-zones; firewall-cmd --list-all-policies; "
            "firewall-cmd --permanent --list-all-zones; firewall-cmd --permanent --list-all-policies")
 
@@ -60,17 +68,34 @@ def test_firewalld_runs_its_nftables_table_beside_the_collections(container, fwd
         run(host, "nft list table inet firewalld >/dev/null && nft list table inet wgpf >/dev/null")
 
 
+def ours(host, scope):
+    """{policy: (rich rules, target, ingress, egress)} of the collection's policies firewalld holds (one exec)."""
+    script = ("for p in $(firewall-cmd %(s)s --get-policies); do case $p in wgpf*) echo \"## $p\"; "
+              "firewall-cmd %(s)s --policy=$p --list-rich-rules; "
+              "firewall-cmd %(s)s --info-policy=$p | grep -E '^  (target|ingress-zones|egress-zones):';; esac; done")
+    out, name = {}, None
+    for line in run(host, script % {"s": scope}).splitlines():
+        if line.startswith("## "):
+            name = line[3:]
+            out[name] = ([], {})
+        elif line.startswith("  ") and ":" in line:
+            key, dummy, value = line.strip().partition(":")
+            out[name][1][key] = value.strip()
+        elif line:
+            out[name][0].append(line)
+    return out
+
+
 def test_the_collection_added_exactly_its_two_policies(container, fwd):
     for name, want in fwd["hosts"].items():  # {host: {policy: [rich rule]}}
         host = container(name)
-        for scope in ("", "--permanent "):
-            assert sorted(p for p in run(host, "firewall-cmd %s--get-policies" % scope).split() if p.startswith("wgpf")) \
-                == sorted(want), "%s %s" % (name, scope)
-            for policy, rules in want.items():
-                live = run(host, "firewall-cmd %s--policy=%s --list-rich-rules" % (scope, policy)).splitlines()
-                assert sorted(live) == sorted(rules), "%s %s%s: %s" % (name, scope, policy, live)
-                info = run(host, "firewall-cmd %s--info-policy=%s" % (scope, policy))
-                assert "target: CONTINUE" in info and "ingress-zones: ANY" in info, info
+        for scope in ("", "--permanent"):
+            found = ours(host, scope)
+            assert sorted(found) == sorted(want), "%s %s: %s" % (name, scope, sorted(found))
+            for policy, (rules, info) in found.items():
+                assert sorted(rules) == sorted(want[policy]), "%s %s %s: %s" % (name, scope, policy, rules)
+                egress = "HOST" if policy == "wgpf-input" else "ANY"
+                assert info == {"target": "CONTINUE", "ingress-zones": "ANY", "egress-zones": egress}, info
         # Every zone and every other policy, running and permanent, as before converge.
         assert without_ours(run(host, LISTING)) == without_ours(run(host, "cat " + BEFORE)), name
 
@@ -113,3 +138,36 @@ def test_a_port_of_the_host_nobody_forwards_stays_closed(client, container, fwd)
     assert "open" in run(host, "python3 -c \"%s\" ::1 %d" % (CONNECT, closed["port"]))  # it listens
     cmd = client.run("python3 -c %s %s %s", CONNECT, closed["addr"], str(closed["port"]))
     assert "open" not in cmd.stdout, "%s:%d answered the client through firewalld" % (closed["addr"], closed["port"])
+
+
+def site_drift(inventory, host):
+    """The drift lines the apply step of ``host`` reported in one site.yml run (the JSON callback)."""
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_FORCE_COLOR="0")
+    done = subprocess.run(["ansible-playbook", "-i", inventory, "wgforward.portforward.site"], capture_output=True,
+                          text=True, timeout=600, check=False, env=env)
+    assert done.returncode == 0, "site.yml failed: %s" % (done.stdout[-3000:] + done.stderr[-2000:])
+    out = json.loads(done.stdout[done.stdout.index("{"):])
+    return [line for play in out["plays"] for task in play["tasks"] for name, result in task["hosts"].items()
+            if name == host for line in result.get("drift") or []]
+
+
+def test_site_repairs_and_reports_the_forward_policy_deleted_by_hand(pytestconfig, client, container, scenario, fwd):
+    """Without wgpf-forward the hub rejects the forwards; site.yml puts it back and says so. First verify only."""
+    inventory = getattr(pytestconfig.option, "ansible_inventory", None)
+    if not inventory:
+        pytest.skip("needs Molecule's Ansible inventory (--ansible-inventory)")
+    ephemeral = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
+    if ephemeral:
+        marker = pathlib.Path(ephemeral) / MARKER
+        if marker.exists():
+            pytest.skip("ran in this test sequence's first verify")
+        marker.write_text("")
+    name = fwd["drift_host"]
+    run(container(name), "firewall-cmd --permanent --delete-policy=wgpf-forward && firewall-cmd --reload")
+    case = answered_cases(scenario)[0]
+    assert answered(client, case, 3), "the forward still answers without wgpf-forward on %s" % name
+    lines = site_drift(inventory, name)
+    want = 'firewalld policy wgpf-forward (permanent, /etc/firewalld/policies/wgpf-forward.xml): missing rule ' \
+        'family="ipv4" destination address="10.201.4.3" port port="8080" protocol="tcp" accept'
+    assert want in lines, "%s: site.yml did not report the deleted policy: %s" % (name, lines)
+    wait_for_forwards(client, scenario, seconds=30)

@@ -33,6 +33,7 @@ firewalld's (zones, default zone, other policies, firewalld.conf) is written.
 from __future__ import annotations
 
 import shutil
+import xml.etree.ElementTree as ET
 
 POLICY_DIR = "/etc/firewalld/policies"
 INPUT, FORWARD = "wgpf-input", "wgpf-forward"
@@ -90,6 +91,30 @@ def policy_texts(spec):
     return out
 
 
+def file_lines(text):
+    """A policy file as comparable lines: its target, priority and zones, then its rules as rich rules
+    (what policy_texts writes reads back the same). A file of another shape reads as what it holds of these."""
+    if text is None:
+        return []
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return ["(not XML)"]
+    lines = ["target %s" % root.get("target", "CONTINUE"), "priority %s" % root.get("priority", "-1")]
+    lines += ["%s %s" % (zone.tag, zone.get("name")) for zone in root if zone.tag in ("ingress-zone", "egress-zone")]
+    for rule in root.findall("rule"):
+        words = ["rule"] + (['family="%s"' % rule.get("family")] if rule.get("family") else [])
+        for child in rule:
+            if child.tag == "destination":
+                words.append('destination address="%s"' % child.get("address"))
+            elif child.tag == "port":
+                words.append('port port="%s" protocol="%s"' % (child.get("port"), child.get("protocol")))
+            else:
+                words.append(child.tag)
+        lines.append(" ".join(words))
+    return lines
+
+
 class Firewalld:
     """firewalld on the host: ``query(argv)`` -> (rc, out, err), ``change(argv)`` runs (or records, in check
     mode); ``fs`` reads and writes files (apply_fs.HostFiles); ``which`` finds firewall-cmd. Injected so that
@@ -131,7 +156,8 @@ class Firewalld:
             elif self.fs.write(path, texts[name], "0644"):
                 done.append("write %s" % path)
                 if report:
-                    report("firewalld policy file %s" % path, (before or "").splitlines(), texts[name].splitlines())
+                    report("firewalld policy %s (permanent, %s)" % (name, path), file_lines(before),
+                           file_lines(texts[name]))
         if state != "running":
             return done  # firewalld reads the files when it starts
         reload_needed, fixes = False, []

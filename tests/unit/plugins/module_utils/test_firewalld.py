@@ -7,7 +7,7 @@ from __future__ import annotations
 from fake_firewalld import FakeFirewalld
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewalld import (
-    FORWARD, INPUT, POLICY_DIR, policy_path, rich_rules)
+    FORWARD, INPUT, POLICY_DIR, policy_path, policy_texts, rich_rules)
 
 SPEC = {"forward": {"4": [{"addr": "10.0.0.3", "proto": "tcp", "port": {"from": 8080, "to": 8080},
                            "iifs": ["eth0"], "dnat": True},
@@ -75,7 +75,24 @@ def test_drift_is_repaired_and_reported_a_deleted_policy_by_a_reload(tmp_path):
     found = []
     done = host.firewalld().apply(SPEC, lambda what, live, wanted: found.append((what, live, wanted)))
     assert done == ["write %s" % policy_path(FORWARD), "firewall-cmd --reload"] and host.runtime == RULES
-    assert found[0][0] == "firewalld policy file %s" % policy_path(FORWARD) and found[0][1] == []
+    assert found[0][0] == "firewalld policy %s (permanent, %s)" % (FORWARD, policy_path(FORWARD))
+    assert found[0][1] == [] and found[0][2] == ["target CONTINUE", "priority -1", "ingress-zone ANY",
+                                                 "egress-zone ANY"] + RULES[FORWARD]
+
+
+def test_a_policy_file_edited_by_hand_is_rewritten_and_reported_by_what_differs(tmp_path):
+    host = FakeFirewalld(tmp_path)
+    host.firewalld().apply(SPEC)
+    text = host.fs.read(policy_path(INPUT)).replace('target="CONTINUE"', 'target="REJECT"')
+    host.fs.write(policy_path(INPUT), text.replace('51821', '22'), "0644")
+    found = []
+    host.firewalld().apply(SPEC, lambda what, live, wanted: found.append((what, live, wanted)))
+    what, live, wanted = found[0]
+    assert what.startswith("firewalld policy wgpf-input (permanent")
+    assert sorted(set(live) ^ set(wanted)) == ['rule port port="22" protocol="udp" accept',
+                                               'rule port port="51821" protocol="udp" accept',
+                                               "target CONTINUE", "target REJECT"]
+    assert host.fs.read(policy_path(INPUT)) == policy_texts(SPEC)[INPUT]
 
 
 def test_no_firewalld_no_change_and_a_stopped_enabled_one_gets_the_files_only(tmp_path):
