@@ -27,6 +27,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_record import RecordSteps
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.drift import Drift
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewall_hooks import Firewall, load_spec
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewalld import Firewalld
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.manager_hooks import ManagerSteps
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.units import helpers
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
@@ -68,6 +69,8 @@ class HostApply(RecordSteps, LiveSteps, ManagerSteps):
         self.secrets = set()  # the preshared keys put into configs: the module masks them in all it returns
         # The host's iptables, read through the same runner and root as everything else.
         self.firewall = Firewall(cmd.query, lambda argv: cmd.change(argv, layout.FIREWALL_UNIT), which, fs.read)
+        # firewalld (its nftables table, which the iptables hooks cannot reach): policies of the collection's own.
+        self.firewalld = Firewalld(cmd.query, lambda argv: cmd.change(argv, "firewalld"), fs, which)
 
     def track_change(self, changed):
         self.changed = self.changed or bool(changed)
@@ -169,16 +172,20 @@ class HostApply(RecordSteps, LiveSteps, ManagerSteps):
             self.forget_live()
 
     def apply_firewall(self, items):
-        """The accepts the host's firewall needs now; the unit applies them again after it (re)starts."""
+        """The accepts the host's firewall needs now; the unit applies them again after it (re)starts.
+        Where firewalld runs (or is enabled), its policies of the collection's own (firewalld.py): permanent,
+        so firewalld itself loads them again at every reload and restart."""
         if not items:
             return
         item = items[0]
         unchanged = self.fs.read(item["path"]) == item["content"]
         self.track_change(self.fs.write(item["path"], item["content"], item["mode"]))
-        done = self.firewall.apply(load_spec(item["content"]))
+        spec = load_spec(item["content"])
+        done = self.firewall.apply(spec)
         if done and unchanged:
             self.report_firewall(done)
         self.track_change(done)
+        self.track_change(self.firewalld.apply(spec, self.drift.add if unchanged else None))
         self.track_change(self.cmd.ensure_started(layout.FIREWALL_UNIT))
 
     def apply_interface(self, item, key_file):
@@ -238,6 +245,9 @@ class HostApply(RecordSteps, LiveSteps, ManagerSteps):
         if "firewall" not in keep_kinds and self.fs.exists(layout.FIREWALL_PATH):
             # Before the spec and unit go: only the rules tagged wgpf are deleted.
             self.track_change(self.firewall.remove())
+        if "firewall" not in keep_kinds:
+            # Only the files of wgpf-input and wgpf-forward, wherever they are left (no command when none is).
+            self.track_change(self.firewalld.remove())
         reload_needed = False
         for helper in helpers():
             if helper["kind"] in keep_kinds:

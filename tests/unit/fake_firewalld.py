@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A fake host's firewalld for the tests of module_utils/apply/firewalld.py and the apply step.
+
+Permanent configuration: the policy files under the tmp root's /etc/firewalld/policies/ (HostFiles).
+Runtime: {policy: [rich rule]}, loaded from those files by --reload (and a restart), changed rule by rule
+by --add-rich-rule/--remove-rich-rule, read by --list-rich-rules, as firewall-cmd does.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import HostFiles
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewalld import POLICY_DIR, Firewalld
+
+
+def rich_of(rule):
+    """A policy file's <rule> element in firewall-cmd's spelling."""
+    words = ["rule"]
+    if rule.get("family"):
+        words.append('family="%s"' % rule.get("family"))
+    dest = rule.find("destination")
+    if dest is not None:
+        words.append('destination address="%s"' % dest.get("address"))
+    port = rule.find("port")
+    words.append('port port="%s" protocol="%s"' % (port.get("port"), port.get("protocol")))
+    words.append("accept")
+    return " ".join(words)
+
+
+class FakeFirewalld:
+    def __init__(self, root, state="running", installed=True):
+        self.fs = HostFiles(str(root), chown=False)
+        self.state = state  # running, enabled (stopped), stopped
+        self.installed = installed
+        self.runtime = {}
+        self.changes = []
+        if state == "running":
+            self.reload()
+
+    def reload(self):
+        self.runtime = {}
+        for entry in self.fs.listdir(POLICY_DIR):
+            root = ET.fromstring(self.fs.read("%s/%s" % (POLICY_DIR, entry)))
+            self.runtime[entry[:-len(".xml")]] = [rich_of(rule) for rule in root.findall("rule")]
+
+    def run(self, argv):
+        if argv == ["firewall-cmd", "--state"]:
+            return (0, "running\n", "") if self.state == "running" else (252, "not running\n", "")
+        if argv[:2] == ["systemctl", "is-enabled"]:
+            return (0 if self.state in ("running", "enabled") else 1), "", ""
+        self.changes += [" ".join(argv)] if "--list-rich-rules" not in argv else []
+        if argv == ["firewall-cmd", "--reload"]:
+            self.reload()
+            return 0, "success\n", ""
+        name = argv[1][len("--policy="):]
+        if name not in self.runtime:
+            return 11, "", "Error: INVALID_POLICY: %s\n" % name
+        verb, dummy, rule = argv[2].partition("=")
+        if verb == "--list-rich-rules":
+            return 0, "".join(r + "\n" for r in self.runtime[name]), ""
+        if verb == "--add-rich-rule":
+            self.runtime[name].append(rule)
+        elif verb == "--remove-rich-rule":
+            self.runtime[name].remove(rule)
+        return 0, "success\n", ""
+
+    def which(self, name):
+        return "/usr/bin/firewall-cmd" if self.installed and name == "firewall-cmd" else None
+
+    def firewalld(self):
+        return Firewalld(self.run, self.run, self.fs, self.which)
