@@ -52,7 +52,7 @@ explain: deps collection-path
 example: deps collection-path
 	@$(TEST_ENV) ansible-playbook -i inventory.example playbooks/explain.yml
 	@$(TEST_ENV) ansible-playbook -i inventory.example playbooks/render.yml -e wgpf_render_dir=$(RENDER_DIR) >/dev/null
-	@cd $(RENDER_DIR) && for f in $$(find . -type f | sort); do printf '\n===== %s\n' "$${f#./}"; cat "$$f"; done
+	@cd $(RENDER_DIR) && for f in $$(find . -type f ! -name '*.svg' | sort); do printf '\n===== %s\n' "$${f#./}"; cat "$$f"; done
 	@printf '\nRendered every host of inventory.example under %s\n' "$(RENDER_DIR)"
 
 # Molecule scenarios, one per technique (every molecule/<name>/ with a molecule.yml but the
@@ -132,7 +132,7 @@ offline: deps collection-path
 	grep -q '"web (public1 -> private1): policy_routing"' "$$tmp/explain.out"; \
 	$(TEST_ENV) ansible-playbook -i inventory.example playbooks/render.yml -e wgpf_render_dir="$$tmp/rendered" >/dev/null; \
 	for f in public1/etc/wireguard/wg0.conf public1/etc/wgpf/wgpf.nft intermediate1/etc/wgpf/routes.sh \
-	         private1/etc/wgpf/routes.sh private2/etc/wireguard/wg0.conf; do test -s "$$tmp/rendered/$$f"; done; \
+	         private1/etc/wgpf/routes.sh private2/etc/wireguard/wg0.conf inventory.mmd; do test -s "$$tmp/rendered/$$f"; done; \
 	for t in "$$tmp"/rendered/*/etc/wgpf/wgpf.nft; do unshare -rn nft -c -f "$$t"; done; \
 	echo "offline: explain.yml and render.yml ran on inventory.example; every rendered table passes nft -c"
 
