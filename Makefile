@@ -69,13 +69,19 @@ docker-image: deps
 	bash molecule/resources/ensure-docker.sh
 	bash molecule/resources/image/build.sh $(DEBIAN)
 
+# A failed scenario's step and first error lines are repeated after the summary: CI shows the tail.
 molecule: deps collection-path docker-image
-	@failed=""; summary=""; \
+	@failed=""; summary=""; logs=$$(mktemp -d); trap 'rm -rf "$$logs"' EXIT; \
 	for s in $(SCENARIO); do \
 	  start=$$(date +%s); \
-	  if $(TEST_ENV) MOLECULE_GLOB="molecule/$$s/molecule.yml" molecule test -s "$$s"; then r=passed; else r=FAILED; failed="$$failed $$s"; fi; \
+	  if $(TEST_ENV) MOLECULE_GLOB="molecule/$$s/molecule.yml" molecule test -s "$$s" 2>&1 | tee "$$logs/$$s.log"; \
+	  then r=passed; else r=FAILED; failed="$$failed $$s"; fi; \
 	  line=$$(printf '  %-24s %s in %ss' "$$s" "$$r" "$$(( $$(date +%s) - start ))"); \
 	  echo "molecule:$$line"; summary="$$summary$$line\n"; \
+	done; \
+	for s in $$failed; do \
+	  printf '\n%s: %s\n' "$$s" "$$(grep -a -o '➜ [a-z_]*: .*Executing' "$$logs/$$s.log" | tail -n 1 | sed 's/\x1b\[[0-9;]*m//g')"; \
+	  grep -a -E 'fatal:|FAILED!|msg:|Error|ERROR|CRITICAL|assert' "$$logs/$$s.log" | sed 's/\x1b\[[0-9;]*m//g' | cut -c1-300 | head -n 8 || true; \
 	done; \
 	printf '\nMolecule scenarios:\n%b' "$$summary"; \
 	if [ -n "$$failed" ]; then echo "molecule: failed:$$failed"; exit 1; fi
