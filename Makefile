@@ -52,7 +52,7 @@ explain: deps collection-path
 example: deps collection-path
 	@$(TEST_ENV) ansible-playbook -i inventory.example playbooks/explain.yml
 	@$(TEST_ENV) ansible-playbook -i inventory.example playbooks/render.yml -e wgpf_render_dir=$(RENDER_DIR) >/dev/null
-	@cd $(RENDER_DIR) && for f in $$(find . -type f | sort); do printf '\n===== %s\n' "$${f#./}"; cat "$$f"; done
+	@cd $(RENDER_DIR) && for f in $$(find . -type f ! -name '*.svg' | sort); do printf '\n===== %s\n' "$${f#./}"; cat "$$f"; done
 	@printf '\nRendered every host of inventory.example under %s\n' "$(RENDER_DIR)"
 
 # Molecule scenarios, one per technique (every molecule/<name>/ with a molecule.yml but the
@@ -69,13 +69,19 @@ docker-image: deps
 	bash molecule/resources/ensure-docker.sh
 	bash molecule/resources/image/build.sh $(DEBIAN)
 
+# A failed scenario's step and first error lines are repeated after the summary: CI shows the tail.
 molecule: deps collection-path docker-image
-	@failed=""; summary=""; \
+	@failed=""; summary=""; logs=$$(mktemp -d); trap 'rm -rf "$$logs"' EXIT; \
 	for s in $(SCENARIO); do \
 	  start=$$(date +%s); \
-	  if $(TEST_ENV) MOLECULE_GLOB="molecule/$$s/molecule.yml" molecule test -s "$$s"; then r=passed; else r=FAILED; failed="$$failed $$s"; fi; \
+	  if $(TEST_ENV) MOLECULE_GLOB="molecule/$$s/molecule.yml" molecule test -s "$$s" 2>&1 | tee "$$logs/$$s.log"; \
+	  then r=passed; else r=FAILED; failed="$$failed $$s"; fi; \
 	  line=$$(printf '  %-24s %s in %ss' "$$s" "$$r" "$$(( $$(date +%s) - start ))"); \
 	  echo "molecule:$$line"; summary="$$summary$$line\n"; \
+	done; \
+	for s in $$failed; do \
+	  printf '\n%s: %s\n' "$$s" "$$(grep -a -o '➜ [a-z_]*: .*Executing' "$$logs/$$s.log" | tail -n 1 | sed 's/\x1b\[[0-9;]*m//g')"; \
+	  grep -a -E 'fatal:|FAILED!|msg:|Error|ERROR|CRITICAL|assert' "$$logs/$$s.log" | sed 's/\x1b\[[0-9;]*m//g' | cut -c1-300 | head -n 8 || true; \
 	done; \
 	printf '\nMolecule scenarios:\n%b' "$$summary"; \
 	if [ -n "$$failed" ]; then echo "molecule: failed:$$failed"; exit 1; fi
@@ -132,7 +138,7 @@ offline: deps collection-path
 	grep -q '"web (public1 -> private1): policy_routing"' "$$tmp/explain.out"; \
 	$(TEST_ENV) ansible-playbook -i inventory.example playbooks/render.yml -e wgpf_render_dir="$$tmp/rendered" >/dev/null; \
 	for f in public1/etc/wireguard/wg0.conf public1/etc/wgpf/wgpf.nft intermediate1/etc/wgpf/routes.sh \
-	         private1/etc/wgpf/routes.sh private2/etc/wireguard/wg0.conf; do test -s "$$tmp/rendered/$$f"; done; \
+	         private1/etc/wgpf/routes.sh private2/etc/wireguard/wg0.conf inventory.mmd; do test -s "$$tmp/rendered/$$f"; done; \
 	for t in "$$tmp"/rendered/*/etc/wgpf/wgpf.nft; do unshare -rn nft -c -f "$$t"; done; \
 	echo "offline: explain.yml and render.yml ran on inventory.example; every rendered table passes nft -c"
 

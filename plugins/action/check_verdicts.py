@@ -6,14 +6,17 @@ per forward from what every host's probe read (check/check_verdict.py)."""
 
 from __future__ import annotations
 
+import time
+
 from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_verdict import verdict_lines, verdicts
+from ansible_collections.wgforward.portforward.plugins.module_utils.check.metrics import metrics_text, write_metrics
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import plain
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.actions import EngineAction, refusal
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.check_run import expectations_of_run
 
 
 class ActionModule(EngineAction):
-    _VALID_ARGS = frozenset(("probes",))
+    _VALID_ARGS = frozenset(("probes", "metrics_path"))
     _requires_connection = False
 
     def step(self, view, task_vars):
@@ -24,5 +27,20 @@ class ActionModule(EngineAction):
         # A host that left the play (its read failed) has no probe result: "not probed".
         results = {host: plain(view.host_vars(host).get(name)) for host in task_vars.get("ansible_play_hosts") or []}
         report = verdicts(expect, results)
-        return {"changed": False, "report": report, "lines": verdict_lines(report),
-                "failures": [fwd["line"] for fwd in report if not fwd["ok"]]}
+        result = {"changed": False, "report": report, "lines": verdict_lines(report),
+                  "failures": [fwd["line"] for fwd in report if not fwd["ok"]]}
+        path = self._task.args.get("metrics_path")
+        if path is not None:
+            try:
+                result["metrics_path"] = self._metrics(path, report, view.check_mode)
+            except (ValueError, OSError) as exc:
+                return refusal("wgpf_check_metrics_path: %s" % exc, view.me, shared=False)
+        return result
+
+    @staticmethod
+    def _metrics(path, report, check_mode):
+        """The verdicts as Prometheus metrics at ``path`` (the check's own output, so not a change); check mode
+        writes nothing."""
+        if not check_mode:
+            write_metrics(path, metrics_text(report, time.time()))
+        return path

@@ -33,6 +33,9 @@ class ActionModule(EngineAction):
         if dest is not None:
             render_out.write_preview(dest, plans, keys, writer)
             result["dest"] = dest
+            no_svg = render_out.write_diagram(dest, run_plan.graph(), writer)
+            if no_svg is not None:
+                result["warnings"] = ["no inventory.svg: %s; inventory.mmd is written" % no_svg]
         if boolean(args.get("peer_files", False)):
             result["peers_left"] = render_out.write_peer_files(plans, keys, writer)
         result.update(changed=bool(writer.changed), files=writer.changed)

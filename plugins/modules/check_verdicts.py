@@ -24,6 +24,14 @@ options:
     description: The variable every host registered the result of M(wgforward.portforward.check_probe) in.
     type: str
     default: check__probe
+  metrics_path:
+    description:
+      - Also write the verdicts there, on the controller, as Prometheus metrics in node_exporter's textfile format
+        (one gauge per forward, the handshake age of every link read, the time of the check), replacing the file
+        atomically. An absolute path ending in C(.prom) in an existing folder; C(wgpf_check_metrics_path) in
+        C(wgforward.portforward.check). Check mode writes nothing.
+      - The file is the check's report, not a change: the task stays C(ok).
+    type: str
 attributes:
   action:
     description: Runs on the controller.
@@ -60,6 +68,10 @@ lines:
   returned: success
   type: list
   elements: str
+metrics_path:
+  description: Where the metrics were written (or, in check mode, would be).
+  returned: when O(metrics_path) is set
+  type: str
 failures:
   description: The verdict lines of the forwards that are not ok.
   returned: success

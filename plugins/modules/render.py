@@ -15,7 +15,10 @@ description:
   - Plans the inventory (once per run, like every step of the collection's roles) and writes, on the controller,
     every WireGuard host's files under O(dest)C(/<host>/<path on the host>) (wg-quick configs, nftables table,
     sysctl drop-in, routes script, firewall hooks' list) and each WireGuard peer Ansible does not manage its
-    wg-quick file as O(dest)C(/<peer>/<peer>.conf). This is what C(wgforward.portforward.render) (C(playbooks/render.yml))
+    wg-quick file as O(dest)C(/<peer>/<peer>.conf), and a picture of the inventory (hosts by role, tunnels,
+    each forward's path and technique; past 24 forwards one edge per path and technique) as
+    O(dest)C(/inventory.mmd) (Mermaid) and, where Graphviz and its Python binding are installed on the controller,
+    O(dest)C(/inventory.svg) (else a warning says why there is none). This is what C(wgforward.portforward.render) (C(playbooks/render.yml))
     runs; it contacts no host.
   - A public key that no host read in this run is a placeholder, C(<public key of HOST, not known yet>), which
     WireGuard refuses to load, so a file previewed before the servers are set up cannot be used by mistake.

@@ -23,7 +23,8 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.core.address
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.layout import as_dict as layout
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import from_hostvars
-from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import fingerprint, plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import checked, fingerprint
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.diagram import inventory_graph
 from ansible_collections.wgforward.portforward.plugins.plugin_utils import run_cache
 
 NO_NETADDR = "the planner needs the Python library netaddr on the controller (pip install netaddr)"
@@ -47,14 +48,20 @@ def _make(inventory, folder):
     if not HAS_NETADDR:
         return {"problems": [NO_NETADDR], "message": NO_NETADDR, "hosts": {}}
     try:
-        plans = plan_inventory(inventory)
+        planner, plans = checked(inventory)
     except PlanError as exc:
         return {"problems": exc.problems, "message": str(exc), "hosts": {},
                 "facts_needed": [list(n) for n in exc.facts_needed]}
     where = layout()
     for name, plan in plans.items():
         run_cache.write_json(os.path.join(folder, run_cache.file_name(name) + ".json"), dict(plan, layout=where))
+    # The picture render draws needs the model, which the cache does not keep: drawn here, as plain data.
+    run_cache.write_json(os.path.join(folder, GRAPH_FILE), inventory_graph(planner.model, plans))
     return {"problems": [], "message": "", "hosts": {name: summary(plan) for name, plan in plans.items()}}
+
+
+# No host's file: file_name() quotes a '+' in a host name.
+GRAPH_FILE = "+graph.json"
 
 
 class RunPlan:
@@ -85,6 +92,10 @@ class RunPlan:
     def plan(self, host):
         """The host's full plan (with ``layout``), as the planner made it."""
         return run_cache.read_json(os.path.join(self.folder, run_cache.file_name(host) + ".json"))
+
+    def graph(self):
+        """The inventory's graph (render/diagram.py's inventory_graph)."""
+        return run_cache.read_json(os.path.join(self.folder, GRAPH_FILE))
 
 
 class RawFirstHostVars(Mapping):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.diagram_svg import diagram_files
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.peer_config import peer_config
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import peer_key, render_files
 
@@ -21,6 +22,7 @@ DEFAULT_DEST = "rendered"
 PEER_FILE_MODE = "0600"
 PEER_DIR_MODE = "0700"
 HOST_DIR_MODE = "0755"
+DIAGRAM_MODE = "0644"
 # The folders Ansible loads a collection from: a source checkout's own content.
 CONTENT_FOLDERS = ("plugins", "roles", "playbooks", "meta")
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -144,6 +146,16 @@ def write_preview(dest, plans, keys, writer):
         target = os.path.join(dest, host, os.path.basename(path))
         writer.folder(os.path.dirname(target), PEER_DIR_MODE)
         writer.file(target, content, PEER_FILE_MODE)
+
+
+def write_diagram(dest, graph, writer):
+    """The inventory's picture as dest/inventory.mmd, and dest/inventory.svg where Graphviz is installed;
+    returns None, or why there is no SVG."""
+    files, why = diagram_files(graph)
+    writer.folder(dest, HOST_DIR_MODE)
+    for item in files:
+        writer.file(os.path.join(dest, item["name"]), item["content"], DIAGRAM_MODE)
+    return why
 
 
 def write_peer_files(plans, keys, writer):

@@ -13,6 +13,10 @@ task that prints them):
   (each fault's verdict names a later hop than the one before, or ok, so the
   earlier fault is known to be undone as well).
 
+Every run also writes its verdicts as Prometheus metrics (wgpf_check_metrics_path),
+read back with prometheus_client's parser: one gauge per forward, 1 exactly when
+its verdict is ok, labelled with the first wrong hop's host.
+
 It also checks that the check changes nothing (``changed=0``). Runs once per
 `molecule test` (the first verify; the one after the restart skips it, see
 MARKER), about 40 s.
@@ -23,9 +27,11 @@ import os
 import pathlib
 import re
 import subprocess
+import tempfile
 import time
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from test_forward import probe
 from traffic import cases, problems
@@ -51,10 +57,12 @@ def inventory(pytestconfig, scenario):
     return path
 
 
-def run_check(inventory):
-    """(return code, {forward: verdict}, every printed line, changed count) of one check run."""
+def run_check(inventory, metrics):
+    """(return code, {forward: verdict}, every printed line, changed count) of one check run, which writes
+    its metrics to ``metrics``."""
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_FORCE_COLOR="0")
-    run = subprocess.run(["ansible-playbook", "-i", inventory, "wgforward.portforward.check"],
+    run = subprocess.run(["ansible-playbook", "-i", inventory, "wgforward.portforward.check",
+                          "-e", "wgpf_check_metrics_path=%s" % metrics],
                          capture_output=True, text=True, timeout=300, check=False, env=env)
     try:
         out = json.loads(run.stdout[run.stdout.index("{"):])
@@ -76,9 +84,17 @@ def run_check(inventory):
     return run.returncode, found, lines, changed
 
 
+def forward_gauges(path):
+    """{forward: (value, hop label)} of the metrics file, as Prometheus' own parser reads it."""
+    families = {f.name: f for f in text_string_to_metric_families(pathlib.Path(path).read_text())}
+    return {s.labels["forward"]: (s.value, s.labels["hop"]) for s in families["wgpf_forward_ok"].samples}
+
+
 def expect_verdicts(inventory, wanted):
-    """Run the check; every forward's verdict must match its regex in ``wanted`` (others: ok)."""
-    rc, found, lines, changed = run_check(inventory)
+    """Run the check; every forward's verdict must match its regex in ``wanted`` (others: ok), and so must
+    the metrics it wrote."""
+    metrics = pathlib.Path(tempfile.mkdtemp(prefix="wgpf-metrics-")) / "wgpf.prom"
+    rc, found, lines, changed = run_check(inventory, metrics)
     text = "\n".join(lines)
     assert changed == 0, "the check changed something:\n" + text
     assert found, "no verdict line:\n" + text
@@ -86,6 +102,13 @@ def expect_verdicts(inventory, wanted):
         pattern = wanted.get(forward, "ok")
         assert re.fullmatch(pattern, verdict), "%s: verdict %r, wanted %r\n%s" % (forward, verdict, pattern, text)
     assert (rc == 0) == all(v == "ok" for v in found.values()), "exit code %d for:\n%s" % (rc, text)
+    gauges = forward_gauges(metrics)
+    assert set(gauges) == set(found), "metrics for %s, verdicts for %s" % (sorted(gauges), sorted(found))
+    for forward, verdict in found.items():
+        value, hop = gauges[forward]
+        assert value == (1 if verdict == "ok" else 0), "%s: gauge %s for verdict %r" % (forward, value, verdict)
+        assert hop == ("" if verdict == "ok" else verdict.split(":", 1)[0]), "%s: hop %r for %r" % (forward, hop,
+                                                                                                     verdict)
     return found
 
 

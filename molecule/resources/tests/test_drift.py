@@ -30,6 +30,8 @@ from test_forward import answered
 from traffic import cases
 
 MARKER = "wgpf-drift-done"
+# The roles' apply step: the action wgforward.portforward.apply, which runs the module apply_plan.
+APPLY_ACTIONS = ("wgforward.portforward.apply", "wgforward.portforward.apply_plan")
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +51,7 @@ def inventory(pytestconfig, scenario):
 
 
 def site(inventory, *args):
-    """(apply_plan's result per host, changed count) of one site.yml run; fails the test when the run fails."""
+    """(the apply step's result per host, changed count) of one site.yml run; fails the test when the run fails."""
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_FORCE_COLOR="0")
     run = subprocess.run(["ansible-playbook", "-i", inventory, *args, "wgforward.portforward.site"],
                          capture_output=True, text=True, timeout=600, check=False, env=env)
@@ -64,7 +66,7 @@ def site(inventory, *args):
     for play in out["plays"]:
         for task in play["tasks"]:
             for host, result in task["hosts"].items():
-                if result.get("action", "").endswith("apply_plan") and not result.get("skipped"):
+                if result.get("action") in APPLY_ACTIONS and not result.get("skipped"):
                     applied[host] = result
     return applied, sum(stats.get("changed", 0) for stats in out["stats"].values())
 
@@ -85,6 +87,7 @@ def test_site_reports_in_check_mode_then_repairs_what_was_broken_by_hand(invento
         assert still_broken(container, item), "%s: `%s` did not break anything" % (item["host"], item["run"])
 
     applied, changed = site(inventory, "--check")
+    assert applied, "site.yml --check ran no apply step (none of %s)" % (APPLY_ACTIONS,)
     for item in breaks:
         found, lines = reported(applied, item["host"], item["drift"])
         assert found, "%s: --check did not report %r: %s" % (item["host"], item["drift"], lines)

@@ -22,6 +22,10 @@ INTERNET = "internet"
 INTERNET_LABEL = "Internet clients"
 # Sources of a forward shown on its first hop; more are counted, not listed.
 SHOWN_SOURCES = 3
+# Beyond this many forwards, one edge per path and technique: a picture of thousands of edges shows nothing
+# (and Graphviz would take minutes to lay it out); explain.yml lists every forward.
+DRAWN_FORWARDS = 24
+SHOWN_NAMES = 3
 
 
 def _rank(host):
@@ -83,9 +87,9 @@ def _lans(hosts, ids):
     return out
 
 
-def _forward(fwd, hosts, plans, ids):
+def _forward(fwd, hosts, techniques, ids):
     """The forward's path with its ports and technique, or None when it is not placed (a host is absent)."""
-    technique = next((f["technique"] for f in plans[fwd.public]["forwards"] if f["forward"] == fwd.name), None)
+    technique = techniques.get((fwd.public, fwd.name))
     if technique is None:
         return None
     private = hosts[fwd.to]
@@ -95,23 +99,43 @@ def _forward(fwd, hosts, plans, ids):
     sources = [str(s) for s in fwd.sources]
     label = [first, technique]
     if sources:
-        shown = ", ".join(sources[:SHOWN_SOURCES]) + (" +%d" % (len(sources) - SHOWN_SOURCES)
-                                                      if len(sources) > SHOWN_SOURCES else "")
-        label.append("only from %s" % shown)
+        label.append("only from %s" % _shown(sources, SHOWN_SOURCES))
     return {"name": fwd.name, "technique": technique, "path": [INTERNET] + [ids[h] for h in path],
             "hosts": path, "label": label}
 
 
+def _shown(items, count):
+    return ", ".join(items[:count]) + (" +%d" % (len(items) - count) if len(items) > count else "")
+
+
+def _bundled(forwards):
+    """One edge per path and technique, in the order of each bundle's first forward."""
+    bundles = {}
+    for fwd in forwards:
+        bundles.setdefault((tuple(fwd["path"]), fwd["technique"]), []).append(fwd)
+    out = []
+    for (path, technique), group in bundles.items():
+        names = [f["name"] for f in group]
+        label = ["%d forwards: %s" % (len(group), _shown(names, SHOWN_NAMES)), technique]
+        out.append({"name": "%d forwards" % len(group), "technique": technique, "path": list(path),
+                    "hosts": group[0]["hosts"], "label": label, "forwards": names})
+    return out
+
+
 def inventory_graph(model, plans):
-    """{nodes, tunnels, lans, forwards}: the inventory as plain data, node ids h0, h1, ... in role order."""
+    """{nodes, tunnels, lans, forwards}: the inventory as plain data, node ids h0, h1, ... in role order.
+    Past DRAWN_FORWARDS forwards, ``forwards`` holds one bundle per path and technique."""
     hosts = model.hosts
     order = sorted(hosts.values(), key=lambda h: (_rank(h), h.name))
     ids = {host.name: "h%d" % index for index, host in enumerate(order)}
     nodes = [{"id": ids[h.name], "name": h.name, "role": h.role, "managed": h.contacted,
               "lines": _node_lines(h, plans[h.name])} for h in order]
-    forwards = [_forward(fwd, hosts, plans, ids) for fwd in model.forwards]
+    techniques = {(name, f["forward"]): f["technique"] for name, plan in plans.items() for f in plan["forwards"]}
+    forwards = [f for f in (_forward(fwd, hosts, techniques, ids) for fwd in model.forwards) if f is not None]
+    if len(forwards) > DRAWN_FORWARDS:
+        forwards = _bundled(forwards)
     return {"nodes": nodes, "tunnels": _tunnels(hosts, plans, ids), "lans": _lans(hosts, ids),
-            "forwards": [f for f in forwards if f is not None]}
+            "forwards": forwards}
 
 
 def graph_of(inventory):

@@ -231,3 +231,38 @@ def test_docs_svg_names_every_host_and_forward():
     _groups, texts = svg_texts((DOCS / "inventory.example.svg").read_text())
     for name in list(model.hosts) + [f.name for f in model.forwards]:
         assert any(t == name or t.startswith(name + ":") for t in texts), name
+
+
+# ------------------------------------------------------------------ many forwards
+
+
+def many_forwards(count):
+    inventory = golden.load(INVENTORIES["inventory.example"])
+    base = [dict(f) for f in inventory["hosts"]["public1"]["wgpf_forwards"]]
+    extra = [dict(base[i % len(base)], name="svc%d" % i, port=20000 + 3 * i) for i in range(count)]
+    extra = [{k: v for k, v in f.items() if k not in ("to_port",)} for f in extra]
+    for hv in inventory["hosts"].values():
+        hv["wgpf_forwards"] = base + extra
+    return inventory
+
+
+def test_past_the_limit_one_edge_per_path_and_technique_names_the_count_and_first_forwards():
+    from ansible_collections.wgforward.portforward.plugins.module_utils.render import diagram
+    graph = graph_of(many_forwards(diagram.DRAWN_FORWARDS))
+    drawn = graph["forwards"]
+    assert all("forwards" in f for f in drawn) and len(drawn) < 10
+    every = sorted(name for f in drawn for name in f["forwards"])
+    assert len(every) == len(set(every)) == diagram.DRAWN_FORWARDS + 3
+    for bundle in drawn:
+        assert bundle["label"][0].startswith("%d forwards: " % len(bundle["forwards"]))
+        assert bundle["label"][1] == bundle["technique"]
+    parsed = parse_mermaid(mermaid(graph))
+    assert {tuple(e[2]) for e in parsed["edges"] if e[1] == "-.->" and len(e[2]) == 2} == \
+        {tuple(b["label"]) for b in drawn}
+
+
+def test_up_to_the_limit_every_forward_is_an_edge_of_its_own():
+    from ansible_collections.wgforward.portforward.plugins.module_utils.render import diagram
+    graph = graph_of(many_forwards(diagram.DRAWN_FORWARDS - 3))
+    assert len(graph["forwards"]) == diagram.DRAWN_FORWARDS
+    assert all("forwards" not in f for f in graph["forwards"])

@@ -52,3 +52,28 @@ def test_the_writer_writes_what_differs_with_its_mode_and_nothing_in_check_mode(
     assert writer.file(path, "y\n", "0600") and open(path, encoding="utf-8").read() == "y\n"
     assert writer.diffs[-1]["before"] == "x\n" and writer.diffs[-1]["after"] == "y\n"
     assert [p for p in os.listdir(os.path.dirname(path)) if p.startswith(".")] == []
+
+
+def small_graph():
+    return {"nodes": [{"id": "h0", "name": "public1", "role": "public", "managed": True, "lines": []}],
+            "tunnels": [], "lans": [], "forwards": []}
+
+
+def test_the_diagram_is_written_beside_the_hosts_folders_once(tmp_path):
+    tmp_path = tmp_path / "rendered"
+    writer = R.Writer()
+    why = R.write_diagram(str(tmp_path), small_graph(), writer)
+    names = sorted(os.listdir(tmp_path))
+    assert names == (["inventory.mmd"] if why else ["inventory.mmd", "inventory.svg"])
+    assert "public1" in (tmp_path / "inventory.mmd").read_text()
+    assert oct(stat.S_IMODE(os.stat(tmp_path / "inventory.mmd").st_mode)) == "0o644"
+    again = R.Writer()
+    R.write_diagram(str(tmp_path), small_graph(), again)
+    assert again.changed == []
+
+
+def test_without_graphviz_only_the_mermaid_file_and_the_reason(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    tmp_path = tmp_path / "rendered"
+    why = R.write_diagram(str(tmp_path), small_graph(), R.Writer())
+    assert "dot is not installed" in why and os.listdir(tmp_path) == ["inventory.mmd"]
