@@ -7,18 +7,26 @@ peer's container, pastes the peer's private key on the marked line and brings th
 tunnel up with wg-quick (as the systemd unit wg-quick@, so it comes back after a
 restart); then a client on the Internet side reaches the peer's echo service
 through the public server, which must see the client's own address, TCP and UDP.
+Before that, the preview `render` writes offline (before any server has a key) must be
+the same file but for its marked lines: the "NOT READY" header and a placeholder for
+each server's public key, the lines site.yml's copy fills in.
 Skipped unless the scenario's test_expect has ``unmanaged_peer``.
 """
 
+import json
 import os
+import re
 import stat
 import subprocess
+import tempfile
 
 import pytest
+import yaml
 
 from test_forward import answered
 
 MARKED_LINE = "PrivateKey = <paste this peer's private key here>"
+OFFLINE_NEEDS = re.compile(r"^  - host '([^']+)': (wgpf_[a-z_]+):", re.M)
 APP_REFUSES = ("PostUp", "PreDown", "PostDown", "PreUp", "Table", "SaveConfig")
 
 
@@ -75,3 +83,64 @@ def test_the_forward_answers_through_the_pasted_file(client, scenario, peer, wri
                 "to_port": int(fwd.get("to_port", fwd["port"])), "seen": "client"}
         wrong = answered(client, case, 30)  # the first handshake
         assert not wrong, "; ".join(wrong)
+
+
+def interfaces(host):
+    """(default route's interface, {interface: 'address/prefix'} of the other IPv4 interfaces but WireGuard's)."""
+    route = json.loads(docker("exec", host, "ip", "-j", "route", "show", "default"))
+    default = route[0]["dev"] if route else None
+    addrs = {}
+    for link in json.loads(docker("exec", host, "ip", "-j", "-4", "addr", "show")):
+        for addr in link.get("addr_info", []):
+            if link["ifname"] != "lo" and not link["ifname"].startswith("wg"):
+                addrs.setdefault(link["ifname"], "%s/%d" % (addr["local"], addr["prefixlen"]))
+    return default, addrs
+
+
+def offline_value(host, field):
+    """What a user writes into the inventory for a value render cannot learn offline: read off the host."""
+    default, addrs = interfaces(host)
+    lan = default if default in addrs and len(addrs) == 1 else next(i for i in sorted(addrs) if i != default)
+    return {"wgpf_wan_interface": default, "wgpf_lan_interface": lan, "wgpf_lan_address": addrs[lan]}[field]
+
+
+def render_offline(folder):
+    """render.yml on Molecule's inventory plus what it says it cannot infer without facts (one retry)."""
+    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    extra = os.path.join(folder, "offline.yml")
+    hosts = {}
+    for _ in range(2):
+        cmd = ["ansible-playbook", "-i", inventory] + (["-i", extra] if hosts else []) + \
+            ["wgforward.portforward.render", "-e", "wgpf_render_dir=%s" % os.path.join(folder, "rendered")]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False,
+                              env=dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1"))
+        if done.returncode == 0:
+            return os.path.join(folder, "rendered")
+        needs = OFFLINE_NEEDS.findall(done.stdout + done.stderr)
+        assert needs and not hosts, "render failed:\n%s\n%s" % (done.stdout[-3000:], done.stderr[-3000:])
+        for host, field in needs:
+            hosts.setdefault(host, {})[field] = offline_value(host, field)
+        with open(extra, "w", encoding="utf-8") as out:
+            yaml.safe_dump({"all": {"hosts": hosts}}, out)
+    raise AssertionError("unreachable")
+
+
+def test_the_offline_preview_is_the_written_file_but_for_its_marked_lines(peer, written):
+    if not os.environ.get("MOLECULE_INVENTORY_FILE"):
+        pytest.skip("needs Molecule's inventory (MOLECULE_INVENTORY_FILE)")
+    with tempfile.TemporaryDirectory(prefix="wgpf-render-") as folder:
+        preview_path = os.path.join(render_offline(folder), peer["host"], peer["host"] + ".conf")
+        with open(preview_path, encoding="utf-8") as handle:
+            preview = handle.read().splitlines()
+    with open(written, encoding="utf-8") as handle:
+        final = handle.read().splitlines()
+    assert preview[0].startswith("# NOT READY"), "the preview is not marked: %s" % preview[:3]
+    assert not any("NOT READY" in line or "not known yet" in line for line in final)
+    marked = [line for line in preview if line.startswith("# NOT READY") or "not known yet" in line
+              or line.startswith("# file (into wgpf_peer_config_dir)")]
+    rest = [line for line in preview if line not in marked]
+    filled = [line for line in final if line not in rest]
+    assert [line for line in rest if line not in final] == [], "preview lines the written file lacks"
+    keys = [line for line in marked if line.startswith("PublicKey = ")]
+    assert keys and len(filled) == len(keys) and all(line.startswith("PublicKey = ") for line in filled), \
+        "the written file differs in more than the placeholders: %s / %s" % (marked, filled)
