@@ -30,7 +30,7 @@ options:
         (one gauge per forward, the handshake age of every link read, the time of the check), replacing the file
         atomically. An absolute path ending in C(.prom) in an existing folder; C(wgpf_check_metrics_path) in
         C(wgforward.portforward.check). Check mode writes nothing.
-      - The file is the check's report, not a change: the task stays C(ok).
+      - The file is the check's report, not a change, so the task stays C(ok).
     type: str
 attributes:
   action:
