@@ -107,8 +107,8 @@ def expect_verdicts(inventory, wanted):
     for forward, verdict in found.items():
         value, hop = gauges[forward]
         assert value == (1 if verdict == "ok" else 0), "%s: gauge %s for verdict %r" % (forward, value, verdict)
-        assert hop == ("" if verdict == "ok" else verdict.split(":", 1)[0]), "%s: hop %r for %r" % (forward, hop,
-                                                                                                     verdict)
+        wanted_hop = "" if verdict == "ok" else verdict.split(":", 1)[0]
+        assert hop == wanted_hop, "%s: hop %r for %r" % (forward, hop, verdict)
     return found
 
 

@@ -19,6 +19,7 @@ from collections import namedtuple
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.vocabulary import FORWARD
 
 # What a peer's wg-quick file can hold, per technique (Technique.peer_config): AllowedIPs only
