@@ -50,17 +50,14 @@ def _elements(table):
                 yield nft_map["name"], _atoms(elem[0]), _atoms(elem[1])
 
 
-# Per table read (the public server's probe result): its elements indexed by port, so the verdicts of
-# 10,000 forwards cost one pass over the table, not one per forward (minutes at that size). A few
-# tables are kept (one per public server in the run); the probe results are not changed afterwards.
+# Each probed table's elements by port, made once: one pass per table, not one per forward (minutes at 10,000).
 _INDEXES = {}
 
 
 def _port_index(table):
     """({port: [element]}, [elements with a port range]), each element (position, name, key, value)."""
-    cached = _INDEXES.get(id(table))
-    if cached is not None and cached[0] is table:
-        return cached[1]
+    if _INDEXES.get(id(table), (None,))[0] is table:
+        return _INDEXES[id(table)][1]
     by_port, ranged = {}, []
     for pos, (name, key, value) in enumerate(_elements(table)):
         elem = (pos, name, key, value)
@@ -69,7 +66,7 @@ def _port_index(table):
                 ranged.append(elem)
             elif isinstance(atom, int) and not isinstance(atom, bool):
                 by_port.setdefault(atom, []).append(elem)
-    if len(_INDEXES) >= 8:
+    if len(_INDEXES) >= 8:  # a few tables: one per public server of the run
         _INDEXES.clear()
     _INDEXES[id(table)] = (table, (by_port, ranged))
     return by_port, ranged
