@@ -35,7 +35,7 @@ SANITY_ARGS ?=
 ANSIBLE_TEST_PIP ?= 24.2
 GET_PIP_SHIM := $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
 
-.PHONY: test deps apt-deps collection-path unit offline sanity lint build install-check bench bench-wire bench-throughput bench-controller bench-render clean render explain golden \
+.PHONY: test deps apt-deps collection-path unit offline sanity lint build install-check bench bench-wire bench-throughput bench-controller bench-render bench-scale clean render explain golden \
 	example molecule demo demo-destroy docker-image changelog specs diagram
 
 test: deps collection-path unit offline lint install-check molecule
@@ -318,6 +318,17 @@ bench-render: deps collection-path
 # (FORCE=1 bash molecule/resources/image/build.sh rebuilds it).
 bench-throughput: deps collection-path
 	$(TEST_ENV) $(VBIN)/python benchmarks/throughput_bench.py $(if $(SCENARIO_BENCH),--scenarios $(SCENARIO_BENCH))
+
+# site.yml as the inventory grows (hosts: a hub's spokes; forwards on one public server), Ansible's
+# defaults against benchmarks/README.md's settings, check.yml at the most forwards; containers of its
+# own (wgpfs-*) under /tmp/wgpf-lab.lock. GITHUBIXX=<checkout outside the repo> adds that role's arm.
+SIZES ?= 3,10,30
+FORWARDS ?= 10,1000,10000
+SETTINGS ?= default,recommended
+REPEAT ?= 3
+bench-scale: deps collection-path docker-image
+	$(TEST_ENV) $(VBIN)/python benchmarks/scale_bench.py --sizes '$(SIZES)' --forwards '$(FORWARDS)' \
+	  --settings '$(SETTINGS)' --repeat $(REPEAT) $(if $(GITHUBIXX),--githubixx '$(GITHUBIXX)')
 
 clean:
 	rm -rf .collections .sanity dist tests/output .pytest_cache

@@ -50,13 +50,37 @@ def _elements(table):
                 yield nft_map["name"], _atoms(elem[0]), _atoms(elem[1])
 
 
+# Each probed table's elements by port, made once: one pass per table, not one per forward (minutes at 10,000).
+_INDEXES = {}
+
+
+def _port_index(table):
+    """({port: [element]}, [elements with a port range]), each element (position, name, key, value)."""
+    if _INDEXES.get(id(table), (None,))[0] is table:
+        return _INDEXES[id(table)][1]
+    by_port, ranged = {}, []
+    for pos, (name, key, value) in enumerate(_elements(table)):
+        elem = (pos, name, key, value)
+        for atom in key:
+            if isinstance(atom, tuple):
+                ranged.append(elem)
+            elif isinstance(atom, int) and not isinstance(atom, bool):
+                by_port.setdefault(atom, []).append(elem)
+    if len(_INDEXES) >= 8:  # a few tables: one per public server of the run
+        _INDEXES.clear()
+    _INDEXES[id(table)] = (table, (by_port, ranged))
+    return by_port, ranged
+
+
 def dnat_map_of(table, item):
     """The name of the map that sends every port of the forward to its service's port, or None."""
-    elements = list(_elements(table))
+    by_port, ranged = _port_index(table)
     found = None
     for offset in range(item["port"][1] - item["port"][0] + 1):
         port, to_port = item["port"][0] + offset, item["dport"] + offset
-        found = next((name for name, key, value in elements
+        # The first such element in the table's order, as a scan of the whole table would find.
+        candidates = dict((elem[0], elem) for elem in by_port.get(port, []) + ranged)
+        found = next((name for dummy, name, key, value in (candidates[pos] for pos in sorted(candidates))
                       if item["proto"] in key and any(_covers(a, port) for a in key)
                       and item["daddr"] in value and any(_covers(a, to_port) for a in value)), None)
         if found is None:

@@ -1,0 +1,337 @@
+# -*- coding: utf-8 -*-
+# Copyright: wgforward.portforward contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a site.yml run costs as the inventory grows: hosts and forwards, on containers (run on demand).
+
+For each Ansible settings arm (`default`: no ansible.cfg at all; `recommended`: what
+benchmarks/README.md's "Ansible settings" recommends: pipelining, forks at least the
+number of hosts, gathering explicit) and each lab (scale_lab.py, fresh containers):
+
+  hosts N      a hub with N-2 or N-3 WireGuard spokes behind one public server (N < 4) or
+               two, one forward per spoke (--sizes, default 3,10,30)
+  forwards F   the 3-host lab with F forwards from public1 to private1 (--forwards,
+               default 10,1000,10000)
+
+it times `ansible-playbook site.yml` from outside: the first run, --repeat no-change runs
+(each must report changed=0), and --repeat runs with one forward added (each followed by
+a run that takes it away again, recorded as -forward). A callback (callback_plugins/)
+records each task's time on each host: the host read and the apply of the public server.
+At the largest F, check.yml is timed too (--repeat runs; a listener on every target port
+of private1, so the verdicts can be ok). On the 3-host lab, githubixx/ansible-role-wireguard
+(--githubixx DIR, a checkout outside this repository) runs a mesh of the same three hosts
+on wg9 beside ours, its install step skipped, and its no-change runs alternate with ours.
+
+Targets (issue 20.3): 3-host no-change (default settings) < 1/4 of githubixx's on the same
+lab; 30 hosts' first run < 2.5 x the 3-host first run; with 10,000 forwards, the added
+forward applied on public1 in < 2 s (its apply task on that host); check.yml at 10,000
+forwards < 15 s. Prints a table, saves JSON (default .benchmarks/scale.json), records the
+load average before and after, exits 1 when a target it measured is missed.
+
+Needs root, Docker and the test image (make docker-image); holds the lab lock
+(/tmp/wgpf-lab.lock) for its whole run (started without it, it runs itself again under
+flock) and removes its containers and networks at the end.
+
+  make bench-scale [SIZES=3,10,30] [FORWARDS=10,1000,10000] [SETTINGS=default,recommended] [REPEAT=3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scale_lab as lab  # noqa: E402  pylint: disable=wrong-import-position
+from bench_stats import median  # noqa: E402  pylint: disable=wrong-import-position
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LOCK = "/tmp/wgpf-lab.lock"
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
+APPLY = "Apply the plan of this host"
+READ = "Read this host's facts, missing packages and keys"
+ECHO = os.path.join(ROOT, "molecule", "resources", "playbooks", "files", "wgpf_echo.py")
+TARGETS = {"githubixx_ratio": 0.25, "hosts_ratio": 2.5, "added_apply_s": 2.0, "check_s": 15.0}
+
+
+def settings_cfg(name, hosts):
+    """ansible.cfg of an arm: nothing for `default`; benchmarks/README.md's recommendations otherwise."""
+    if name == "default":
+        return "[defaults]\n"
+    return "[defaults]\nforks = %d\ngathering = explicit\n[connection]\npipelining = True\n" % max(5, hosts)
+
+
+class Runner:
+    """ansible-playbook in a scratch folder, with one arm's settings and the timing callback."""
+
+    def __init__(self, workdir, settings, hosts):
+        self.workdir = workdir
+        self.cfg = os.path.join(workdir, "ansible-%s.cfg" % settings)
+        with open(self.cfg, "w") as handle:
+            handle.write(settings_cfg(settings, hosts))
+
+    def env(self, times):
+        out = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_CONFIG=self.cfg,
+                   ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, "benchmarks", "callback_plugins"),
+                   ANSIBLE_CALLBACKS_ENABLED="wgpf_host_times", WGPF_HOST_TIMES=times,
+                   ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"))
+        out["PATH"] = os.path.join(ROOT, ".venv", "bin") + os.pathsep + out.get("PATH", "")
+        return out
+
+    def run(self, playbook, inventory, *args, allowed=(0,), timeout=None):
+        times = os.path.join(self.workdir, "times.json")
+        if os.path.exists(times):
+            os.unlink(times)
+        argv = ["ansible-playbook", "-i", inventory, playbook] + list(args)
+        start = time.monotonic()
+        # Its own session: a run past `timeout` is killed with its forks (workers), not only the parent.
+        proc = subprocess.Popen(argv, cwd=self.workdir, env=self.env(times), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return {"wall_s": round(time.monotonic() - start, 2), "rc": None, "timed_out": True, "changed": {}}
+        done = subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
+        wall = time.monotonic() - start
+        if done.returncode not in allowed:
+            raise SystemExit("%s failed (rc %d):\n%s" % (" ".join(argv), done.returncode,
+                                                          (done.stdout + done.stderr)[-4000:]))
+        changed = {}
+        for line in done.stdout.splitlines():
+            match = RECAP.match(line)
+            if match:
+                changed[match.group(1)] = int(match.group(3))
+        result = {"wall_s": round(wall, 2), "rc": done.returncode, "changed": changed}
+        if os.path.exists(times):
+            with open(times) as handle:
+                rows = json.load(handle)
+            # Before the first task: interpreter, imports, inventory, parsing (the callback loads after some).
+            result["startup_s"] = round(wall - (rows["end_s"] - (rows["startup_s"] or 0)), 2)
+            result["tasks"] = len({r["task"] for r in rows["tasks"]})
+            result["host_s"] = task_times(rows["tasks"])
+        return result
+
+
+def task_times(rows):
+    """{'read': {host: s}, 'apply': {host: s}}: the two module calls a no-change host costs."""
+    out = {"read": {}, "apply": {}}
+    for row in rows:
+        for key, name in (("read", READ), ("apply", APPLY)):
+            if row["task"].endswith(name) and row["wall_s"] is not None:
+                out[key][row["host"]] = row["wall_s"]
+    return out
+
+
+def site(runner, inventory, *args):
+    return runner.run(os.path.join(ROOT, "playbooks", "site.yml"), inventory, *args)
+
+
+def summary(runs, key="wall_s"):
+    values = [r[key] for r in runs]
+    return {"median": median(values), "min": min(values), "max": max(values), "n": len(values), "all": values}
+
+
+def measure_lab(workdir, settings, size, forwards, repeat, check=None, githubixx=None, checkpoint=None):
+    """One fresh lab: first, no-change and +/-forward runs (and check.yml, githubixx's arm)."""
+    out = {"settings": settings, "hosts": size, "forwards": len(forwards)}
+    runner = Runner(workdir, settings, size)
+    inv = os.path.join(workdir, "inventory-%s-%d-%d.yml" % (settings, size, len(forwards)))
+    inv_plus = inv.replace(".yml", "-plus.yml")
+    added = lab.extra_forward(forwards)
+    lab.write_yaml(inv, lab.inventory(size, forwards))
+    lab.write_yaml(inv_plus, lab.inventory(size, forwards + [added]))
+    try:
+        lab.create(size)
+        if check:
+            lab.start_echo("private1", forwards + [added], ECHO)
+        out["first"] = site(runner, inv)
+        gx_runs, ours = [], []
+        if githubixx:
+            gx_inv = os.path.join(workdir, "githubixx-inventory.yml")
+            gx_play = os.path.join(workdir, "githubixx-site.yml")
+            lab.write_yaml(gx_inv, lab.githubixx_inventory(size))
+            lab.write_yaml(gx_play, [{"name": "githubixx/ansible-role-wireguard, a mesh of every host",
+                                      "hosts": "githubixx", "roles": [{"role": os.path.abspath(githubixx)}]}])
+            gx_args = (gx_play, gx_inv, "--skip-tags", "wg-install")
+            out["githubixx_first"] = runner.run(*gx_args)
+        for dummy in range(repeat):
+            # With githubixx: its no-change run right after each of ours, on the same hosts and load.
+            ours.append(site(runner, inv))
+            if githubixx:
+                gx_runs.append(runner.run(*gx_args))
+        out["no-change"] = ours
+        if githubixx:
+            out["githubixx_no-change"] = gx_runs
+            out["githubixx_ratio"] = summary([{"r": a["wall_s"] / b["wall_s"]} for a, b in zip(ours, gx_runs)], "r")
+        plus, minus = [], []
+        for dummy in range(repeat):
+            plus.append(site(runner, inv_plus))
+            minus.append(site(runner, inv))
+        out["+forward"], out["-forward"] = plus, minus
+        if check:
+            if checkpoint:
+                checkpoint(out)
+            # Once, bounded by `check` seconds: at 10,000 forwards it ran for minutes (benchmarks/README.md).
+            out["check"] = [runner.run(os.path.join(ROOT, "playbooks", "check.yml"), inv, allowed=(0, 2),
+                                       timeout=check)]
+    finally:
+        lab.destroy()
+    return out
+
+
+def verdicts(results):
+    """[(what, measured, target, ok)] for the targets the runs measured."""
+    out = []
+    for res in results:
+        # -forward takes the added forward away again: a change, as +forward is.
+        bad = [r["changed"] for r in res.get("no-change", []) if any(r["changed"].values())]
+        if bad:
+            out.append(("%s no-change run changed=0" % label(res), bad[0], "changed=0", False))
+        if "githubixx_ratio" in res and res["settings"] == "default":
+            got = res["githubixx_ratio"]["median"]
+            out.append(("%s no-change / githubixx no-change" % label(res), round(got, 3), TARGETS["githubixx_ratio"],
+                        got < TARGETS["githubixx_ratio"]))
+        if res["kind"] == "forwards" and res["forwards"] >= 10000:
+            applied = [r["host_s"]["apply"].get("public1") for r in res["+forward"] if "host_s" in r]
+            if applied and None not in applied:
+                got = median(applied)
+                out.append(("%s +forward: public1's apply" % label(res), got, TARGETS["added_apply_s"],
+                            got < TARGETS["added_apply_s"]))
+            if res.get("check"):
+                got = median([r["wall_s"] for r in res["check"]])
+                if any(r.get("timed_out") for r in res["check"]):
+                    got = "> %s (killed)" % got
+                out.append(("%s check.yml wall" % label(res), got, TARGETS["check_s"],
+                            not isinstance(got, str) and got < TARGETS["check_s"]))
+    firsts = {(r["settings"], r["hosts"]): r for r in results if r["kind"] == "hosts"}
+    for (settings, hosts), res in sorted(firsts.items()):
+        small = firsts.get((settings, 3))
+        if hosts >= 30 and small:
+            got = res["first"]["wall_s"] / small["first"]["wall_s"]
+            out.append(("%s first / 3 hosts' first" % label(res), round(got, 2), TARGETS["hosts_ratio"],
+                        got < TARGETS["hosts_ratio"]))
+    return out
+
+
+def label(res):
+    return "%s %d hosts %d fwd" % (res["settings"], res["hosts"], res["forwards"])
+
+
+def fmt(runs):
+    s = summary(runs)
+    return "%6.2f %6.2f-%-6.2f n=%d" % (s["median"], s["min"], s["max"], s["n"])
+
+
+def table(results):
+    lines = ["%-12s %5s %6s %-13s %-24s %8s %9s %9s  %s" % (
+        "settings", "hosts", "fwd", "run", "wall s med min-max", "startup", "read max", "apply max",
+        "apply public1 (med)")]
+    for res in results:
+        for kind in ("first", "no-change", "+forward", "-forward", "check", "githubixx_first", "githubixx_no-change"):
+            runs = res.get(kind)
+            if not runs:
+                continue
+            runs = runs if isinstance(runs, list) else [runs]
+            timed = [r for r in runs if "host_s" in r]
+
+            def worst(key):
+                vals = [max(r["host_s"][key].values()) for r in timed if r["host_s"][key]]
+                return "%9.2f" % median(vals) if vals else "%9s" % "-"
+            pub = [r["host_s"]["apply"]["public1"] for r in timed if "public1" in r["host_s"]["apply"]]
+            startup = median([r["startup_s"] for r in timed]) if timed else None
+            lines.append("%-12s %5d %6d %-13s %-24s %8s %s %s  %s" % (
+                res["settings"], res["hosts"], res["forwards"], kind.replace("githubixx_", "gx "), fmt(runs),
+                "%.2f" % startup if startup is not None else "-", worst("read"), worst("apply"),
+                "%.2f" % median(pub) if pub else "-"))
+        if "githubixx_ratio" in res:
+            g = res["githubixx_ratio"]
+            lines.append("%-12s %5d %6d ours/githubixx no-change, pair by pair: median %.3f (min %.3f, max %.3f)"
+                         % (res["settings"], res["hosts"], res["forwards"], g["median"], g["min"], g["max"]))
+        if res.get("check"):
+            lines.append("%-12s %5d %6d check.yml exit status: %s" % (
+                res["settings"], res["hosts"], res["forwards"], ", ".join(str(r["rc"]) for r in res["check"])))
+    return "\n".join(lines)
+
+
+def save(args, load, results, checks=None, partial=False):
+    """The JSON file, after each lab too (partial: a run cut short keeps what it measured)."""
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w") as handle:
+        json.dump({"machine": "%s, %d cores, %s" % (platform.node(), os.cpu_count(), platform.platform()),
+                   "when": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "load": load, "args": vars(args),
+                   "partial": partial, "results": results, "verdicts": checks}, handle, indent=1)
+
+
+def holds_lock():
+    """True when the lab lock is held through a descriptor this process inherited (`flock LOCK cmd`)."""
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink("/proc/self/fd/" + name) == LOCK:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def ints(text):
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
+    parser.add_argument("--sizes", type=ints, default=[3, 10, 30], help="lab sizes in hosts (empty: none)")
+    parser.add_argument("--forwards", type=ints, default=[10, 1000, 10000], help="forward counts on public1")
+    parser.add_argument("--settings", default="default,recommended", help="arms: default, recommended")
+    parser.add_argument("--repeat", type=int, default=3, help="no-change, +forward and check.yml runs per lab")
+    parser.add_argument("--githubixx", help="a checkout of githubixx/ansible-role-wireguard (outside this repo)")
+    parser.add_argument("--no-check", action="store_true", help="leave check.yml out")
+    parser.add_argument("--check-timeout", type=int, default=120, help="check.yml's one run is killed after this")
+    parser.add_argument("--json", default=os.path.join(ROOT, ".benchmarks", "scale.json"))
+    args = parser.parse_args()
+    if not holds_lock():
+        # The lab's containers and networks: one user of Docker's test labs at a time.
+        os.execvp("flock", ["flock", LOCK, sys.executable] + sys.argv)
+    load = {"start": os.getloadavg(), "uptime_start": subprocess.run(["uptime"], capture_output=True,
+                                                                     text=True, check=False).stdout.strip()}
+    results = []
+    workdir = tempfile.mkdtemp(prefix="wgpf-scale-")
+    try:
+        for settings in args.settings.split(","):
+            for count in args.forwards:
+                res = measure_lab(workdir, settings, 3, lab.many_forwards(count), args.repeat,
+                                  check=None if args.no_check or count != max(args.forwards) else args.check_timeout,
+                                  checkpoint=lambda out: save(args, load, results + [dict(out, kind="forwards")],
+                                                              partial=True))
+                results.append(dict(res, kind="forwards"))
+                save(args, load, results, partial=True)
+                print("done: %s" % label(res), flush=True)
+            for size in args.sizes:
+                res = measure_lab(workdir, settings, size, lab.spoke_forwards(size), args.repeat,
+                                  githubixx=args.githubixx if size == 3 else None)
+                results.append(dict(res, kind="hosts"))
+                save(args, load, results, partial=True)
+                print("done: %s" % label(res), flush=True)
+    finally:
+        lab.destroy()
+        load["end"] = os.getloadavg()
+        load["uptime_end"] = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+    checks = verdicts(results)
+    report = [table(results), ""]
+    report += ["%-52s %-14s target %-8s %s" % (what, got, want, "ok" if ok else "MISSED") for what, got, want, ok in checks]
+    report += ["", "load before: %s" % load["uptime_start"], "load after:  %s" % load["uptime_end"]]
+    print("\n".join(report))
+    save(args, load, results, checks)
+    print("\nsaved %s" % args.json)
+    return 0 if all(ok for dummy, dummy2, dummy3, ok in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
