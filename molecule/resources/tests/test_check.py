@@ -57,9 +57,10 @@ def inventory(pytestconfig, scenario):
     return path
 
 
-def run_check(inventory, metrics):
+def run_check(inventory, metrics=None):
     """(return code, {forward: verdict}, every printed line, changed count) of one check run, which writes
-    its metrics to ``metrics``."""
+    its metrics to ``metrics`` (a file of its own when not given)."""
+    metrics = metrics or pathlib.Path(tempfile.mkdtemp(prefix="wgpf-metrics-")) / "wgpf.prom"
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_FORCE_COLOR="0")
     run = subprocess.run(["ansible-playbook", "-i", inventory, "wgforward.portforward.check",
                           "-e", "wgpf_check_metrics_path=%s" % metrics],
