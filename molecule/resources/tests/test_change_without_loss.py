@@ -29,6 +29,7 @@ import time
 import pytest
 import yaml
 
+from lab import molecule_inventory
 from test_forward import answered, probe
 from traffic import problems
 
@@ -73,10 +74,7 @@ def cwl(scenario):
 @pytest.fixture(scope="module")
 def ansible(pytestconfig, scenario, cwl):
     """run(extra_inventory=None, extra_vars=None, playbook=site.yml): ansible-playbook over Molecule's inventory."""
-    inventory = getattr(pytestconfig.option, "ansible_inventory", None)
-    if not inventory:
-        pytest.skip("runs under Molecule only (it needs Molecule's inventory)")
-    inventory = str(pathlib.Path(inventory).parent if os.path.isfile(inventory) else inventory)
+    inventory = molecule_inventory(pytestconfig, folder=True)
     project = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.getcwd())
     work = pathlib.Path(tempfile.mkdtemp(prefix="wgpf-cwl-"))
 

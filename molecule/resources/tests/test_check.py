@@ -33,6 +33,7 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from lab import first_verify_only, molecule_inventory
 from test_forward import probe
 from traffic import cases, problems
 
@@ -45,15 +46,8 @@ VERDICT_TASK = "Show each forward's hops, then one verdict line per forward"
 def inventory(pytestconfig, scenario):
     if not scenario.get("live_check"):
         pytest.skip("test_expect.live_check is not set for this scenario")
-    path = getattr(pytestconfig.option, "ansible_inventory", None)
-    if not path:
-        pytest.skip("needs Molecule's Ansible inventory (--ansible-inventory)")
-    ephemeral = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
-    if ephemeral:
-        marker = pathlib.Path(ephemeral) / MARKER
-        if marker.exists():
-            pytest.skip("ran in this test sequence's first verify")
-        marker.write_text("")
+    path = molecule_inventory(pytestconfig)
+    first_verify_only(MARKER)
     return path
 
 

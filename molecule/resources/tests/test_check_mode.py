@@ -13,6 +13,8 @@ import subprocess
 import pytest
 from testinfra.utils.ansible_runner import AnsibleRunner
 
+from lab import molecule_inventory
+
 WIREGUARD_GROUPS = ("wireguard_public", "wireguard_intermediate", "wireguard_private")
 KEEPALIVE = 17  # no scenario uses it: every config with a dialing peer must change
 
@@ -28,10 +30,7 @@ def wireguard_state(host):
 def inventory(pytestconfig, scenario):
     if not scenario.get("check_diff"):
         pytest.skip("test_expect.check_diff is not set for this scenario")
-    path = getattr(pytestconfig.option, "ansible_inventory", None)
-    if not path:
-        pytest.skip("needs Molecule's Ansible inventory (--ansible-inventory)")
-    return path
+    return molecule_inventory(pytestconfig)
 
 
 def test_check_diff_shows_the_change_but_no_private_key_and_changes_nothing(container, inventory):

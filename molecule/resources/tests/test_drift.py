@@ -19,12 +19,12 @@ Runs once per `molecule test` (the first verify; the one after the restart skips
 
 import json
 import os
-import pathlib
 import re
 import subprocess
 
 import pytest
 
+from lab import first_verify_only, molecule_inventory
 from test_check import expect_verdicts, run_check
 from test_forward import answered
 from traffic import cases
@@ -38,15 +38,8 @@ APPLY_ACTIONS = ("wgforward.portforward.apply", "wgforward.portforward.apply_pla
 def inventory(pytestconfig, scenario):
     if not scenario.get("drift"):
         pytest.skip("test_expect.drift is not set for this scenario")
-    path = getattr(pytestconfig.option, "ansible_inventory", None)
-    if not path:
-        pytest.skip("needs Molecule's Ansible inventory (--ansible-inventory)")
-    ephemeral = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
-    if ephemeral:
-        marker = pathlib.Path(ephemeral) / MARKER
-        if marker.exists():
-            pytest.skip("ran in this test sequence's first verify")
-        marker.write_text("")
+    path = molecule_inventory(pytestconfig)
+    first_verify_only(MARKER)
     return path
 
 

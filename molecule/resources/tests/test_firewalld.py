@@ -22,11 +22,11 @@ and firewalld's own view:
 
 import json
 import os
-import pathlib
 import subprocess
 
 import pytest
 
+from lab import first_verify_only, molecule_inventory
 from test_forward import answered
 from test_real_servers import answered_cases, wait_for_forwards
 
@@ -109,18 +109,8 @@ def test_the_collection_added_exactly_its_two_policies(container, fwd):
         assert without_ours(parts["all"]) == without_ours(parts["before"]), name
 
 
-def first_verify_only(name):
-    """Skip in the verify after the restart (side_effect): a marker in Molecule's ephemeral directory."""
-    ephemeral = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
-    if ephemeral:
-        marker = pathlib.Path(ephemeral) / (MARKER + "-" + name)
-        if marker.exists():
-            pytest.skip("ran in this test sequence's first verify")
-        marker.write_text("")
-
-
 def test_forwards_pass_firewalld_after_reload_restart_and_changed_zones(client, container, scenario, fwd):
-    first_verify_only("zones")
+    first_verify_only(MARKER + "-zones")
     hosts = {name: container(name) for name in fwd["hosts"]}
     wait_for_forwards(client, scenario)
     wan = {name: run(host, "ip -o -4 addr show to %s | awk '{print $2}'" % fwd["wan"][name]).strip()
@@ -173,10 +163,8 @@ def site_drift(inventory, host):
 
 def test_site_repairs_and_reports_the_forward_policy_deleted_by_hand(pytestconfig, client, container, scenario, fwd):
     """Without wgpf-forward the hub rejects the forwards; site.yml puts it back and says so. First verify only."""
-    inventory = getattr(pytestconfig.option, "ansible_inventory", None)
-    if not inventory:
-        pytest.skip("needs Molecule's Ansible inventory (--ansible-inventory)")
-    first_verify_only("drift")
+    inventory = molecule_inventory(pytestconfig)
+    first_verify_only(MARKER + "-drift")
     name = fwd["drift_host"]
     run(container(name), "firewall-cmd --permanent --delete-policy=wgpf-forward && firewall-cmd --reload")
     case = answered_cases(scenario)[0]

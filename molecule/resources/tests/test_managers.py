@@ -21,12 +21,12 @@ the one after the reboot skips the steps, see MARKER).
 """
 
 import json
-import os
 import pathlib
 import time
 
 import pytest
 
+from lab import first_verify_only
 from test_real_servers import wait_for_forwards
 
 MARKER = "wgpf-managers-done"
@@ -71,12 +71,7 @@ def managers(scenario):
 
 @pytest.fixture(scope="module")
 def first_verify():
-    ephemeral = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
-    if ephemeral:
-        marker = pathlib.Path(ephemeral) / MARKER
-        if marker.exists():
-            pytest.skip("the managers' steps ran in this test sequence's first verify")
-        marker.write_text("")
+    first_verify_only(MARKER)
 
 
 def test_network_manager_leaves_the_wireguard_interfaces_unmanaged(container, managers):

@@ -20,6 +20,7 @@ import tempfile
 
 import pytest
 
+from lab import molecule_inventory
 from test_forward import answered
 
 WG_HOSTS = ["public1", "intermediate1", "private1"]
@@ -43,10 +44,7 @@ def own(scenario):
 @pytest.fixture(scope="module")
 def site(pytestconfig, own):
     """site(extra_vars) -> (rc, output): site.yml over Molecule's inventory, with extra vars."""
-    inventory = getattr(pytestconfig.option, "ansible_inventory", None)
-    if not inventory:
-        pytest.skip("runs under Molecule only (it needs Molecule's inventory)")
-    inventory = str(pathlib.Path(inventory).parent if os.path.isfile(inventory) else inventory)
+    inventory = molecule_inventory(pytestconfig, folder=True)
     project = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.getcwd())
     work = pathlib.Path(tempfile.mkdtemp(prefix="wgpf-own-"))
 

@@ -16,6 +16,8 @@ import subprocess
 import pytest
 from testinfra.utils.ansible_runner import AnsibleRunner
 
+from lab import molecule_inventory
+
 WIREGUARD_GROUPS = ("wireguard_public", "wireguard_intermediate", "wireguard_private")
 ABSENT = '{"wgpf_state": "absent", "wgpf_forwards": []}'
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
@@ -25,9 +27,7 @@ RECAP = re.compile(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+f
 def hosts(pytestconfig, scenario, container):
     if not scenario.get("real_servers", {}).get("removal"):
         pytest.skip("test_expect.real_servers.removal is not set for this scenario")
-    inventory = getattr(pytestconfig.option, "ansible_inventory", None)
-    if not inventory:
-        pytest.skip("needs Molecule's Ansible inventory (--ansible-inventory)")
+    inventory = molecule_inventory(pytestconfig)
     names = sorted({n for g in WIREGUARD_GROUPS for n in AnsibleRunner(inventory).get_hosts(g)})
     if container(names[0]).file("/run/wgpf-test-prepare-boot").exists:
         pytest.skip("runs after side_effect's restart: the later steps of this boot need the lab")
