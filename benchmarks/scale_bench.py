@@ -102,8 +102,8 @@ class Runner:
         done = subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
         wall = time.monotonic() - start
         if done.returncode not in allowed:
-            raise SystemExit("%s failed (rc %d):\n%s" % (" ".join(argv), done.returncode,
-                                                          (done.stdout + done.stderr)[-4000:]))
+            raise SystemExit("%s failed (rc %d):\n%s" % (
+                " ".join(argv), done.returncode, (done.stdout + done.stderr)[-4000:]))
         changed = {}
         for line in done.stdout.splitlines():
             match = RECAP.match(line)
