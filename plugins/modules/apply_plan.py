@@ -173,10 +173,10 @@ files:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import applied
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError, HostFiles
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply.preshared import receive
 
 
 def run_module(module, root="/"):
@@ -184,12 +184,8 @@ def run_module(module, root="/"):
     cmd = Commands(module.run_command, check_mode=module.check_mode)
     host = HostApply(fs, cmd)
     try:
-        if module.params["state"] == "absent":
-            host.absent()
-        else:
-            host.track_change(receive(fs, module.params["preshared_keys"]))
-            host.present(module.params["files"], module.params["key_files"], module.params["sysctls"],
-                         check_mode=module.check_mode, dnat=module.params["dnat"])
+        # The same run the read makes in check mode against the arguments kept here (applied.py).
+        applied.run(host, fs, module.params, module.check_mode)
     except (ApplyError, OSError) as exc:
         module.no_log_values.update(host.secrets)
         module.fail_json(msg=str(exc), changed=host.changed, actions=cmd.actions, files=fs.changed_paths,
@@ -204,21 +200,22 @@ def run_module(module, root="/"):
     module.exit_json(**result)
 
 
+# Every option is covered by the digest of the arguments kept after a run (applied.DEFAULTS names them all).
+ARGUMENT_SPEC = dict(
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    files=dict(type="list", elements="dict", default=[]),
+    key_files=dict(type="dict", default={}, no_log=False),  # paths, not keys
+    sysctls=dict(type="dict", default={}),
+    dnat=dict(type="dict", default={}),
+    # The values are secrets (no_log below); the paths are not, and stay readable in the result.
+    preshared_keys=dict(type="list", elements="dict", default=[], no_log=False, options=dict(
+        path=dict(type="str", required=True),
+        value=dict(type="str", required=True, no_log=True))),
+)
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            files=dict(type="list", elements="dict", default=[]),
-            key_files=dict(type="dict", default={}, no_log=False),  # paths, not keys
-            sysctls=dict(type="dict", default={}),
-            dnat=dict(type="dict", default={}),
-            # The values are secrets (no_log below); the paths are not, and stay readable in the result.
-            preshared_keys=dict(type="list", elements="dict", default=[], no_log=False, options=dict(
-                path=dict(type="str", required=True),
-                value=dict(type="str", required=True, no_log=True))),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     run_module(module)
 
 

@@ -99,7 +99,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.facts import ansible_collector, default_collectors
 from ansible.module_utils.facts.namespace import PrefixFactNamespace
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply import host_state, listening
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import applied, host_state, listening
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import HostFiles
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 
 
@@ -113,7 +115,7 @@ def gather_facts(module):
     return collector.collect(module=module)
 
 
-def run_module(module, key_dir=layout.KEY_DIR):
+def run_module(module, key_dir=layout.KEY_DIR, root="/"):
     facts = gather_facts(module)
     os_family = facts.get("ansible_os_family")
 
@@ -139,12 +141,23 @@ def run_module(module, key_dir=layout.KEY_DIR):
         rc, out, dummy = module.run_command([wg, "pubkey"], data=private)
         return out.strip() if rc == 0 else None
 
+    # Without wg (not installed yet) no key is settled: wireguard_key runs after the packages.
+    public_keys = host_state.settled_keys(key_dir, pubkey) if wg else {}
     module.exit_json(
         changed=False, ansible_facts=facts, os_family=os_family, key_dir=key_dir, wg=bool(wg),
-        missing_packages=host_state.missing_packages(os_family, query),
-        # Without wg (not installed yet) no key is settled: wireguard_key runs after the packages.
-        public_keys=host_state.settled_keys(key_dir, pubkey) if wg else {},
-        **_preshared(key_dir))
+        missing_packages=host_state.missing_packages(os_family, query), public_keys=public_keys,
+        **_preshared(key_dir), **_applied(module, root, public_keys))
+
+
+def _applied(module, root, public_keys):
+    """The last apply's arguments compared with the host by apply_plan's own run, in check mode (applied.py)."""
+    def run(argv):
+        # A command missing since the apply (a package removed) is a failed read here, not a failed read step.
+        try:
+            return module.run_command(argv, handle_exceptions=False)
+        except OSError as exc:
+            return 127, "", str(exc)
+    return applied.in_sync(HostFiles(root=root, check_mode=True), Commands(run, check_mode=True), public_keys)
 
 
 def _preshared(key_dir):
