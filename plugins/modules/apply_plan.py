@@ -58,6 +58,10 @@ description:
     invalid PATH fails before anything is touched (in check mode a missing one is shown as not generated yet).
     The key is masked in the diff and in everything the module returns. A peer whose C(PresharedKey) line went
     away has its key cleared on the running interface after C(wg syncconf), which would keep it.
+  - After a run that succeeded (not in check mode), keeps the arguments it applied, less O(preshared_keys), with
+    their SHA-256 digest in C(/var/lib/wgpf/applied.json) (root only; the module's own bookkeeping, not reported as a
+    change); M(wgforward.portforward.host_state) compares the host with them in the next run's read.
+    O(state=absent) removes it.
   - The copies this host keeps of the preshared keys the other ends of its links generate are written from
     O(preshared_keys) first (C(0600), never shown in a diff).
 author:

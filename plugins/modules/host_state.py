@@ -28,6 +28,10 @@ description:
     port range (C(net.ipv4.ip_local_port_range)), returned as the fact C(wgpf_ports). The planner refuses a
     forward whose public port a service of the public server holds, and reserved ports that would leave it too
     few ephemeral ports.
+  - Where the host keeps the arguments of its last apply (C(/var/lib/wgpf/applied.json), root only, written by
+    M(wgforward.portforward.apply_plan)), runs apply_plan's own run against them in check mode (the same reads of
+    files, units, sysctls, the nftables table, rules and routes, firewall hooks, WireGuard interfaces) and returns
+    whether nothing would change (RV(in_sync)) with the arguments' digest (RV(applied_digest)).
   - Changes nothing on the host. The private keys are never returned.
 author:
   - wgforward.portforward maintainers (@wgforward)
@@ -88,6 +92,17 @@ preshared_key_digests:
   returned: always
   type: dict
   sample: {/etc/wireguard/wgpf/wg0.public1.psk: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}
+applied_digest:
+  description: The SHA-256 digest of the arguments the host's last apply kept (every option of apply_plan, the
+    preshared keys it received left out).
+  returned: when the host keeps them (the module runs as root, and an apply succeeded there)
+  type: str
+in_sync:
+  description:
+    - True when apply_plan with the kept arguments would change nothing on the host now, found no drift, every read
+      it makes answered, and the private key of each of its interfaces is settled (RV(public_keys)).
+  returned: when the host keeps the arguments of its last apply
+  type: bool
 key_dir:
   description: The directory the keys were read from.
   returned: always
