@@ -31,7 +31,8 @@ class ActionModule(EngineAction):
             return {"changed": False, "msg": "every package %s needs is installed" % view.me}
         result = self.install_packages(names, fact["os_family"], task_vars)
         if not result.get("failed") and not view.check_mode:
+            # in_sync false: the apply runs after a package changed (plugin_utils/verified.py).
             fact = dict(fact, missing_packages=[n for n in fact["missing_packages"] if n not in names],
-                        wg=fact.get("wg") or "wireguard-tools" in names)
+                        wg=fact.get("wg") or "wireguard-tools" in names, in_sync=False)
             result["ansible_facts"] = {FACT: fact}
         return result

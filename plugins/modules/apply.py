@@ -16,6 +16,12 @@ description:
     public key from the peer's fact C(wgforward_portforward), takes the preshared keys its links receive from the key
     steps' results, and runs M(wgforward.portforward.apply_plan) once with all of it (for C(wgpf_state=absent), the
     removal).
+  - Calls no module when the host's read in this run (M(wgforward.portforward.read_state)) ran apply_plan's own
+    comparison against the arguments the host's last apply kept and found nothing to change (C(in_sync)), and this
+    run's arguments, every one of them, have their digest; it returns apply_plan's no-change result with
+    RV(verified_by). Any other argument (a forward, a peer's key, a preshared key to copy), drift, a package
+    installed or a key made since the read, C(wgpf_state=absent), or a second apply of the host in the run
+    calls apply_plan as before.
 author:
   - wgforward.portforward maintainers (@wgforward)
 options:
@@ -58,4 +64,14 @@ files:
   returned: always
   type: list
   elements: str
+drift:
+  description: What was found running that differs from the files, as M(wgforward.portforward.apply_plan) returns it.
+  returned: always
+  type: list
+  elements: str
+verified_by:
+  description: V(read_state) when apply_plan was not called, the host's read having found it in sync with these arguments.
+  returned: when apply_plan was not called
+  type: str
+  sample: read_state
 """

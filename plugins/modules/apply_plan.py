@@ -58,6 +58,10 @@ description:
     invalid PATH fails before anything is touched (in check mode a missing one is shown as not generated yet).
     The key is masked in the diff and in everything the module returns. A peer whose C(PresharedKey) line went
     away has its key cleared on the running interface after C(wg syncconf), which would keep it.
+  - After a run that succeeded (not in check mode), keeps the arguments it applied, less O(preshared_keys), with
+    their SHA-256 digest in C(/var/lib/wgpf/applied.json) (root only; the module's own bookkeeping, not reported as a
+    change); M(wgforward.portforward.host_state) compares the host with them in the next run's read.
+    O(state=absent) removes it.
   - The copies this host keeps of the preshared keys the other ends of its links generate are written from
     O(preshared_keys) first (C(0600), never shown in a diff).
 author:
@@ -173,10 +177,10 @@ files:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import applied
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError, HostFiles
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply.preshared import receive
 
 
 def run_module(module, root="/"):
@@ -184,12 +188,8 @@ def run_module(module, root="/"):
     cmd = Commands(module.run_command, check_mode=module.check_mode)
     host = HostApply(fs, cmd)
     try:
-        if module.params["state"] == "absent":
-            host.absent()
-        else:
-            host.track_change(receive(fs, module.params["preshared_keys"]))
-            host.present(module.params["files"], module.params["key_files"], module.params["sysctls"],
-                         check_mode=module.check_mode, dnat=module.params["dnat"])
+        # The same run the read makes in check mode against the arguments kept here (applied.py).
+        applied.run(host, fs, module.params, module.check_mode)
     except (ApplyError, OSError) as exc:
         module.no_log_values.update(host.secrets)
         module.fail_json(msg=str(exc), changed=host.changed, actions=cmd.actions, files=fs.changed_paths,
@@ -204,21 +204,22 @@ def run_module(module, root="/"):
     module.exit_json(**result)
 
 
+# Every option is covered by the digest of the arguments kept after a run (applied.DEFAULTS names them all).
+ARGUMENT_SPEC = dict(
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    files=dict(type="list", elements="dict", default=[]),
+    key_files=dict(type="dict", default={}, no_log=False),  # paths, not keys
+    sysctls=dict(type="dict", default={}),
+    dnat=dict(type="dict", default={}),
+    # The values are secrets (no_log below); the paths are not, and stay readable in the result.
+    preshared_keys=dict(type="list", elements="dict", default=[], no_log=False, options=dict(
+        path=dict(type="str", required=True),
+        value=dict(type="str", required=True, no_log=True))),
+)
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            files=dict(type="list", elements="dict", default=[]),
-            key_files=dict(type="dict", default={}, no_log=False),  # paths, not keys
-            sysctls=dict(type="dict", default={}),
-            dnat=dict(type="dict", default={}),
-            # The values are secrets (no_log below); the paths are not, and stay readable in the result.
-            preshared_keys=dict(type="list", elements="dict", default=[], no_log=False, options=dict(
-                path=dict(type="str", required=True),
-                value=dict(type="str", required=True, no_log=True))),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     run_module(module)
 
 

@@ -28,6 +28,10 @@ description:
     port range (C(net.ipv4.ip_local_port_range)), returned as the fact C(wgpf_ports). The planner refuses a
     forward whose public port a service of the public server holds, and reserved ports that would leave it too
     few ephemeral ports.
+  - Where the host keeps the arguments of its last apply (C(/var/lib/wgpf/applied.json), root only, written by
+    M(wgforward.portforward.apply_plan)), runs apply_plan's own run against them in check mode (the same reads of
+    files, units, sysctls, the nftables table, rules and routes, firewall hooks, WireGuard interfaces) and returns
+    whether nothing would change (RV(in_sync)) with the arguments' digest (RV(applied_digest)).
   - Changes nothing on the host. The private keys are never returned.
 author:
   - wgforward.portforward maintainers (@wgforward)
@@ -88,6 +92,17 @@ preshared_key_digests:
   returned: always
   type: dict
   sample: {/etc/wireguard/wgpf/wg0.public1.psk: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}
+applied_digest:
+  description: The SHA-256 digest of the arguments the host's last apply kept (every option of apply_plan, the
+    preshared keys it received left out).
+  returned: when the host keeps them (the module runs as root, and an apply succeeded there)
+  type: str
+in_sync:
+  description:
+    - True when apply_plan with the kept arguments would change nothing on the host now, found no drift, every read
+      it makes answered, and the private key of each of its interfaces is settled (RV(public_keys)).
+  returned: when the host keeps the arguments of its last apply
+  type: bool
 key_dir:
   description: The directory the keys were read from.
   returned: always
@@ -99,7 +114,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.facts import ansible_collector, default_collectors
 from ansible.module_utils.facts.namespace import PrefixFactNamespace
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply import host_state, listening
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import applied, host_state, listening
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import HostFiles
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 
 
@@ -113,7 +130,7 @@ def gather_facts(module):
     return collector.collect(module=module)
 
 
-def run_module(module, key_dir=layout.KEY_DIR):
+def run_module(module, key_dir=layout.KEY_DIR, root="/"):
     facts = gather_facts(module)
     os_family = facts.get("ansible_os_family")
 
@@ -139,12 +156,23 @@ def run_module(module, key_dir=layout.KEY_DIR):
         rc, out, dummy = module.run_command([wg, "pubkey"], data=private)
         return out.strip() if rc == 0 else None
 
+    # Without wg (not installed yet) no key is settled: wireguard_key runs after the packages.
+    public_keys = host_state.settled_keys(key_dir, pubkey) if wg else {}
     module.exit_json(
         changed=False, ansible_facts=facts, os_family=os_family, key_dir=key_dir, wg=bool(wg),
-        missing_packages=host_state.missing_packages(os_family, query),
-        # Without wg (not installed yet) no key is settled: wireguard_key runs after the packages.
-        public_keys=host_state.settled_keys(key_dir, pubkey) if wg else {},
-        **_preshared(key_dir))
+        missing_packages=host_state.missing_packages(os_family, query), public_keys=public_keys,
+        **_preshared(key_dir), **_applied(module, root, public_keys))
+
+
+def _applied(module, root, public_keys):
+    """The last apply's arguments compared with the host by apply_plan's own run, in check mode (applied.py)."""
+    def run(argv):
+        # A command missing since the apply (a package removed) is a failed read here, not a failed read step.
+        try:
+            return module.run_command(argv, handle_exceptions=False)
+        except OSError as exc:
+            return 127, "", str(exc)
+    return applied.in_sync(HostFiles(root=root, check_mode=True), Commands(run, check_mode=True), public_keys)
 
 
 def _preshared(key_dir):

@@ -18,6 +18,11 @@ description:
     play, batch or a peer's delegated read) is not read again.
   - With C(delegate_to) and C(delegate_facts), reads a host outside the play; the roles read every WireGuard host the
     plan needs that no task of this step reads (RV(unread)). Changes nothing on any host.
+  - Where the host keeps the arguments of its last apply (C(/var/lib/wgpf/applied.json), written by
+    M(wgforward.portforward.apply_plan)), the same read compares the host with them by apply_plan's own run in check
+    mode, and the fact says whether nothing would change (C(in_sync)) and their digest (C(applied_digest));
+    M(wgforward.portforward.apply) then calls no module when this run's arguments have that digest, so a host that
+    changes nothing costs this one round trip.
   - The first step of the collection's roles (C(wgforward.portforward.engine) and the three roles that import it).
 author:
   - wgforward.portforward maintainers (@wgforward)
@@ -63,7 +68,10 @@ unread:
   type: list
   elements: str
 ansible_facts:
-  description: The facts the planner reads (as M(wgforward.portforward.host_state) returns them) and C(wgforward_portforward).
+  description:
+    - The facts the planner reads (as M(wgforward.portforward.host_state) returns them) and C(wgforward_portforward),
+      which holds C(in_sync) and C(applied_digest) as host_state returns them (C(in_sync) false, C(applied_digest)
+      null where the host keeps no arguments).
   returned: when the host was read
   type: dict
 """

@@ -9,6 +9,11 @@ of each settled key file, which preshared key files hold a key and their digests
 run's identity, so a fact from an earlier run (a fact cache) is read again. It is a
 fact, not a variable, so the delegated read of a host outside the play files it
 under that host (``delegate_facts``), where every later step and play finds it.
+
+``in_sync`` and ``applied_digest`` say that the host runs exactly what its last apply
+applied, and with which arguments (apply/applied.py): the apply step then calls no
+module when its arguments have that digest (verified.py). A step of the run that
+changes the host after the read (packages, keys) sets ``in_sync`` false in the fact.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.apply.packag
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
 
 STATE_KEYS = ("public_keys", "key_dir", "wg", "preshared_key_files", "preshared_key_digests", "missing_packages",
-              "os_family")
+              "os_family", "applied_digest", "in_sync")
 PACKAGES_TAG = "wgpf_packages"
 
 
@@ -30,6 +35,7 @@ def from_state(state, run_id):
     fact["preshared_key_digests"] = dict(fact["preshared_key_digests"] or {})
     fact["preshared_key_files"] = sorted(fact["preshared_key_files"] or fact["preshared_key_digests"])
     fact["run"] = run_id
+    fact["in_sync"] = fact["in_sync"] is True
     return fact
 
 

@@ -134,4 +134,7 @@ def with_keys(fact, made, psk_digests):
     fact["public_keys"] = dict(fact.get("public_keys") or {}, **made)
     fact["preshared_key_digests"] = dict(fact.get("preshared_key_digests") or {}, **psk_digests)
     fact["preshared_key_files"] = sorted(set(fact.get("preshared_key_files") or []) | set(psk_digests))
+    if made or psk_digests:
+        # A key made on the host after its read (or one read to carry): its apply runs (plugin_utils/verified.py).
+        fact["in_sync"] = False
     return fact

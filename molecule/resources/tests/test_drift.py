@@ -8,7 +8,10 @@ reply rule, a return route), then:
   break's ``drift``) and repairs none (each break's ``still`` command still succeeds);
 - ``site.yml`` repairs each (changed, the same drift lines, ``still`` fails now), and every forward
   answers again, over IPv4 and IPv6, with the client's own address;
-- the ``site.yml`` run after that changes nothing.
+- the ``site.yml`` run after that changes nothing, and no host's apply step called apply_plan: the read
+  found each host running exactly this run's arguments (``verified_by: read_state``, one round trip per
+  no-change host; plugin_utils/verified.py). The repairing runs above show the other side: a drifted host's
+  read is not in sync, so apply_plan runs there and reports the drift.
 
 Then test_expect.drift.check is broken alone (an IPv6 return route): ``check.yml`` says ok before, not
 ok with a verdict matching its ``verdict`` (exit code not 0) while it is broken, and ok again once
@@ -102,6 +105,9 @@ def test_site_reports_in_check_mode_then_repairs_what_was_broken_by_hand(invento
     applied, changed = site(inventory)
     assert changed == 0, "the run after the repair changed something: %s" % {
         host: result.get("drift") or result.get("actions") for host, result in applied.items() if result["changed"]}
+    called = sorted(host for host, result in applied.items() if result.get("verified_by") != "read_state")
+    assert applied and not called, "a no-change run called apply_plan on %s (its read should have found it in " \
+        "sync: one round trip per no-change host)" % called
 
 
 def test_check_sees_a_broken_ipv6_return_path_until_site_repairs_it(inventory, container, scenario):

@@ -276,6 +276,8 @@ class HostApply(RecordSteps, LiveSteps, ManagerSteps):
         self.apply_manager_hooks([], False)
         self.remove_stale([], [])
         self.apply_sysctls([], {})
+        # Before the record: its folder goes when nothing is left in it.
+        self.track_change(self.fs.remove(layout.APPLIED_PATH))
         self.write_record({})
         self.track_change(self.fs.remove_tree(layout.KEY_DIR))
         self.track_change(self.fs.remove_tree(layout.ETC_DIR))

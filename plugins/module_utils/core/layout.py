@@ -32,6 +32,8 @@ RECORD_DIR = "/var/lib/wgpf"
 RECORD_PATH = "/var/lib/wgpf/record.json"
 # What the kernel listed right after the last load of NFT_PATH (apply/live_nft.py): root only.
 NFT_LISTING = "/var/lib/wgpf/nft.listing"
+# The arguments of the last apply that succeeded, and their digest (apply/applied.py): root only.
+APPLIED_PATH = "/var/lib/wgpf/applied.json"
 
 
 def wg_config_path(ifname):

@@ -98,7 +98,10 @@ def test_the_read_files_what_the_steps_need_as_the_fact_of_this_run():
     fact = host_fact.from_state(dict(STATE, changed=False, ansible_facts={"x": 1}), "ansible-local-9")
     assert fact == {"run": "ansible-local-9", "os_family": "Debian", "missing_packages": ["nftables"],
                     "key_dir": "/etc/wireguard/wgpf", "public_keys": {"wg0": "PUB0", "stale": "PUBX"}, "wg": True,
-                    "preshared_key_files": [], "preshared_key_digests": {}}
+                    "preshared_key_files": [], "preshared_key_digests": {}, "applied_digest": None, "in_sync": False}
+    # The read's verdict on the last apply's arguments (apply/applied.py), when the host keeps them.
+    fact = host_fact.from_state(dict(STATE, applied_digest="d1", in_sync=True), "ansible-local-9")
+    assert fact["applied_digest"] == "d1" and fact["in_sync"] is True
 
 
 def test_packages_to_install_follow_the_role_and_the_install_switch():
