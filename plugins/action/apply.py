@@ -6,6 +6,7 @@ with its peers' public keys from their facts, and the module apply_plan, in one 
 
 from __future__ import annotations
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.host_record import rows_text
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 from ansible_collections.wgforward.portforward.plugins.plugin_utils import key_steps
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.actions import EngineAction
@@ -31,5 +32,5 @@ class ActionModule(EngineAction):
             return {"failed": True, "msg": "\n".join(problems)}
         args = {"state": "present", "files": render_files(plan, view.public_keys()),
                 "key_files": {iface["name"]: iface["key_file"] for iface in plan["interfaces"]},
-                "sysctls": plan["sysctls"], "dnat": plan["nftables"]["dnat"], "preshared_keys": copies}
+                "sysctls": plan["sysctls"], "dnat": rows_text(plan["nftables"]["dnat"]), "preshared_keys": copies}
         return self.module(APPLY_MODULE, args, task_vars)
