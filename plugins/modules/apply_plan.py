@@ -99,7 +99,7 @@ options:
         loaded, so a flow that started before the DNAT is forwarded (only those ports, never a flush; skipped
         where C(conntrack) is not installed).
       - Either that mapping, or the same rows as one string, a row a line (what M(wgforward.portforward.apply)
-        sends: at 10,000 forwards the mapping's 12,000 rows cost the module seconds to take in).
+        sends; at 10,000 forwards the mapping's 12,000 rows cost the module seconds to take in).
     type: raw
     default: {}
   preshared_keys:
