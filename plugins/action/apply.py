@@ -7,6 +7,7 @@ found the host running exactly these arguments (plugin_utils/verified.py)."""
 
 from __future__ import annotations
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.host_record import rows_text
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 from ansible_collections.wgforward.portforward.plugins.plugin_utils import key_steps, verified
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.actions import EngineAction
@@ -33,7 +34,7 @@ class ActionModule(EngineAction):
             return {"failed": True, "msg": "\n".join(problems)}
         args = {"state": "present", "files": render_files(plan, view.public_keys()),
                 "key_files": {iface["name"]: iface["key_file"] for iface in plan["interfaces"]},
-                "sysctls": plan["sysctls"], "dnat": plan["nftables"]["dnat"], "preshared_keys": copies}
+                "sysctls": plan["sysctls"], "dnat": rows_text(plan["nftables"]["dnat"]), "preshared_keys": copies}
         # The read already ran apply_plan's comparison against these very arguments: no second round trip.
         fact = view.fact(view.me)
         result = verified.settled_result(fact, args)

@@ -81,24 +81,43 @@ def _mark(plan, iif, target):
     return None
 
 
-def _rule_table(plan, flow, sport, mark):
-    """The table the plan's rule sends the forward's replies of ``flow`` to (for the message), or None."""
-    version, proto, target = flow
+# The plan's rules parsed once per plan: _rule_table runs for every routed flow (25,000 at 10,000 forwards).
+_RULES = {}
+ANY_FAMILY = object()
+
+
+def _parsed_rules(plan):
+    """[(family, selector words, {from, ipproto, sport}, table)] of the plan's rules, in order (a rule without
+    a family: ANY_FAMILY)."""
+    if _RULES.get(id(plan), (None,))[0] is plan:
+        return _RULES[id(plan)][1]
     rules = list(plan.get("rules", []))
     for iface in plan.get("interfaces", []):
         rules.extend(iface.get("rules", []))
+    parsed = []
     for rule in rules:
         words = rule["selector"].split()
         value = {key: words[words.index(key) + 1] for key in ("from", "ipproto", "sport") if key in words}
-        if rule.get("family", version) != version:
+        parsed.append((rule.get("family", ANY_FAMILY), words, value, rule["table"]))
+    if len(_RULES) >= 64:
+        _RULES.clear()
+    _RULES[id(plan)] = (plan, parsed)
+    return parsed
+
+
+def _rule_table(plan, flow, sport, mark):
+    """The table the plan's rule sends the forward's replies of ``flow`` to (for the message), or None."""
+    version, proto, target = flow
+    for family, words, value, table in _parsed_rules(plan):
+        if family is not ANY_FAMILY and family != version:
             continue
         if mark is not None and "fwmark" in words:
-            return rule["table"]
+            return table
         lo, _sep, hi = value.get("sport", "").partition("-")
         by_port = lo.isdigit() and int(lo) <= sport <= int(hi or lo)
         by_proto = value.get("ipproto") in (None, str(IPPROTO[proto]))
         if by_port and by_proto and value.get("from") in (None, target):
-            return rule["table"]
+            return table
     return None
 
 

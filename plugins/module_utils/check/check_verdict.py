@@ -11,103 +11,17 @@ names the first hop that is wrong and the first reason there.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_expect import route_key
+# dnat_map_of is imported from here by callers and tests: the lookups live in probe_index.py.
+from ansible_collections.wgforward.portforward.plugins.module_utils.check.probe_index import (  # noqa: F401
+    counters, dnat_map_of, route_answers)
 
 # WireGuard's REJECT_AFTER_TIME: a session whose latest handshake is older carries nothing. With a
 # keepalive on the link a working session handshakes again every two minutes.
 STALE_AFTER = 180
-
-
-def _atoms(value):
-    """The parts of an nft JSON key or value: ints, strings, (lo, hi) ranges."""
-    if isinstance(value, dict):
-        if "elem" in value:
-            return _atoms(value["elem"].get("val"))
-        if "concat" in value:
-            return [atom for part in value["concat"] for atom in _atoms(part)]
-        if "range" in value:
-            return [tuple(value["range"])]
-        if "prefix" in value:
-            return ["%s/%s" % (value["prefix"]["addr"], value["prefix"]["len"])]
-        return []
-    return [value]
-
-
-def _covers(atom, port):
-    if isinstance(atom, tuple):
-        return isinstance(atom[0], int) and atom[0] <= port <= atom[1]
-    return isinstance(atom, int) and not isinstance(atom, bool) and atom == port
-
-
-def _elements(table):
-    """(map name, key atoms, value atoms) of every element of the table's maps."""
-    for obj in table or []:
-        nft_map = obj.get("map") or {}
-        for elem in nft_map.get("elem", []):
-            if isinstance(elem, list) and len(elem) == 2:
-                yield nft_map["name"], _atoms(elem[0]), _atoms(elem[1])
-
-
-# Each probed table's elements by port, made once: one pass per table, not one per forward (minutes at 10,000).
-_INDEXES = {}
-
-
-def _port_index(table):
-    """({port: [element]}, [elements with a port range]), each element (position, name, key, value)."""
-    if _INDEXES.get(id(table), (None,))[0] is table:
-        return _INDEXES[id(table)][1]
-    by_port, ranged = {}, []
-    for pos, (name, key, value) in enumerate(_elements(table)):
-        elem = (pos, name, key, value)
-        for atom in key:
-            if isinstance(atom, tuple):
-                ranged.append(elem)
-            elif isinstance(atom, int) and not isinstance(atom, bool):
-                by_port.setdefault(atom, []).append(elem)
-    if len(_INDEXES) >= 8:  # a few tables: one per public server of the run
-        _INDEXES.clear()
-    _INDEXES[id(table)] = (table, (by_port, ranged))
-    return by_port, ranged
-
-
-def dnat_map_of(table, item):
-    """The name of the map that sends every port of the forward to its service's port, or None."""
-    by_port, ranged = _port_index(table)
-    found = None
-    for offset in range(item["port"][1] - item["port"][0] + 1):
-        port, to_port = item["port"][0] + offset, item["dport"] + offset
-        # The first such element in the table's order, as a scan of the whole table would find.
-        candidates = dict((elem[0], elem) for elem in by_port.get(port, []) + ranged)
-        found = next((name for dummy, name, key, value in (candidates[pos] for pos in sorted(candidates))
-                      if item["proto"] in key and any(_covers(a, port) for a in key)
-                      and item["daddr"] in value and any(_covers(a, to_port) for a in value)), None)
-        if found is None:
-            return None
-    return found
-
-
-def counters(table):
-    """'<chain> rule <n> (<verdict>[: comment]): N packets' of every rule of the table that counts.
-
-    A rule's comment says what its counter counts when that is not every packet it matches (the
-    accept rules, after the established connections: the packets of new ones before a reply).
-    """
-    out, seen = [], {}
-    for obj in table or []:
-        rule = obj.get("rule")
-        if not rule:
-            continue
-        seen[rule["chain"]] = seen.get(rule["chain"], 0) + 1
-        exprs = [e for e in rule.get("expr", []) if isinstance(e, dict)]
-        count = next((e["counter"] for e in exprs if isinstance(e.get("counter"), dict)), None)
-        if count is not None:
-            verdict = next((k for e in exprs for k in ("accept", "drop") if k in e), "count")
-            verdict += ": %s" % rule["comment"] if rule.get("comment") else ""
-            packets = count.get("packets", 0)
-            out.append("%s rule %d (%s): %d packets" % (rule["chain"], seen[rule["chain"]], verdict, packets))
-    return out
 
 
 def _peer(link, probe, results):
@@ -200,13 +114,19 @@ def _address(text):
 
 
 def _networks(texts):
+    return _network_set(tuple(texts))
+
+
+@functools.lru_cache(maxsize=1024)
+def _network_set(texts):
+    """The networks of ``texts`` (each link's allowed IPs, the same few lists for every forward)."""
     out = set()
     for text in texts:
         try:
             out.add(ipaddress.ip_network(text, strict=False))
         except ValueError:
             out.add(text)
-    return out
+    return frozenset(out)
 
 
 def _leg(dev, via, table):
@@ -215,7 +135,7 @@ def _leg(dev, via, table):
 
 def check_route(item, probe):
     """(report, problem): where the kernel sends a reply of the service, against the plan."""
-    answers = {route_key(r): r for r in probe.get("routes") or []}
+    answers = route_answers(probe.get("routes") or [])
     answer = answers.get(route_key(item))
     what = "a reply from %s %s sport %d to %s%s%s" % (
         item["from"], item["proto"], item["sport"], item["dst"],

@@ -287,3 +287,60 @@ def test_the_dnat_lookup_costs_one_pass_over_the_table_not_one_per_forward():
     assert dnat_map_of(table, {"proto": "udp", "port": [1100, 1100], "daddr": "10.214.0.10", "dport": 8080}) is None
     # A scan per call takes about 20 s of CPU here (3,000 x 3,000 elements), the index about 0.05 s.
     assert time.process_time() - start < 3.0
+
+
+def test_each_probe_result_is_indexed_once_not_scanned_per_forward(monkeypatch):
+    """At 10,000 forwards verdicts() took seconds per host where it rebuilt a probe's route answers, rescanned
+    the DNAT map's port ranges and recounted the table's counters for every forward: each is made once per
+    probe result now (probe_index.py). Counted, not timed: the same answer with one pass per object."""
+    from ansible_collections.wgforward.portforward.plugins.module_utils.check import check_verdict, probe_index
+    calls = {"route_key": 0, "covers": 0, "counters": 0}
+
+    def counting(name, real):
+        def wrapper(*args):
+            calls[name] += 1
+            return real(*args)
+        return wrapper
+    monkeypatch.setattr(probe_index, "route_key", counting("route_key", probe_index.route_key))
+    monkeypatch.setattr(probe_index, "_covers", counting("covers", probe_index._covers))
+    monkeypatch.setattr(probe_index, "_counters", counting("counters", probe_index._counters))
+    count = 2000
+    # Every element a 3-port range, as every tenth forward of a real inventory is.
+    table = [{"map": {"name": "dnat4", "elem": [[{"concat": ["tcp", {"range": [1100 + 6 * i, 1102 + 6 * i]}]},
+                                                  {"concat": ["10.214.0.10", {"range": [9100, 9102]}]}]
+                                                 for i in range(count)]}},
+             {"rule": {"chain": "forward", "expr": [{"counter": {"packets": 3}}, {"accept": None}]}}]
+    routes = [{"family": 4, "proto": "tcp", "dst": "198.18.0.1", "from": "10.214.0.10", "sport": 9100 + i,
+               "iif": None, "mark": None, "error": None, "route": {"dev": "wg0", "gateway": None}} for i in range(50)]
+    probe = {"nft": {"table": table, "error": None}, "routes": routes}
+    for i in range(count):
+        item = {"proto": "tcp", "port": [1100 + 6 * i, 1102 + 6 * i], "daddr": "10.214.0.10", "dport": 9100}
+        assert check_verdict.dnat_map_of(table, item) == "dnat4"
+        assert check_verdict.counters(table) == ["forward rule 1 (accept): 3 packets"]
+        route = dict(routes[i % 50], expect={"dev": "wg0", "via": None})
+        assert check_verdict.check_route(route, probe)[1] is None
+    # One pass over each object, then one lookup per forward: a scan per forward is count x size.
+    assert calls["counters"] == 1
+    assert calls["route_key"] <= len(routes) + count
+    assert calls["covers"] <= 2 * 3 * 2 * count  # per port of the forward: the key's and the value's range
+
+
+def test_a_plan_s_rules_are_parsed_once_for_every_flow_they_route():
+    """_rule_table runs for each routed flow (25,000 at 10,000 forwards): parsing the plan's rules again for
+    each took 2-4 s of check.yml's expectations there."""
+    from ansible_collections.wgforward.portforward.plugins.module_utils.check import check_expect
+
+    class Counted(list):
+        reads = 0
+
+        def __iter__(self):
+            Counted.reads += 1
+            return super().__iter__()
+    rules = Counted([{"family": 4, "selector": "from 10.0.0.2 ipproto 6 sport 8080", "table": 51900},
+                     {"selector": "fwmark 0x1000000/0xf000000", "table": 51901}])
+    plan = {"rules": rules, "interfaces": []}
+    for _ in range(1000):
+        assert check_expect._rule_table(plan, (4, "tcp", "10.0.0.2"), 8080, None) == 51900
+        assert check_expect._rule_table(plan, (6, "udp", "fd00::2"), 53, "0x1000000") == 51901
+        assert check_expect._rule_table(plan, (4, "udp", "10.0.0.2"), 8080, None) is None
+    assert Counted.reads == 1

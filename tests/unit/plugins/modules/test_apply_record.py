@@ -12,6 +12,7 @@ import stat
 
 import pytest
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import host_record as R
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError, HostFiles
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_record import sysctl_path
@@ -81,7 +82,7 @@ def dnat(*rows):
                    "dport": {"from": 8080, "to": 8080}} for proto, port, daddr in rows], "6": []}
 
 
-def apply(host, sysctls=None, rows=(), state="present", check_mode=False):
+def apply(host, sysctls=None, rows=(), state="present", check_mode=False, as_text=False):
     fs = HostFiles(root=str(host.root), check_mode=check_mode, chown=False)
     step = HostApply(fs, Commands(host.run, check_mode=check_mode),
                      which=lambda name: CONNTRACK if name == "conntrack" else None)
@@ -90,7 +91,8 @@ def apply(host, sysctls=None, rows=(), state="present", check_mode=False):
         step.absent()
     else:
         files = [dropin(sysctls)] if sysctls else []
-        step.present(files, {}, sysctls or {}, check_mode=check_mode, dnat=dnat(*rows))
+        rows = dnat(*rows)
+        step.present(files, {}, sysctls or {}, check_mode=check_mode, dnat=R.rows_text(rows) if as_text else rows)
     return step, fs
 
 
@@ -180,4 +182,9 @@ def test_stale_conntrack_entries_of_a_new_udp_forward_are_deleted_once(host):
     assert not [c for c in host.calls if c[0] == CONNTRACK]
     # The forward moves to another address: its entries go again.
     apply(host, WANTED, rows=[("udp", 2000, "10.0.0.4"), ("tcp", 2000, "10.0.0.3")])
+    assert [c for c in host.changes() if c.startswith(CONNTRACK)] == deletes
+    # The same rows as the apply action sends them (one string): unchanged, nothing listed again.
+    apply(host, WANTED, rows=[("udp", 2000, "10.0.0.4"), ("tcp", 2000, "10.0.0.3")], as_text=True)
+    assert not [c for c in host.calls if c[0] == CONNTRACK]
+    apply(host, WANTED, rows=[("udp", 2000, "10.0.0.5"), ("tcp", 2000, "10.0.0.3")], as_text=True)
     assert [c for c in host.changes() if c.startswith(CONNTRACK)] == deletes
