@@ -49,10 +49,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scale_lab as lab  # noqa: E402  pylint: disable=wrong-import-position
-from bench_stats import median  # noqa: E402  pylint: disable=wrong-import-position
+from bench_stats import median, rerun_under_lock  # noqa: E402  pylint: disable=wrong-import-position
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LOCK = "/tmp/wgpf-lab.lock"
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
 APPLY = "Apply the plan of this host"
 READ = "Read this host's facts, missing packages and keys"
@@ -270,17 +269,6 @@ def save(args, load, results, checks=None, partial=False):
                    "partial": partial, "results": results, "verdicts": checks}, handle, indent=1)
 
 
-def holds_lock():
-    """True when the lab lock is held through a descriptor this process inherited (`flock LOCK cmd`)."""
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink("/proc/self/fd/" + name) == LOCK:
-                return True
-        except OSError:
-            continue
-    return False
-
-
 def ints(text):
     return [int(x) for x in text.split(",") if x.strip()]
 
@@ -296,9 +284,7 @@ def main():
     parser.add_argument("--check-timeout", type=int, default=120, help="check.yml's one run is killed after this")
     parser.add_argument("--json", default=os.path.join(ROOT, ".benchmarks", "scale.json"))
     args = parser.parse_args()
-    if not holds_lock():
-        # The lab's containers and networks: one user of Docker's test labs at a time.
-        os.execvp("flock", ["flock", LOCK, sys.executable] + sys.argv)
+    rerun_under_lock()
     load = {"start": os.getloadavg(), "uptime_start": subprocess.run(["uptime"], capture_output=True,
                                                                      text=True, check=False).stdout.strip()}
     results = []
