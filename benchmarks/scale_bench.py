@@ -116,7 +116,22 @@ class Runner:
             result["startup_s"] = round(wall - (rows["end_s"] - (rows["startup_s"] or 0)), 2)
             result["tasks"] = len({r["task"] for r in rows["tasks"]})
             result["host_s"] = task_times(rows["tasks"])
+            result["spans"] = task_spans(rows["tasks"])
         return result
+
+
+def task_spans(rows):
+    """[[task, span s, hosts, slowest host s]] in the order the tasks started: where a run's wall time goes
+    (a task's span runs from its first host's start to its last host's end; forks cut it into batches)."""
+    spans = {}
+    for row in rows:
+        if row["wall_s"] is None:
+            continue
+        end = row["start_s"] + row["wall_s"]
+        first, last, hosts, slowest = spans.get(row["task"], (row["start_s"], end, 0, 0.0))
+        spans[row["task"]] = (min(first, row["start_s"]), max(last, end), hosts + 1, max(slowest, row["wall_s"]))
+    return [[task, round(last - first, 2), hosts, round(slowest, 2)]
+            for task, (first, last, hosts, slowest) in sorted(spans.items(), key=lambda kv: kv[1][0])]
 
 
 def task_times(rows):
@@ -289,26 +304,29 @@ def main():
                                                                      text=True, check=False).stdout.strip()}
     results = []
     workdir = tempfile.mkdtemp(prefix="wgpf-scale-")
-    try:
-        for settings in args.settings.split(","):
-            for count in args.forwards:
-                res = measure_lab(workdir, settings, 3, lab.many_forwards(count), args.repeat,
-                                  check=None if args.no_check or count != max(args.forwards) else args.check_timeout,
-                                  checkpoint=lambda out: save(args, load, results + [dict(out, kind="forwards")],
-                                                              partial=True))
-                results.append(dict(res, kind="forwards"))
-                save(args, load, results, partial=True)
-                print("done: %s" % label(res), flush=True)
-            for size in args.sizes:
-                res = measure_lab(workdir, settings, size, lab.spoke_forwards(size), args.repeat,
-                                  githubixx=args.githubixx if size == 3 else None)
-                results.append(dict(res, kind="hosts"))
-                save(args, load, results, partial=True)
-                print("done: %s" % label(res), flush=True)
-    finally:
-        lab.destroy()
-        load["end"] = os.getloadavg()
-        load["uptime_end"] = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+    # Root's inotify instances: each container's systemd takes some (scale_lab.py); 30 need more than 128.
+    with lab.inotify_room(max(args.sizes + [3])):
+        try:
+            for settings in args.settings.split(","):
+                for count in args.forwards:
+                    check = None if args.no_check or count != max(args.forwards) else args.check_timeout
+                    res = measure_lab(workdir, settings, 3, lab.many_forwards(count), args.repeat, check=check,
+                                      checkpoint=lambda out: save(args, load, results + [dict(out, kind="forwards")],
+                                                                  partial=True))
+                    results.append(dict(res, kind="forwards"))
+                    save(args, load, results, partial=True)
+                    print("done: %s" % label(res), flush=True)
+                for size in args.sizes:
+                    res = measure_lab(workdir, settings, size, lab.spoke_forwards(size), args.repeat,
+                                      githubixx=args.githubixx if size == 3 else None)
+                    results.append(dict(res, kind="hosts"))
+                    save(args, load, results, partial=True)
+                    print("done: %s" % label(res), flush=True)
+        finally:
+            lab.destroy()
+            load["end"] = os.getloadavg()
+            load["uptime_end"] = subprocess.run(["uptime"], capture_output=True, text=True,
+                                                check=False).stdout.strip()
     checks = verdicts(results)
     report = [table(results), ""]
     report += ["%-52s %-14s target %-8s %s" % (what, got, want, "ok" if ok else "MISSED") for what, got, want, ok in checks]
