@@ -41,6 +41,7 @@ import json
 import os
 import platform
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -88,6 +89,7 @@ class Runner:
         if os.path.exists(times):
             os.unlink(times)
         argv = ["ansible-playbook", "-i", inventory, playbook] + list(args)
+        cpu_before, stat_before = children_cpu(), machine_cpu()
         start = time.monotonic()
         # Its own session: a run past `timeout` is killed with its forks (workers), not only the parent.
         proc = subprocess.Popen(argv, cwd=self.workdir, env=self.env(times), stdout=subprocess.PIPE,
@@ -108,7 +110,11 @@ class Runner:
             match = RECAP.match(line)
             if match:
                 changed[match.group(1)] = int(match.group(3))
-        result = {"wall_s": round(wall, 2), "rc": done.returncode, "changed": changed}
+        busy, idle = [round(b - a, 1) for a, b in zip(stat_before, machine_cpu())]
+        # Whether a run waits for hosts or for CPU: ansible-playbook's own (with its workers and the docker
+        # CLI they start) against the whole machine's (dockerd, runc, the containers, other sessions).
+        result = {"wall_s": round(wall, 2), "rc": done.returncode, "changed": changed,
+                  "cpu_s": round(children_cpu() - cpu_before, 1), "machine_busy_s": busy, "machine_idle_s": idle}
         if os.path.exists(times):
             with open(times) as handle:
                 rows = json.load(handle)
@@ -132,6 +138,21 @@ def task_spans(rows):
         spans[row["task"]] = (min(first, row["start_s"]), max(last, end), hosts + 1, max(slowest, row["wall_s"]))
     return [[task, round(last - first, 2), hosts, round(slowest, 2)]
             for task, (first, last, hosts, slowest) in sorted(spans.items(), key=lambda kv: kv[1][0])]
+
+
+def children_cpu():
+    """CPU seconds (user + system) of this process's waited-for descendants: ansible-playbook's tree."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def machine_cpu():
+    """(busy, idle) CPU seconds of the whole machine since boot, all cores (/proc/stat)."""
+    with open("/proc/stat") as handle:
+        fields = [int(x) for x in handle.readline().split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / tick, idle / tick
 
 
 def task_times(rows):
@@ -245,9 +266,9 @@ def fmt(runs):
 
 
 def table(results):
-    lines = ["%-12s %5s %6s %-13s %-24s %8s %9s %9s  %s" % (
-        "settings", "hosts", "fwd", "run", "wall s med min-max", "startup", "read max", "apply max",
-        "apply public1 (med)")]
+    lines = ["%-12s %5s %6s %-13s %-24s %8s %9s %9s %7s %8s  %s" % (
+        "settings", "hosts", "fwd", "run", "wall s med min-max", "startup", "read max", "apply max", "cpu s",
+        "busy", "apply public1 (med)")]
     for res in results:
         for kind in ("first", "no-change", "+forward", "-forward", "check", "githubixx_first", "githubixx_no-change"):
             runs = res.get(kind)
@@ -261,9 +282,14 @@ def table(results):
                 return "%9.2f" % median(vals) if vals else "%9s" % "-"
             pub = [r["host_s"]["apply"]["public1"] for r in timed if "public1" in r["host_s"]["apply"]]
             startup = median([r["startup_s"] for r in timed]) if timed else None
-            lines.append("%-12s %5d %6d %-13s %-24s %8s %s %s  %s" % (
+            # ansible-playbook's CPU, and the machine's busy share of all its cores during the run.
+            cpu = [r["cpu_s"] for r in runs if "cpu_s" in r]
+            busy = [r["machine_busy_s"] / (r["machine_busy_s"] + r["machine_idle_s"]) for r in runs
+                    if r.get("machine_busy_s")]
+            lines.append("%-12s %5d %6d %-13s %-24s %8s %s %s %7s %8s  %s" % (
                 res["settings"], res["hosts"], res["forwards"], kind.replace("githubixx_", "gx "), fmt(runs),
                 "%.2f" % startup if startup is not None else "-", worst("read"), worst("apply"),
+                "%.1f" % median(cpu) if cpu else "-", "%.0f%%" % (100 * median(busy)) if busy else "-",
                 "%.2f" % median(pub) if pub else "-"))
         if "githubixx_ratio" in res:
             g = res["githubixx_ratio"]
