@@ -57,6 +57,7 @@ RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s
 APPLY = "Apply the plan of this host"
 READ = "Read this host's facts, missing packages and keys"
 ECHO = os.path.join(ROOT, "molecule", "resources", "playbooks", "files", "wgpf_echo.py")
+CONTAINERS_CPU = "/sys/fs/cgroup/cpuacct/docker/cpuacct.usage"
 TARGETS = {"githubixx_ratio": 0.25, "hosts_ratio": 2.5, "added_apply_s": 2.0, "check_s": 15.0}
 
 
@@ -89,7 +90,7 @@ class Runner:
         if os.path.exists(times):
             os.unlink(times)
         argv = ["ansible-playbook", "-i", inventory, playbook] + list(args)
-        cpu_before, stat_before = children_cpu(), machine_cpu()
+        cpu_before, stat_before, docker_before = children_cpu(), machine_cpu(), docker_cpu()
         start = time.monotonic()
         # Its own session: a run past `timeout` is killed with its forks (workers), not only the parent.
         proc = subprocess.Popen(argv, cwd=self.workdir, env=self.env(times), stdout=subprocess.PIPE,
@@ -115,6 +116,8 @@ class Runner:
         # CLI they start) against the whole machine's (dockerd, runc, the containers, other sessions).
         result = {"wall_s": round(wall, 2), "rc": done.returncode, "changed": changed,
                   "cpu_s": round(children_cpu() - cpu_before, 1), "machine_busy_s": busy, "machine_idle_s": idle}
+        result.update({key: round(b - a, 1) for key, a, b in zip(("daemons_cpu_s", "containers_cpu_s"),
+                                                                  docker_before, docker_cpu())})
         if os.path.exists(times):
             with open(times) as handle:
                 rows = json.load(handle)
@@ -153,6 +156,27 @@ def machine_cpu():
     tick = os.sysconf("SC_CLK_TCK")
     idle = fields[3] + fields[4]  # idle, iowait
     return (sum(fields[:8]) - idle) / tick, idle / tick
+
+
+def docker_cpu():
+    """(daemons, containers) CPU seconds so far: dockerd, containerd and the shims (with the `runc exec`
+    each `docker exec` starts, reaped by its shim), and every container's processes (their cgroup;
+    during a lab, the lab's containers only: the lock keeps the other labs out)."""
+    daemons = 0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/stat" % pid) as handle:
+                comm, rest = handle.read().rsplit(")", 1)
+        except OSError:
+            continue
+        if comm.split("(", 1)[1] in ("dockerd", "containerd", "containerd-shim"):
+            daemons += sum(int(x) for x in rest.split()[11:15]) / tick  # utime stime cutime cstime
+    containers = 0.0
+    if os.path.exists(CONTAINERS_CPU):  # cgroup v1 (this machine); elsewhere the figure stays 0
+        with open(CONTAINERS_CPU) as handle:
+            containers = int(handle.read()) / 1e9
+    return daemons, containers
 
 
 def task_times(rows):
