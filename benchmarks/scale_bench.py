@@ -25,7 +25,8 @@ Targets (issue 20.3): 3-host no-change (default settings) < 1/4 of githubixx's o
 lab; 30 hosts' first run < 2.5 x the 3-host first run; with 10,000 forwards, the added
 forward applied on public1 in < 2 s (its apply task on that host); check.yml at 10,000
 forwards < 15 s. Prints a table, saves JSON (default .benchmarks/scale.json), records the
-load average before and after, exits 1 when a target it measured is missed.
+load average before and after (and each run's CPU: ansible-playbook's, Docker's, the containers', the
+machine's busy share), exits 1 when a target it measured is missed.
 
 Needs root, Docker and the test image (make docker-image); holds the lab lock
 (/tmp/wgpf-lab.lock) for its whole run (started without it, it runs itself again under
