@@ -127,6 +127,9 @@ class Runner:
             result["tasks"] = len({r["task"] for r in rows["tasks"]})
             result["host_s"] = task_times(rows["tasks"])
             result["spans"] = task_spans(rows["tasks"])
+            # Which task changed which host: what a no-change run that changed something has to explain.
+            result["changed_tasks"] = sorted("%s: %s" % (r["host"], r["task"].split(" : ")[-1])
+                                             for r in rows["tasks"] if r["status"] == "changed")
         return result
 
 
@@ -252,9 +255,10 @@ def verdicts(results):
     out = []
     for res in results:
         # -forward takes the added forward away again: a change, as +forward is.
-        bad = [r["changed"] for r in res.get("no-change", []) if any(r["changed"].values())]
+        bad = [r for r in res.get("no-change", []) if any(r["changed"].values())]
         if bad:
-            out.append(("%s no-change run changed=0" % label(res), bad[0], "changed=0", False))
+            out.append(("%s no-change run changed=0" % label(res), bad[0].get("changed_tasks") or bad[0]["changed"],
+                        "changed=0", False))
         if "githubixx_ratio" in res and res["settings"] == "default":
             got = res["githubixx_ratio"]["median"]
             out.append(("%s no-change / githubixx no-change" % label(res), round(got, 3), TARGETS["githubixx_ratio"],
