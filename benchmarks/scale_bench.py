@@ -163,9 +163,10 @@ def machine_cpu():
 
 
 def docker_cpu():
-    """(daemons, containers) CPU seconds so far: dockerd, containerd and the shims (with the `runc exec`
-    each `docker exec` starts, reaped by its shim), and every container's processes (their cgroup;
-    during a lab, the lab's containers only: the lock keeps the other labs out)."""
+    """(daemons, containers) CPU seconds so far: dockerd's, containerd's and the shims' own, and every
+    container's processes (their cgroup, which the modules a `docker exec` runs join; during a lab, the
+    lab's containers only: the lock keeps the other labs out). Not the `runc` each exec starts: its
+    shim reaps it with the exec'd process, whose time the cgroup already has."""
     daemons = 0
     tick = os.sysconf("SC_CLK_TCK")
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -175,7 +176,7 @@ def docker_cpu():
         except OSError:
             continue
         if comm.split("(", 1)[1] in ("dockerd", "containerd", "containerd-shim"):
-            daemons += sum(int(x) for x in rest.split()[11:15]) / tick  # utime stime cutime cstime
+            daemons += sum(int(x) for x in rest.split()[11:13]) / tick  # utime stime
     containers = 0.0
     if os.path.exists(CONTAINERS_CPU):  # cgroup v1 (this machine); elsewhere the figure stays 0
         with open(CONTAINERS_CPU) as handle:
