@@ -1,12 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: wgforward.portforward contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Rounds and their statistics, for wire_bench.py and throughput_bench.py: the order of the arms in a
-round, paired ratios, and the resolution an A/A control's spread allows."""
+"""What the benchmarks share. Rounds and their statistics, for wire_bench.py and throughput_bench.py:
+the order of the arms in a round, paired ratios, and the resolution an A/A control's spread allows.
+The lab lock, for the benchmarks that run Ansible on containers (controller_bench.py, scale_bench.py)."""
 
 from __future__ import annotations
 
 import math
+import os
+import sys
+
+LOCK = "/tmp/wgpf-lab.lock"
 
 
 def turn(items, rnd):
@@ -45,3 +50,22 @@ def paired(runs_a, runs_b, key, invert=False):
 
 
 # Per mode: the figures summarised, and the paired ratios (name, figure, inverted: base/arm).
+
+
+def holds_lock():
+    """True when the lab lock is held through a descriptor this process inherited (`flock LOCK cmd`)."""
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink("/proc/self/fd/" + name) == LOCK:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def rerun_under_lock():
+    """Return when this process holds the lab lock; else run this script again under `flock LOCK` (no return).
+
+    Scenarios and benchmark labs share container names and Docker: one user of the lab at a time."""
+    if not holds_lock():
+        os.execvp("flock", ["flock", LOCK, sys.executable] + sys.argv)

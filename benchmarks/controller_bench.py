@@ -43,8 +43,10 @@ import time
 
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_stats import rerun_under_lock  # noqa: E402  pylint: disable=wrong-import-position
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LOCK = "/tmp/wgpf-lab.lock"
 GITHUBIXX = {"first": 16.1, "no-change": 13.9}  # githubixx/ansible-role-wireguard 18.3, 3-node mesh (issue 11)
 TOPOLOGIES = {"lab": "masquerade", "demo": "demo"}
 # The Ansible settings the Molecule scenarios use (.config/molecule/config.yml), which this measures.
@@ -239,21 +241,8 @@ def table(results):
     return "\n".join(lines)
 
 
-def holds_lock():
-    """True when the lab lock is held through a descriptor this process inherited (`flock LOCK cmd`)."""
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink("/proc/self/fd/" + name) == LOCK:
-                return True
-        except OSError:
-            continue
-    return False
-
-
 def main():
-    if not holds_lock():
-        # Scenarios share container names: one user of the lab at a time.
-        os.execvp("flock", ["flock", LOCK, sys.executable] + sys.argv)
+    rerun_under_lock()
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--only", choices=sorted(TOPOLOGIES), help="one topology")
     parser.add_argument("--repeat", type=int, default=3, help="no-change runs; the median is reported")

@@ -25,7 +25,8 @@ Targets (issue 20.3): 3-host no-change (default settings) < 1/4 of githubixx's o
 lab; 30 hosts' first run < 2.5 x the 3-host first run; with 10,000 forwards, the added
 forward applied on public1 in < 2 s (its apply task on that host); check.yml at 10,000
 forwards < 15 s. Prints a table, saves JSON (default .benchmarks/scale.json), records the
-load average before and after, exits 1 when a target it measured is missed.
+load average before and after (and each run's CPU: ansible-playbook's, Docker's, the containers', the
+machine's busy share), exits 1 when a target it measured is missed.
 
 Needs root, Docker and the test image (make docker-image); holds the lab lock
 (/tmp/wgpf-lab.lock) for its whole run (started without it, it runs itself again under
@@ -41,6 +42,7 @@ import json
 import os
 import platform
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -49,14 +51,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scale_lab as lab  # noqa: E402  pylint: disable=wrong-import-position
-from bench_stats import median  # noqa: E402  pylint: disable=wrong-import-position
+from bench_stats import median, rerun_under_lock  # noqa: E402  pylint: disable=wrong-import-position
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LOCK = "/tmp/wgpf-lab.lock"
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
 APPLY = "Apply the plan of this host"
 READ = "Read this host's facts, missing packages and keys"
 ECHO = os.path.join(ROOT, "molecule", "resources", "playbooks", "files", "wgpf_echo.py")
+CONTAINERS_CPU = "/sys/fs/cgroup/cpuacct/docker/cpuacct.usage"
 TARGETS = {"githubixx_ratio": 0.25, "hosts_ratio": 2.5, "added_apply_s": 2.0, "check_s": 15.0}
 
 
@@ -89,6 +91,7 @@ class Runner:
         if os.path.exists(times):
             os.unlink(times)
         argv = ["ansible-playbook", "-i", inventory, playbook] + list(args)
+        cpu_before, stat_before, docker_before = children_cpu(), machine_cpu(), docker_cpu()
         start = time.monotonic()
         # Its own session: a run past `timeout` is killed with its forks (workers), not only the parent.
         proc = subprocess.Popen(argv, cwd=self.workdir, env=self.env(times), stdout=subprocess.PIPE,
@@ -109,7 +112,13 @@ class Runner:
             match = RECAP.match(line)
             if match:
                 changed[match.group(1)] = int(match.group(3))
-        result = {"wall_s": round(wall, 2), "rc": done.returncode, "changed": changed}
+        busy, idle = [round(b - a, 1) for a, b in zip(stat_before, machine_cpu())]
+        # Whether a run waits for hosts or for CPU: ansible-playbook's own (with its workers and the docker
+        # CLI they start) against the whole machine's (dockerd, runc, the containers, other sessions).
+        result = {"wall_s": round(wall, 2), "rc": done.returncode, "changed": changed,
+                  "cpu_s": round(children_cpu() - cpu_before, 1), "machine_busy_s": busy, "machine_idle_s": idle}
+        result.update({key: round(b - a, 1) for key, a, b in zip(("daemons_cpu_s", "containers_cpu_s"),
+                                                                  docker_before, docker_cpu())})
         if os.path.exists(times):
             with open(times) as handle:
                 rows = json.load(handle)
@@ -123,7 +132,62 @@ class Runner:
                 if row["wall_s"] is not None:
                     slowest[row["task"]] = max(slowest.get(row["task"], 0), row["wall_s"])
             result["task_s"] = slowest
+            result["spans"] = task_spans(rows["tasks"])
+            # Which task changed which host: what a no-change run that changed something has to explain.
+            result["changed_tasks"] = sorted("%s: %s" % (r["host"], r["task"].split(" : ")[-1])
+                                             for r in rows["tasks"] if r["status"] == "changed")
         return result
+
+
+def task_spans(rows):
+    """[[task, span s, hosts, slowest host s]] in the order the tasks started: where a run's wall time goes
+    (a task's span runs from its first host's start to its last host's end; forks cut it into batches)."""
+    spans = {}
+    for row in rows:
+        if row["wall_s"] is None:
+            continue
+        end = row["start_s"] + row["wall_s"]
+        first, last, hosts, slowest = spans.get(row["task"], (row["start_s"], end, 0, 0.0))
+        spans[row["task"]] = (min(first, row["start_s"]), max(last, end), hosts + 1, max(slowest, row["wall_s"]))
+    return [[task, round(last - first, 2), hosts, round(slowest, 2)]
+            for task, (first, last, hosts, slowest) in sorted(spans.items(), key=lambda kv: kv[1][0])]
+
+
+def children_cpu():
+    """CPU seconds (user + system) of this process's waited-for descendants: ansible-playbook's tree."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def machine_cpu():
+    """(busy, idle) CPU seconds of the whole machine since boot, all cores (/proc/stat)."""
+    with open("/proc/stat") as handle:
+        fields = [int(x) for x in handle.readline().split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / tick, idle / tick
+
+
+def docker_cpu():
+    """(daemons, containers) CPU seconds so far: dockerd's, containerd's and the shims' own, and every
+    container's processes (their cgroup, which the modules a `docker exec` runs join; during a lab, the
+    lab's containers only: the lock keeps the other labs out). Not the `runc` each exec starts: its
+    shim reaps it with the exec'd process, whose time the cgroup already has."""
+    daemons = 0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/stat" % pid) as handle:
+                comm, rest = handle.read().rsplit(")", 1)
+        except OSError:
+            continue
+        if comm.split("(", 1)[1] in ("dockerd", "containerd", "containerd-shim"):
+            daemons += sum(int(x) for x in rest.split()[11:13]) / tick  # utime stime
+    containers = 0.0
+    if os.path.exists(CONTAINERS_CPU):  # cgroup v1 (this machine); elsewhere the figure stays 0
+        with open(CONTAINERS_CPU) as handle:
+            containers = int(handle.read()) / 1e9
+    return daemons, containers
 
 
 def task_times(rows):
@@ -206,9 +270,10 @@ def verdicts(results):
     out = []
     for res in results:
         # -forward takes the added forward away again: a change, as +forward is.
-        bad = [r["changed"] for r in res.get("no-change", []) if any(r["changed"].values())]
+        bad = [r for r in res.get("no-change", []) if any(r["changed"].values())]
         if bad:
-            out.append(("%s no-change run changed=0" % label(res), bad[0], "changed=0", False))
+            out.append(("%s no-change run changed=0" % label(res), bad[0].get("changed_tasks") or bad[0]["changed"],
+                        "changed=0", False))
         if "githubixx_ratio" in res and res["settings"] == "default":
             got = res["githubixx_ratio"]["median"]
             out.append(("%s no-change / githubixx no-change" % label(res), round(got, 3), TARGETS["githubixx_ratio"],
@@ -247,9 +312,9 @@ def fmt(runs):
 
 
 def table(results):
-    lines = ["%-12s %5s %6s %-13s %-24s %8s %9s %9s  %s" % (
-        "settings", "hosts", "fwd", "run", "wall s med min-max", "startup", "read max", "apply max",
-        "apply public1 (med)")]
+    lines = ["%-12s %5s %6s %-13s %-24s %8s %9s %9s %7s %8s  %s" % (
+        "settings", "hosts", "fwd", "run", "wall s med min-max", "startup", "read max", "apply max", "cpu s",
+        "busy", "apply public1 (med)")]
     for res in results:
         for kind in ("first", "no-change", "+forward", "-forward", "check", "check json", "githubixx_first",
                      "githubixx_no-change"):
@@ -264,9 +329,14 @@ def table(results):
                 return "%9.2f" % median(vals) if vals else "%9s" % "-"
             pub = [r["host_s"]["apply"]["public1"] for r in timed if "public1" in r["host_s"]["apply"]]
             startup = median([r["startup_s"] for r in timed]) if timed else None
-            lines.append("%-12s %5d %6d %-13s %-24s %8s %s %s  %s" % (
+            # ansible-playbook's CPU, and the machine's busy share of all its cores during the run.
+            cpu = [r["cpu_s"] for r in runs if "cpu_s" in r]
+            busy = [r["machine_busy_s"] / (r["machine_busy_s"] + r["machine_idle_s"]) for r in runs
+                    if r.get("machine_busy_s")]
+            lines.append("%-12s %5d %6d %-13s %-24s %8s %s %s %7s %8s  %s" % (
                 res["settings"], res["hosts"], res["forwards"], kind.replace("githubixx_", "gx "), fmt(runs),
                 "%.2f" % startup if startup is not None else "-", worst("read"), worst("apply"),
+                "%.1f" % median(cpu) if cpu else "-", "%.0f%%" % (100 * median(busy)) if busy else "-",
                 "%.2f" % median(pub) if pub else "-"))
         if "githubixx_ratio" in res:
             g = res["githubixx_ratio"]
@@ -290,17 +360,6 @@ def save(args, load, results, checks=None, partial=False):
                    "partial": partial, "results": results, "verdicts": checks}, handle, indent=1)
 
 
-def holds_lock():
-    """True when the lab lock is held through a descriptor this process inherited (`flock LOCK cmd`)."""
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink("/proc/self/fd/" + name) == LOCK:
-                return True
-        except OSError:
-            continue
-    return False
-
-
 def ints(text):
     return [int(x) for x in text.split(",") if x.strip()]
 
@@ -316,33 +375,34 @@ def main():
     parser.add_argument("--check-timeout", type=int, default=120, help="check.yml's one run is killed after this")
     parser.add_argument("--json", default=os.path.join(ROOT, ".benchmarks", "scale.json"))
     args = parser.parse_args()
-    if not holds_lock():
-        # The lab's containers and networks: one user of Docker's test labs at a time.
-        os.execvp("flock", ["flock", LOCK, sys.executable] + sys.argv)
+    rerun_under_lock()
     load = {"start": os.getloadavg(), "uptime_start": subprocess.run(["uptime"], capture_output=True,
                                                                      text=True, check=False).stdout.strip()}
     results = []
     workdir = tempfile.mkdtemp(prefix="wgpf-scale-")
-    try:
-        for settings in args.settings.split(","):
-            for count in args.forwards:
-                res = measure_lab(workdir, settings, 3, lab.many_forwards(count), args.repeat,
-                                  check=None if args.no_check or count != max(args.forwards) else args.check_timeout,
-                                  checkpoint=lambda out: save(args, load, results + [dict(out, kind="forwards")],
-                                                              partial=True))
-                results.append(dict(res, kind="forwards"))
-                save(args, load, results, partial=True)
-                print("done: %s" % label(res), flush=True)
-            for size in args.sizes:
-                res = measure_lab(workdir, settings, size, lab.spoke_forwards(size), args.repeat,
-                                  githubixx=args.githubixx if size == 3 else None)
-                results.append(dict(res, kind="hosts"))
-                save(args, load, results, partial=True)
-                print("done: %s" % label(res), flush=True)
-    finally:
-        lab.destroy()
-        load["end"] = os.getloadavg()
-        load["uptime_end"] = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+    # Root's inotify instances: each container's systemd takes some (scale_lab.py); 30 need more than 128.
+    with lab.inotify_room(max(args.sizes + [3])):
+        try:
+            for settings in args.settings.split(","):
+                for count in args.forwards:
+                    check = None if args.no_check or count != max(args.forwards) else args.check_timeout
+                    res = measure_lab(workdir, settings, 3, lab.many_forwards(count), args.repeat, check=check,
+                                      checkpoint=lambda out: save(args, load, results + [dict(out, kind="forwards")],
+                                                                  partial=True))
+                    results.append(dict(res, kind="forwards"))
+                    save(args, load, results, partial=True)
+                    print("done: %s" % label(res), flush=True)
+                for size in args.sizes:
+                    res = measure_lab(workdir, settings, size, lab.spoke_forwards(size), args.repeat,
+                                      githubixx=args.githubixx if size == 3 else None)
+                    results.append(dict(res, kind="hosts"))
+                    save(args, load, results, partial=True)
+                    print("done: %s" % label(res), flush=True)
+        finally:
+            lab.destroy()
+            load["end"] = os.getloadavg()
+            load["uptime_end"] = subprocess.run(["uptime"], capture_output=True, text=True,
+                                                check=False).stdout.strip()
     checks = verdicts(results)
     report = [table(results), ""]
     report += ["%-52s %-14s target %-8s %s" % (what, got, want, "ok" if ok else "MISSED") for what, got, want, ok in checks]

@@ -14,10 +14,18 @@ own cgroup namespace, IPv6 on), on two internal networks: ``wgpfs-tr``
 (10.213.0.0/24: the hub and its spokes). No traffic crosses the lab (the benchmark
 times runs of Ansible), so the DOCKER-USER accept rule create.yml adds for forwarded
 packets is left out. The caller holds the lab lock (scale_bench.py does).
+
+Every container's systemd and logind hold inotify instances, counted against the host's
+root (no user namespace: the containers' root is the host's), and Debian's
+fs.inotify.max_user_instances is 128: with 6 a container, the 30-host lab's 22nd
+container found none left, and its systemd stopped ("Failed to create inotify object:
+Too many open files" in the journals of those that still booted, degraded). inotify_room()
+raises the limit for the labs' lifetime and restores it, saying so.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -31,6 +39,11 @@ NETWORKS = {"wgpfs-tr": ("192.0.2.0/24", "192.0.2.1"), "wgpfs-lan": ("10.213.0.0
 # planner reads each host's default route (the public server's Internet interface).
 DEFAULT_VIA = {"wgpfs-tr": "192.0.2.254", "wgpfs-lan": "10.213.0.254"}
 LISTEN_PORT = 51820
+INOTIFY = "/proc/sys/fs/inotify/max_user_instances"
+# Measured on the lab's containers: systemd 5 and logind 1 once booted, 7.2 a host on the 10-host
+# lab after a run (wireguard-go takes one per interface); the rest is room for what else root runs.
+INOTIFY_PER_HOST = 8
+INOTIFY_SPARE = 32
 
 
 def docker(*args, check=True):
@@ -73,15 +86,74 @@ def create(size):
     deadline = time.monotonic() + 120
     for host, nets in plan.items():
         while True:
-            state = docker("exec", PREFIX + host, "systemctl", "is-system-running", check=False).stdout.strip()
-            if state in ("running", "degraded"):
+            state = docker("exec", PREFIX + host, "systemctl", "is-system-running", check=False)
+            if state.stdout.strip() in ("running", "degraded"):
                 break
-            if time.monotonic() > deadline:
-                raise SystemExit("%s: systemd is %r after 120 s" % (PREFIX + host, state))
+            if "is not running" in state.stderr or time.monotonic() > deadline:
+                # A container whose systemd stopped does not come back: say why now, not in 120 s.
+                raise SystemExit("%s: systemd is %r (%s); %s" % (PREFIX + host, state.stdout.strip(),
+                                                                 state.stderr.strip(), inotify_state()))
             time.sleep(0.5)
         docker("exec", PREFIX + host, "sh", "-c", "ip -6 route del default 2>/dev/null; ip route replace default via "
                + DEFAULT_VIA[nets[0][0]])
+    in_use, limit = inotify_in_use(), inotify_limit()
+    if in_use >= limit:
+        # Some systemd found no inotify instance left: the lab boots, degraded, and is not what we time.
+        raise SystemExit("the lab used every inotify instance of root (%s)" % inotify_state())
     return plan
+
+
+def inotify_limit():
+    with open(INOTIFY) as handle:
+        return int(handle.read())
+
+
+def inotify_in_use(uid=0):
+    """inotify instances held by ``uid``'s processes on the host (containers' included: same kernel)."""
+    count = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.stat("/proc/" + pid).st_uid != uid:
+                continue
+            fds = os.listdir("/proc/%s/fd" % pid)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                count += os.readlink("/proc/%s/fd/%s" % (pid, fd)) == "anon_inode:inotify"
+            except OSError:
+                continue
+    return count
+
+
+def inotify_state():
+    return "root's inotify instances in use: %d, fs.inotify.max_user_instances %d" % (inotify_in_use(),
+                                                                                       inotify_limit())
+
+
+@contextlib.contextmanager
+def inotify_room(size, say=print):
+    """fs.inotify.max_user_instances raised, while the block runs, to what ``size`` containers need, then restored.
+
+    What an operator does on a host meant to run dozens of systemd containers; the benchmark runs as
+    root. A limit already high enough is left alone. Killed before the restore, the host keeps the
+    higher limit: the message says which value to put back."""
+    before = inotify_limit()
+    need = inotify_in_use() + size * INOTIFY_PER_HOST + INOTIFY_SPARE
+    if need <= before:
+        yield
+        return
+    say("scale_lab: raising fs.inotify.max_user_instances from %d to %d for a lab of up to %d containers "
+        "(%d in use now); it is set back to %d at the end" % (before, need, size, inotify_in_use(), before),
+        flush=True)
+    with open(INOTIFY, "w") as handle:
+        handle.write("%d\n" % need)
+    try:
+        yield
+    finally:
+        with open(INOTIFY, "w") as handle:
+            handle.write("%d\n" % before)
+        say("scale_lab: fs.inotify.max_user_instances set back to %d" % before, flush=True)
 
 
 def destroy():
