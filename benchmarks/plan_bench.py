@@ -63,8 +63,9 @@ class Builder:
 
 def add_publics_and_hub(b):
     for p in range(PUBLICS):
+        # reserve_ports: the kernel takes one page of reserved ports; thousands of scattered ports are more (refused).
         b.add("public%d" % p, "wireguard_public", address=["10.%d.0.1/16" % (100 + p), "fd%02x::1/64" % p],
-              endpoint="203.0.113.%d:51820" % (10 + p), wan_interface="eth0")
+              endpoint="203.0.113.%d:51820" % (10 + p), wan_interface="eth0", reserve_ports=False)
     # inter0: a hub serving two public servers, one interface each, plus a spoke interface.
     b.add("inter0", "wireguard_intermediate", endpoint="192.168.50.1:51821", interfaces=[
         {"name": "wg0", "address": "10.50.0.1/16", "listen_port": 51821,

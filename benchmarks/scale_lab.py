@@ -165,6 +165,9 @@ def destroy():
         docker("network", "rm", name, check=False)
 
 
+RESERVE_PORTS_UP_TO = 500  # forwards; scattered ports, ranges among them, fit the kernel's page up to about 700
+
+
 def inventory(size, forwards, extra=None):
     """Our inventory for the lab: {'all': ...} with the hub's interfaces, spokes and ``forwards``."""
     publics, hub, spokes = hosts_of(size)
@@ -173,6 +176,9 @@ def inventory(size, forwards, extra=None):
     for i, name in enumerate(publics, start=1):
         hostvars[name] = {"wgpf_address": "10.215.%d.2/24" % i, "wgpf_listen_port": LISTEN_PORT,
                           "wgpf_endpoint": "%s:%d" % (plan[name][0][1], LISTEN_PORT)}
+        if len(forwards) > RESERVE_PORTS_UP_TO:
+            # The kernel takes one page of reserved ports: a thousand scattered ports are more (refused).
+            hostvars[name]["wgpf_reserve_ports"] = False
     interfaces = [{"name": "wg0", "address": "10.214.0.1/24", "listen_port": LISTEN_PORT, "peers": spokes}]
     interfaces += [{"name": "wg%d" % i, "address": "10.215.%d.1/24" % i, "listen_port": LISTEN_PORT + i,
                     "peers": [name]} for i, name in enumerate(publics, start=1)]

@@ -36,6 +36,9 @@ SSH_PORT = 22
 WILDCARDS = ("0.0.0.0", "::", "*", "")
 # Linux's default net.ipv4.ip_local_port_range, for a host whose own is not known.
 DEFAULT_EPHEMERAL = (32768, 60999)
+# The kernel takes one page, less its terminating byte, from a write to ip_local_reserved_ports and drops
+# the rest: a longer list would be reserved in part, and every run would find the rest missing.
+RESERVED_TEXT_MAX = 4095
 
 
 def ansible_port(where, hv, problems):
@@ -142,6 +145,21 @@ def check_forwards(host, forwards, problems):
                     problems.add(forward_where(fwd.name), "port", "%s/%s on %s takes %d, %s"
                                  % (G.port_text(fwd.port), proto, host.name, port, what))
     check_ephemeral(host, forwards, problems)
+    check_reserved_text(host, forwards, problems)
+
+
+def check_reserved_text(host, forwards, problems):
+    """The reserved ports (wgpf_reserve_ports) as the kernel's list must fit the one page it takes."""
+    if not host.reserve_ports or not forwards:
+        return
+    text = ",".join(G.port_text(tuple(span)) for span in _merged([f.port for f in forwards]))
+    if len(text) <= RESERVED_TEXT_MAX:
+        return
+    problems.add(host_where(host.name), "wgpf_reserve_ports", (
+        "the public ports of its %d forwards come to %d characters as net.ipv4.ip_local_reserved_ports, and the "
+        "kernel takes at most %d from one write (the rest would not be reserved, and every run would find them "
+        "missing). Set wgpf_reserve_ports: false on %s, or forward ranges of adjacent ports (a range counts once)"
+        % (len(forwards), len(text), RESERVED_TEXT_MAX, host.name)))
 
 
 def ephemeral(host):

@@ -386,6 +386,11 @@ CASES = [
       "ephemeral ports (32768-60999, Linux's default ip_local_port_range; the host's own is read by site.yml), "
       "leaving its own connections 0: at least half must stay free. Narrow their public ports, or set "
       "wgpf_reserve_ports: false on public1 (its own connections may then pick a forwarded port)"]),
+    # 900 scattered ports, 5,399 characters as the kernel's list: more than the page it takes from a write.
+    ("reserved-ports-longer-than-the-kernel-takes", MODEL,
+     lambda: direct(*[fwd(name="p%d" % i, port=10000 + 3 * i, to_port=None) for i in range(900)]),
+     ["host 'public1': wgpf_reserve_ports: the public ports of its 900 forwards come to 5399 characters as "
+      "net.ipv4.ip_local_reserved_ports, and the kernel takes at most 4095 from one write"]),
     ("ephemeral-ports-more-than-half-reserved-by-two", MODEL,
      lambda: direct(fwd(port="40000-49999", to_port=None), fwd(name="b", port="50000-55000", to_port=None)),
      ["host 'public1': wgpf_reserve_ports: the forwards 'web' (40000-49999), 'b' (50000-55000) would reserve 15001 "
