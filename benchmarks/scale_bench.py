@@ -117,8 +117,8 @@ class Runner:
         # CLI they start) against the whole machine's (dockerd, runc, the containers, other sessions).
         result = {"wall_s": round(wall, 2), "rc": done.returncode, "changed": changed,
                   "cpu_s": round(children_cpu() - cpu_before, 1), "machine_busy_s": busy, "machine_idle_s": idle}
-        result.update({key: round(b - a, 1) for key, a, b in zip(("daemons_cpu_s", "containers_cpu_s"),
-                                                                  docker_before, docker_cpu())})
+        pairs = zip(("daemons_cpu_s", "containers_cpu_s"), docker_before, docker_cpu())
+        result.update({key: round(b - a, 1) for key, a, b in pairs})
         if os.path.exists(times):
             with open(times) as handle:
                 rows = json.load(handle)

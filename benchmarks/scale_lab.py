@@ -127,8 +127,8 @@ def inotify_in_use(uid=0):
 
 
 def inotify_state():
-    return "root's inotify instances in use: %d, fs.inotify.max_user_instances %d" % (inotify_in_use(),
-                                                                                       inotify_limit())
+    return "root's inotify instances in use: %d, fs.inotify.max_user_instances %d" % (
+        inotify_in_use(), inotify_limit())
 
 
 @contextlib.contextmanager

@@ -306,9 +306,9 @@ def test_each_probe_result_is_indexed_once_not_scanned_per_forward(monkeypatch):
     monkeypatch.setattr(probe_index, "_counters", counting("counters", probe_index._counters))
     count = 2000
     # Every element a 3-port range, as every tenth forward of a real inventory is.
-    table = [{"map": {"name": "dnat4", "elem": [[{"concat": ["tcp", {"range": [1100 + 6 * i, 1102 + 6 * i]}]},
-                                                  {"concat": ["10.214.0.10", {"range": [9100, 9102]}]}]
-                                                 for i in range(count)]}},
+    elements = [[{"concat": ["tcp", {"range": [1100 + 6 * i, 1102 + 6 * i]}]},
+                 {"concat": ["10.214.0.10", {"range": [9100, 9102]}]}] for i in range(count)]
+    table = [{"map": {"name": "dnat4", "elem": elements}},
              {"rule": {"chain": "forward", "expr": [{"counter": {"packets": 3}}, {"accept": None}]}}]
     routes = [{"family": 4, "proto": "tcp", "dst": "198.18.0.1", "from": "10.214.0.10", "sport": 9100 + i,
                "iif": None, "mark": None, "error": None, "route": {"dev": "wg0", "gateway": None}} for i in range(50)]
@@ -339,7 +339,7 @@ def test_a_plan_s_rules_are_parsed_once_for_every_flow_they_route():
     rules = Counted([{"family": 4, "selector": "from 10.0.0.2 ipproto 6 sport 8080", "table": 51900},
                      {"selector": "fwmark 0x1000000/0xf000000", "table": 51901}])
     plan = {"rules": rules, "interfaces": []}
-    for _ in range(1000):
+    for dummy in range(1000):
         assert check_expect._rule_table(plan, (4, "tcp", "10.0.0.2"), 8080, None) == 51900
         assert check_expect._rule_table(plan, (6, "udp", "fd00::2"), 53, "0x1000000") == 51901
         assert check_expect._rule_table(plan, (4, "udp", "10.0.0.2"), 8080, None) is None
