@@ -57,6 +57,12 @@ class FakeHost:
             with open(argv[3]) as handle:
                 self.nft_seen.append(handle.read())
             return 0, "", ""
+        if argv[:2] == ["nft", "-f"]:
+            # The apply step's load of a changed table into a running unit, from its temporary file.
+            with open(argv[2]) as handle:
+                self.nft_seen.append(handle.read())
+            self.kernel.load_nft(self.nft_seen[-1])
+            return 0, "", ""
         if argv[:3] == ["sysctl", "--quiet", "--load"]:
             self.load_sysctls(self.read(argv[3]))
             return 0, "", ""

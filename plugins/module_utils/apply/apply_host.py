@@ -136,12 +136,26 @@ class HostApply(RecordSteps, LiveSteps, ManagerSteps):
             return
         item = items[0]
         new_table = self.fs.read(item["path"]) != item["content"]
+        if new_table and self.cmd.is_active(layout.NFT_UNIT):
+            self.replace_running_table(item)
+            return
         self.track_change(self.fs.write(item["path"], item["content"], item["mode"],
                                         validate=lambda temp: self.cmd.nft_check(temp, item["path"])))
         drift = not new_table and self.cmd.is_active(layout.NFT_UNIT) and self.nft_drift(item["content"])
         # The file declares, deletes and re-adds the table: a reload replaces only it, in one transaction.
         if self.track_change(self.cmd.ensure_started(layout.NFT_UNIT, reload_when_running=new_table or drift)):
             self.keep_nft_listing(item["content"])
+
+    def replace_running_table(self, item):
+        """The running unit's reload is `nft -f` of its file: the new file is loaded from its temporary copy
+        before that replaces the old one, one nft run where a check and then a reload took two (a large
+        table's parse is most of the step); rejected, neither the file nor the running table changes."""
+        self.track_change(self.fs.write(item["path"], item["content"], item["mode"],
+                                        validate=lambda temp: self.cmd.nft_load(temp, item["path"])))
+        if self.fs.check_mode:
+            self.cmd.actions.append("nft -f %s" % item["path"])
+        self.track_change(self.cmd.ensure_enabled(layout.NFT_UNIT))
+        self.keep_nft_listing(item["content"])
 
     def apply_routes(self, items, wg_names):
         """A changed script is applied by a reload: its `up` adds the new routes and rules before it

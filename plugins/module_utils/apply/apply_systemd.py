@@ -72,6 +72,14 @@ class Commands:
 
     # ------------------------------------------------------------ others
 
+    def nft_load(self, temp, path):
+        """Load the table file ``temp`` (to become ``path``) into the running kernel: one transaction, so a
+        rejected table leaves the running one as it was; fail naming ``path``."""
+        self.actions.append("nft -f %s" % path)
+        rc, out, err = self.run(["nft", "-f", temp])
+        if rc != 0:
+            raise ApplyError("%s: nft rejected the table, nothing was replaced: %s" % (path, (err or out).strip()))
+
     def nft_check(self, path, shown_as):
         """Fail naming ``shown_as`` unless `nft -c -f` accepts the table file at ``path``."""
         rc, out, err = self.query(["nft", "-c", "-f", path])

@@ -54,24 +54,51 @@ def test_second_run_changes_nothing_and_runs_nothing(host):
     assert host.changes() == [] and cmd.actions == [] and fs.diffs == []
 
 
-def test_changed_table_is_checked_then_reloaded_not_restarted(host):
+def table_of(item):
+    """What the fake kernel keeps of a loaded table file (from its table on)."""
+    return item["content"][item["content"].index("table inet wgpf {"):]
+
+
+def test_changed_table_is_loaded_once_before_its_file_replaces_the_old_one(host):
+    """Into a running unit: one `nft -f` of the temporary file (no `nft -c` and then a reload: at 10,000
+    forwards each parse of the table is a third of a second), and the file is replaced after it took."""
     converged(host)
     new = nft_file("table inet wgpf { chain c {} }\n")
-    step, fs, dummy = apply(host, [wg_file(), new, sysctl_file(), routes_file()])
+    host.watch = [layout.NFT_PATH]
+    step, fs, cmd = apply(host, [wg_file(), new, sysctl_file(), routes_file()])
     assert step.changed
-    assert host.nft_seen == [new["content"]]
-    assert host.changes() == ["systemctl reload %s" % layout.NFT_UNIT]
+    nft_runs = [(argv, seen) for argv, seen in host.calls if argv[0] == "nft" and "list" not in argv]
+    assert [argv[:2] for argv, dummy in nft_runs] == [["nft", "-f"]], nft_runs
+    assert nft_runs[0][0][2] != layout.NFT_PATH and nft_runs[0][1][layout.NFT_PATH] != new["content"]
+    assert host.nft_seen == [new["content"]] and host.kernel.nft == table_of(new)
+    assert cmd.actions == ["nft -f %s" % layout.NFT_PATH] and host.changes() == []
     assert host.read(layout.NFT_PATH) == new["content"]
+
+
+def test_a_first_table_is_checked_then_started(host):
+    """No unit running yet: `nft -c` before the file is written, then the unit's start loads it."""
+    new = nft_file("table inet wgpf { chain c {} }\n")
+    step, fs, cmd = apply(host, [wg_file(), new, sysctl_file(), routes_file()])
+    assert [argv[:3] for argv, dummy in host.calls if argv[:2] in (["nft", "-c"], ["nft", "-f"])] == \
+        [["nft", "-c", "-f"]]
+    assert "systemctl start %s" % layout.NFT_UNIT in host.changes() and host.kernel.nft == table_of(new)
 
 
 def test_table_rejected_by_nft_leaves_the_old_one_and_names_the_file(host):
     files = converged(host)
+    host.fail[("nft", "-f")] = (1, "Error: syntax error")
+    with pytest.raises(ApplyError, match=r"^/etc/wgpf/wgpf.nft: nft rejected .*syntax error"):
+        apply(host, [wg_file(), nft_file("broken"), sysctl_file(), routes_file()])
+    assert host.read(layout.NFT_PATH) == files[1]["content"] and host.kernel.nft == table_of(files[1])
+    assert not list((host.root / "etc/wgpf").glob(".wgpf.nft.*")), "the temporary file was left behind"
+    assert "systemctl reload %s" % layout.NFT_UNIT not in host.changes()
+
+
+def test_first_table_rejected_by_nft_c_is_not_written(host):
     host.fail[("nft", "-c")] = (1, "Error: syntax error")
     with pytest.raises(ApplyError, match=r"^/etc/wgpf/wgpf.nft: nft -c rejected .*syntax error"):
         apply(host, [wg_file(), nft_file("broken"), sysctl_file(), routes_file()])
-    assert host.read(layout.NFT_PATH) == files[1]["content"]
-    assert not list((host.root / "etc/wgpf").glob(".wgpf.nft.*")), "the temporary file was left behind"
-    assert "systemctl reload %s" % layout.NFT_UNIT not in host.changes()
+    assert host.read(layout.NFT_PATH) is None and layout.NFT_UNIT not in host.active
 
 
 def test_sysctls_are_loaded_only_when_a_running_value_differs(host):
