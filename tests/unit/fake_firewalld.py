@@ -46,8 +46,8 @@ class FakeFirewalld:
             self.runtime[entry[:-len(".xml")]] = [rich_of(rule) for rule in root.findall("rule")]
 
     def run(self, argv):
-        if argv == ["firewall-cmd", "--state"]:
-            return (0, "running\n", "") if self.state == "running" else (252, "not running\n", "")
+        if argv[:2] == ["systemctl", "is-active"]:
+            return (0 if self.state == "running" else 3), "", ""
         if argv[:2] == ["systemctl", "is-enabled"]:
             return (0 if self.state in ("running", "enabled") else 1), "", ""
         self.changes += [" ".join(argv)] if "--list-rich-rules" not in argv else []

@@ -127,7 +127,9 @@ class Firewalld:
         """'running', 'enabled' (stopped, starts at boot: the files are enough), or None (nothing to do)."""
         if not self.which("firewall-cmd"):
             return None
-        if self.query(["firewall-cmd", "--state"])[0] == 0:
+        # systemd's answer, not `firewall-cmd --state`: that starts a Python program (0.3 s) on every
+        # host where firewalld is merely installed.
+        if self.query(["systemctl", "is-active", "--quiet", UNIT])[0] == 0:
             return "running"
         if self.query(["systemctl", "is-enabled", "--quiet", UNIT])[0] == 0:
             return "enabled"
