@@ -9,6 +9,9 @@ import os
 import stat
 import time
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import from_hostvars
+from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
 from ansible_collections.wgforward.portforward.plugins.plugin_utils import planning, run_cache
 
 import builders as B
@@ -63,6 +66,20 @@ def test_the_plan_is_made_once_per_planner_input():
     assert again.hosts["private1"]["role"] == "private"
     other, groups = B.hostvars_of(B.lan_inventory(port=2001))
     assert planning.plan_of_run(other, groups).computed
+
+
+def test_the_kept_plan_is_the_planners_but_the_forwards_decisions():
+    """Each host's apply reads its kept plan back: at 10,000 forwards their decisions were 14 MB of every
+    host's file (read back in 0.3 s quiet, seconds beside the other hosts' workers), and no step reads them."""
+    hostvars, groups = B.hostvars_of(B.lan_inventory())
+    run_plan = planning.plan_of_run(hostvars, groups)
+    inventory = from_hostvars(hostvars, groups)
+    whole = plan_inventory(inventory)["public1"]
+    kept = run_plan.plan("public1")
+    assert whole["forwards"] and "forwards" not in kept
+    assert {key: value for key, value in whole.items() if key != "forwards"} == \
+        {key: value for key, value in kept.items() if key != "layout"}
+    assert render_files(kept, {}) == render_files(whole, {})
 
 
 def test_the_planners_problems_are_kept_once_too():
