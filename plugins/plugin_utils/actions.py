@@ -12,6 +12,9 @@ the others' results refer to that host instead of repeating it.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import from_hostvars
@@ -42,6 +45,19 @@ def refusal(message, host, shared=True):
     return {"failed": True, "changed": False, "msg": message}
 
 
+@contextlib.contextmanager
+def inherited_heap_frozen():
+    """The task's worker process is a fork of the controller and holds its whole heap (at 10,000 forwards, the
+    inventory's millions of objects): every full collection that the step's own allocations set off walks all
+    of it (0.3 of the 0.4 s the apply step took to list its DNAT rows). Frozen for the step, those objects are
+    not walked; the step's own garbage is collected as always, and the heap is given back to the collector after."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 class EngineAction(ActionBase):
     """An action over the run's plan; subclasses set _VALID_ARGS and implement ``step``."""
 
@@ -51,7 +67,8 @@ class EngineAction(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp  # no longer has any effect
         view = RunView(self._task, task_vars)
-        result.update(self.step(view, task_vars))
+        with inherited_heap_frozen():
+            result.update(self.step(view, task_vars))
         return result
 
     def step(self, view, task_vars):
