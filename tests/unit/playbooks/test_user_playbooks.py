@@ -102,3 +102,39 @@ def test_an_inventory_without_an_intermediate_draws_no_host_pattern_warning(play
     code, output = run(os.path.join(ROOT, "playbooks", playbook), tmp_path=tmp_path, inventory="no_intermediate")
     assert "TASK [" in output and "Could not match supplied host pattern" not in output, output
     assert re.search(r"^public1 +: ok=[1-9]", output, re.M), output
+
+
+# The engine's tasks by what they do, as `ansible-playbook --list-tasks` names them.
+ENGINE_TASKS = {"read": "Read this host's facts", "plan": "Plan every host and check everything",
+                "packages": "Install the missing packages", "keys": "Ensure the keys of this host",
+                "apply": "Apply the plan of this host", "peer_files": "Write the files of the WireGuard peers",
+                "render": "Render every host's files on the controller"}
+SITE = os.path.join(ROOT, "playbooks", "site.yml")
+
+
+def listed_tasks(playbook, *selection):
+    """{what: listed} of the engine's tasks that a run with ``selection`` (--tags, --skip-tags) would run."""
+    done = subprocess.run(["ansible-playbook", "-i", os.path.join(HERE, "inventory"), playbook, "--list-tasks"]
+                          + list(selection), capture_output=True, text=True, timeout=120, check=False,
+                          env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return {what: ("engine : " + name) in done.stdout for what, name in ENGINE_TASKS.items()}
+
+
+@pytest.mark.parametrize("playbook,selection,runs", [
+    (SITE, (), {"packages", "keys", "apply", "peer_files"}),
+    (SITE, ("--tags", "wgpf_apply"), {"keys", "apply", "peer_files"}),
+    (SITE, ("--tags", "wgpf_packages"), {"packages"}),
+    (SITE, ("--tags", "wgpf_render"), {"render"}),
+    (SITE, ("--skip-tags", "wgpf_packages"), {"keys", "apply", "peer_files"}),
+    (SITE, ("--skip-tags", "wgpf_apply"), {"packages"}),
+    (SITE, ("--tags", "a_tag_of_the_users"), set()),
+    (os.path.join(HERE, "per_group.yml"), ("--tags", "wgpf_apply"), {"keys", "apply", "peer_files"}),
+], ids=["untagged", "apply", "packages", "render", "skip-packages", "skip-apply", "users-tag", "roles-apply"])
+def test_a_tagged_run_never_half_applies(playbook, selection, runs):
+    """Whatever the tags, the read and the plan with its checks run (nothing is written unchecked), and the
+    keys and the apply run together or not at all: never a config without its keys, nor keys for nothing."""
+    listed = listed_tasks(playbook, *selection)
+    assert listed["read"] and listed["plan"], listed
+    assert listed["keys"] == listed["apply"], listed
+    assert {what for what, there in listed.items() if there} - {"read", "plan"} == runs, listed
