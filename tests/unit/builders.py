@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Inventory builders for planner tests: small inventories in the shape of DESIGN.md."""
+"""Inventory builders for planner tests: small inventories in the shape of README.md's "Inventory"."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ import shipped_inventories
 
 ROOT = shipped_inventories.ROOT
 # What each role's tasks pass to each of its entry points (tasks/*.yml, site.yml's prepare).
-PASSED = {"internal": {"internal_role": "public", "internal_install_packages": False}}
+PASSED = {"engine": {"engine_role": "public", "engine_install_packages": False}}
 
 
 def _role_file(role):

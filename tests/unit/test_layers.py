@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: wgforward.portforward contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Imports flow one way through the phase folders of plugins/module_utils/ (DESIGN.md, CONTRIBUTING.md).
+"""Imports flow one way through the phase folders of plugins/module_utils/ (CONTRIBUTING.md, "How the code is laid out").
 
 Every .py under plugins/ is parsed (ast, so an import inside a function or a try
 counts too) and each import of the collection's own code is mapped to the folder

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: wgforward.portforward contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Parse and validate the inventory model of DESIGN.md into plain records.
+"""Parse and validate the inventory model (README.md, "Inventory") into plain records.
 
 The entry point only: forwards.py, hosts.py (with knobs.py), wg_interfaces.py and
 crosscheck.py validate, facts.py infers defaults from facts, core/grammar.py holds

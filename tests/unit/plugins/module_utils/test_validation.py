@@ -831,7 +831,7 @@ def test_every_problem_in_one_error(stage):
 
 def test_forward_problems_and_forced_technique_problems_together():
     """A typo in one forward must not hide that another forward forces a technique that cannot work:
-    DESIGN.md asks for every problem found in the inventory at once."""
+    every problem found in the inventory is reported at once, before any host is touched."""
     inv = lan(fwd(to_prot=8080), fwd(name="b", port=2001, to_port=8081, technique="static_routes"))
     with pytest.raises(PlanError) as err:
         plan_inventory(inv.data())
