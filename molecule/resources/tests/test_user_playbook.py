@@ -4,10 +4,10 @@ The scenario converges with its own converge.yml, a playbook written the way use
 one (plays per group, the private server's first, tasks and a handler of the user's,
 serial: 1, include_role and import_role). Here:
 
-- the same playbook with --tags wgpf_render writes, on the controller, every host's files as
-  the render step makes them for this inventory (the public keys read in the run filled in),
-  and changes nothing on any host;
-- every file on every host is byte for byte what that render wrote, keys aside (the render
+- site.yml with --tags wgpf_render writes, on the controller, every host's files as it makes
+  them for this inventory (the public keys read in the run filled in), the user's playbook
+  with the same tag writes the very same files, and neither changes anything on any host;
+- every file on every host is byte for byte what site.yml rendered, keys aside (the render
   holds a reference where the host holds its preshared key);
 - the user's handler ran.
 
@@ -44,32 +44,42 @@ def managed(user, pytestconfig):
     return [h for h in hosts if "test_no_connection" not in runner.get_variables(h)]
 
 
-@pytest.fixture(scope="module")
-def rendered(user, managed, container, pytestconfig, tmp_path_factory):
-    """{host: {path on the host: content}} written by the user's playbook run with --tags wgpf_render.
-    Once per converge: Molecule's verify after the side effect (a restart) does not run it again."""
-    ephemeral = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
-    marker = pathlib.Path(ephemeral) / "test_user_playbook.done" if ephemeral else None
-    if marker is not None and marker.exists():
-        pytest.skip("compared in the first verify of this converge")
-    scenario_dir = pathlib.Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", "."))
-    out = tmp_path_factory.mktemp("rendered")
-    before = {h: snapshot(container(h)) for h in managed}
-    run = subprocess.run(["ansible-playbook", "-i", pytestconfig.option.ansible_inventory,
-                          str(scenario_dir / user["playbook"]), "--tags", "wgpf_render",
+def render_with(playbook, inventory, out):
+    """{host: {path on the host: content}} that ``playbook`` run with --tags wgpf_render writes into ``out``."""
+    run = subprocess.run(["ansible-playbook", "-i", inventory, playbook, "--tags", "wgpf_render",
                           "-e", "wgpf_render_dir=%s" % out],
                          capture_output=True, text=True, timeout=600, check=False,
                          env=dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1"))
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert {h: snapshot(container(h)) for h in managed} == before, "a --tags wgpf_render run changed a host"
+    assert run.returncode == 0, "%s:\n%s%s" % (playbook, run.stdout[-4000:], run.stderr[-2000:])
     files = {}
     for path in sorted(out.rglob("*")):
         if path.is_file():
             host, rel = path.relative_to(out).parts[0], "/" + "/".join(path.relative_to(out).parts[1:])
             files.setdefault(host, {})[rel] = path.read_text()
+    return files
+
+
+@pytest.fixture(scope="module")
+def rendered(user, managed, container, pytestconfig, tmp_path_factory):
+    """{host: {path on the host: content}} that site.yml renders for this inventory, once the user's
+    playbook was seen to render the very same. Once per converge: Molecule's verify after the side
+    effect (a restart) does not run it again."""
+    ephemeral = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
+    marker = pathlib.Path(ephemeral) / "test_user_playbook.done" if ephemeral else None
+    if marker is not None and marker.exists():
+        pytest.skip("compared in the first verify of this converge")
+    scenario_dir = pathlib.Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", "."))
+    inventory = pytestconfig.option.ansible_inventory
+    before = {h: snapshot(container(h)) for h in managed}
+    site = render_with("wgforward.portforward.site", inventory, tmp_path_factory.mktemp("site"))
+    users = render_with(str(scenario_dir / user["playbook"]), inventory, tmp_path_factory.mktemp("users"))
+    assert {h: snapshot(container(h)) for h in managed} == before, "a --tags wgpf_render run changed a host"
+    assert site and users == site, "the user's playbook renders other files than site.yml: %s" % sorted(
+        (h, p) for h in set(site) | set(users) for p in set(site.get(h, {})) | set(users.get(h, {}))
+        if site.get(h, {}).get(p) != users.get(h, {}).get(p))
     if marker is not None:
         marker.write_text("ran\n")
-    return files
+    return site
 
 
 def keys_aside(text):
