@@ -25,7 +25,7 @@ class ActionModule(EngineAction):
             return refusal(expect["message"], view.me)
         name = self._task.args.get("probes", "check__probe")
         # A host that left the play (its read failed) has no probe result: "not probed".
-        results = {host: plain(view.host_vars(host).get(name)) for host in task_vars.get("ansible_play_hosts") or []}
+        results = {host: plain(view.registered(host, name)) for host in task_vars.get("ansible_play_hosts") or []}
         report = verdicts(expect, results)
         result = {"changed": False, "report": report, "lines": verdict_lines(report),
                   "failures": [fwd["line"] for fwd in report if not fwd["ok"]]}
