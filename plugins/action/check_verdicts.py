@@ -14,18 +14,24 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.check.metric
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import plain
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.knobs import CHECK_HOPS, check_hops_problem
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.actions import EngineAction, refusal
-from ansible_collections.wgforward.portforward.plugins.plugin_utils.check_run import expectations_of_run
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.check_run import (
+    expectations_by_key, expectations_of_run)
 
 
 class ActionModule(EngineAction):
-    _VALID_ARGS = frozenset(("probes", "metrics_path", "hops"))
+    _VALID_ARGS = frozenset(("probes", "metrics_path", "hops", "expect"))
     _requires_connection = False
 
     def step(self, view, task_vars):
         hops = self._task.args.get("hops", "failing")
         if check_hops_problem(hops) is not None:
             return refusal("%s: %s" % (CHECK_HOPS, check_hops_problem(hops)), view.me, shared=False)
-        expect = expectations_of_run(view.hostvars, view.groups, view.step_id())
+        key = self._task.args.get("expect")
+        expect = (expectations_of_run(view.hostvars, view.groups, view.step_id()) if key is None
+                  else expectations_by_key(key))
+        if expect is None:
+            return refusal("expect: nothing kept under %r in this run (wgforward.portforward.check_plan returns "
+                           "the key)" % key, view.me, shared=False)
         if expect["problems"]:
             return refusal(expect["message"], view.me)
         name = self._task.args.get("probes", "check__probe")

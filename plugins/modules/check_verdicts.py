@@ -21,6 +21,10 @@ description:
 author:
   - wgforward.portforward maintainers (@wgforward)
 options:
+  expect:
+    description: The key M(wgforward.portforward.check_plan) returned; unset, the inventory is read from hostvars
+      again and planned (once per run).
+    type: str
   probes:
     description: The variable every host registered the result of M(wgforward.portforward.check_probe) in.
     type: str
@@ -60,6 +64,7 @@ attributes:
 EXAMPLES = r"""
 - name: Draw the verdicts
   wgforward.portforward.check_verdicts:
+    expect: "{{ check__plan.expect }}"
     probes: check__probe
   register: check__verdicts
   run_once: true
