@@ -39,8 +39,8 @@ options:
     type: str
   hops:
     description:
-      - Which forwards' hops RV(lines) shows, before the verdict lines: V(failing), those of the forwards that are
-        not ok; V(all), every forward's (at 10,000 forwards, 120,000 lines). C(wgpf_check_hops) in
+      - Whose hops RV(lines) shows before the verdict lines, V(failing) those of the forwards that are not ok,
+        V(all) every forward's (at 10,000 forwards, 120,000 lines). C(wgpf_check_hops) in
         C(wgforward.portforward.check).
     type: str
     choices: [failing, all]
@@ -72,8 +72,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 lines:
-  description: The hops of each forward that is not ok (every forward's with O(hops=all)), then one verdict line
-    per forward (C(<forward> (<public> -> <to>): <verdict>)), then one line of counts (RV(summary)).
+  description: "The hops of each forward that is not ok (every forward's with O(hops=all)), then one verdict line
+    per forward (C(<forward> (<public> -> <to>): <verdict>)), then one line of counts (RV(summary))."
   returned: success
   type: list
   elements: str

@@ -78,9 +78,9 @@ interfaces:
   returned: always
   type: dict
 nft:
-  description: C(table) (the C(nftables) list of C(nft -j), each map element as one string
+  description: "C(table) (the C(nftables) list of C(nft -j), each map element as one string
     C(<key> : <value>), the parts of a concatenation joined by C( . ), a range C(<low>-<high>)), or C(error);
-    null when O(nft_table) is unset.
+    null when O(nft_table) is unset."
   returned: always
   type: dict
 listening:
