@@ -15,7 +15,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.model.invent
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.knobs import CHECK_HOPS, check_hops_problem
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.actions import EngineAction, refusal
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.check_run import (
-    expectations_by_key, expectations_of_run)
+    collector_paused, expectations_by_key, expectations_of_run)
 
 
 class ActionModule(EngineAction):
@@ -23,6 +23,10 @@ class ActionModule(EngineAction):
     _requires_connection = False
 
     def step(self, view, task_vars):
+        with collector_paused():
+            return self._step(view, task_vars)
+
+    def _step(self, view, task_vars):
         hops = self._task.args.get("hops", "failing")
         if check_hops_problem(hops) is not None:
             return refusal("%s: %s" % (CHECK_HOPS, check_hops_problem(hops)), view.me, shared=False)
