@@ -33,6 +33,10 @@ Needs root, Docker and the test image (make docker-image); holds the lab lock
 flock) and removes its containers and networks at the end.
 
   make bench-scale [SIZES=3,10,30] [FORWARDS=10,1000,10000] [SETTINGS=default,recommended] [REPEAT=3]
+
+check.yml alone, before and after a change, on one lab: --check-only (the first run, then --repeat check.yml
+runs with the JSON inventory and one with the YAML one) and --check-base DIR (another checkout, with its
+.collections: its check.yml alternates with this one's, pair by pair).
 """
 
 from __future__ import annotations
@@ -78,15 +82,16 @@ class Runner:
         with open(self.cfg, "w") as handle:
             handle.write(settings_cfg(settings, hosts))
 
-    def env(self, times):
+    def env(self, times, root=ROOT):
         out = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_CONFIG=self.cfg,
                    ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, "benchmarks", "callback_plugins"),
                    ANSIBLE_CALLBACKS_ENABLED="wgpf_host_times", WGPF_HOST_TIMES=times,
-                   ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"))
+                   ANSIBLE_COLLECTIONS_PATH=os.path.join(root, ".collections"))
         out["PATH"] = os.path.join(ROOT, ".venv", "bin") + os.pathsep + out.get("PATH", "")
         return out
 
-    def run(self, playbook, inventory, *args, allowed=(0,), timeout=None):
+    def run(self, playbook, inventory, *args, allowed=(0,), timeout=None, root=ROOT):
+        """One timed run; ``root``: the checkout whose collection it uses (--check-base's, for its arm)."""
         times = os.path.join(self.workdir, "times.json")
         if os.path.exists(times):
             os.unlink(times)
@@ -94,7 +99,7 @@ class Runner:
         cpu_before, stat_before, docker_before = children_cpu(), machine_cpu(), docker_cpu()
         start = time.monotonic()
         # Its own session: a run past `timeout` is killed with its forks (workers), not only the parent.
-        proc = subprocess.Popen(argv, cwd=self.workdir, env=self.env(times), stdout=subprocess.PIPE,
+        proc = subprocess.Popen(argv, cwd=self.workdir, env=self.env(times, root), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
             stdout, stderr = proc.communicate(timeout=timeout)
@@ -209,8 +214,10 @@ def summary(runs, key="wall_s"):
     return {"median": median(values), "min": min(values), "max": max(values), "n": len(values), "all": values}
 
 
-def measure_lab(workdir, settings, size, forwards, repeat, check=None, githubixx=None, checkpoint=None):
-    """One fresh lab: first, no-change and +/-forward runs (and check.yml, githubixx's arm)."""
+def measure_lab(workdir, settings, size, forwards, repeat, check=None, githubixx=None, checkpoint=None,
+                check_only=False, check_base=None):
+    """One fresh lab: first, no-change and +/-forward runs (and check.yml, githubixx's arm); ``check_only``: the
+    first run then check.yml's alone; ``check_base``: another checkout whose check.yml alternates with ours."""
     out = {"settings": settings, "hosts": size, "forwards": len(forwards)}
     runner = Runner(workdir, settings, size)
     inv = os.path.join(workdir, "inventory-%s-%d-%d.yml" % (settings, size, len(forwards)))
@@ -236,7 +243,7 @@ def measure_lab(workdir, settings, size, forwards, repeat, check=None, githubixx
                                       "hosts": "githubixx", "roles": [{"role": os.path.abspath(githubixx)}]}])
             gx_args = (gx_play, gx_inv, "--skip-tags", "wg-install")
             out["githubixx_first"] = runner.run(*gx_args)
-        for dummy in range(repeat):
+        for dummy in range(0 if check_only else repeat):
             # With githubixx: its no-change run right after each of ours, on the same hosts and load.
             ours.append(site(runner, inv))
             if githubixx:
@@ -246,23 +253,31 @@ def measure_lab(workdir, settings, size, forwards, repeat, check=None, githubixx
             out["githubixx_no-change"] = gx_runs
             out["githubixx_ratio"] = summary([{"r": a["wall_s"] / b["wall_s"]} for a, b in zip(ours, gx_runs)], "r")
         plus, minus = [], []
-        for dummy in range(repeat):
+        for dummy in range(0 if check_only else repeat):
             plus.append(site(runner, inv_plus))
             minus.append(site(runner, inv))
         out["+forward"], out["-forward"] = plus, minus
         if check:
-            if checkpoint:
-                checkpoint(out)
-            # Once, bounded by `check` seconds: at 10,000 forwards it ran for minutes (benchmarks/README.md).
-            out["check"] = [runner.run(os.path.join(ROOT, "playbooks", "check.yml"), inv, allowed=(0, 2),
-                                       timeout=check)]
-            if checkpoint:
-                checkpoint(out)
-            out["check json"] = [runner.run(os.path.join(ROOT, "playbooks", "check.yml"), inv_json, allowed=(0, 2),
-                                            timeout=check)]
+            measure_check(runner, out, {"yml": inv, "json": inv_json}, repeat if check_only else 1, check,
+                          check_base, checkpoint)
     finally:
         lab.destroy()
     return out
+
+
+def measure_check(runner, out, inventories, repeat, timeout, base=None, checkpoint=None):
+    """check.yml, each run bounded by ``timeout`` seconds (at 10,000 forwards it once ran for minutes): the JSON
+    inventory ``repeat`` times, then the YAML one once; with ``base`` (another checkout), its run of each goes
+    first in every pair, then ours (so neither arm always runs on the warmer machine: the order alternates)."""
+    arms = [("", ROOT)] + ([(" base", os.path.abspath(base))] if base else [])
+    order = [(kind, arm) for i, kind in enumerate(["json"] * repeat + ["yml"])
+             for arm in (arms if i % 2 else arms[::-1])]
+    for kind, (suffix, root) in order:
+        if checkpoint:
+            checkpoint(out)
+        name = ("check json" if kind == "json" else "check") + suffix
+        out.setdefault(name, []).append(runner.run(os.path.join(root, "playbooks", "check.yml"), inventories[kind],
+                                                   allowed=(0, 2), timeout=timeout, root=root))
 
 
 def verdicts(results):
@@ -316,8 +331,8 @@ def table(results):
         "settings", "hosts", "fwd", "run", "wall s med min-max", "startup", "read max", "apply max", "cpu s",
         "busy", "apply public1 (med)")]
     for res in results:
-        for kind in ("first", "no-change", "+forward", "-forward", "check", "check json", "githubixx_first",
-                     "githubixx_no-change"):
+        for kind in ("first", "no-change", "+forward", "-forward", "check", "check json", "check base",
+                     "check json base", "githubixx_first", "githubixx_no-change"):
             runs = res.get(kind)
             if not runs:
                 continue
@@ -342,7 +357,7 @@ def table(results):
             g = res["githubixx_ratio"]
             lines.append("%-12s %5d %6d ours/githubixx no-change, pair by pair: median %.3f (min %.3f, max %.3f)"
                          % (res["settings"], res["hosts"], res["forwards"], g["median"], g["min"], g["max"]))
-        for kind in ("check", "check json"):
+        for kind in ("check", "check json", "check base", "check json base"):
             for run in res.get(kind) or []:
                 lines.append("%-12s %5d %6d %s: exit status %s; slowest host per task: %s" % (
                     res["settings"], res["hosts"], res["forwards"], kind, run["rc"],
@@ -372,7 +387,11 @@ def main():
     parser.add_argument("--repeat", type=int, default=3, help="no-change, +forward and check.yml runs per lab")
     parser.add_argument("--githubixx", help="a checkout of githubixx/ansible-role-wireguard (outside this repo)")
     parser.add_argument("--no-check", action="store_true", help="leave check.yml out")
-    parser.add_argument("--check-timeout", type=int, default=120, help="check.yml's one run is killed after this")
+    parser.add_argument("--check-timeout", type=int, default=120, help="a check.yml run is killed after this")
+    parser.add_argument("--check-only", action="store_true",
+                        help="after the first run, only check.yml (--repeat runs with the JSON inventory, one YAML)")
+    parser.add_argument("--check-base", help="another checkout (with its .collections) whose check.yml alternates "
+                        "with this one's, for a before/after on one lab")
     parser.add_argument("--json", default=os.path.join(ROOT, ".benchmarks", "scale.json"))
     args = parser.parse_args()
     rerun_under_lock()
@@ -387,6 +406,7 @@ def main():
                 for count in args.forwards:
                     check = None if args.no_check or count != max(args.forwards) else args.check_timeout
                     res = measure_lab(workdir, settings, 3, lab.many_forwards(count), args.repeat, check=check,
+                                      check_only=args.check_only, check_base=args.check_base,
                                       checkpoint=lambda out: save(args, load, results + [dict(out, kind="forwards")],
                                                                   partial=True))
                     results.append(dict(res, kind="forwards"))

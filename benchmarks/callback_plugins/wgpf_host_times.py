@@ -9,6 +9,10 @@ only (ANSIBLE_CALLBACK_PLUGINS, ANSIBLE_CALLBACKS_ENABLED); writes
 $WGPF_HOST_TIMES at the end of the run: {"startup_s": ..., "tasks": [{task, host,
 status, start_s, wall_s}]}, times relative to the callback's load (before the
 playbook is parsed).
+
+With $WGPF_DUMP_DIR and $WGPF_DUMP_TASK set, it also saves what that task returned on each host
+(<host>.json) and, at the end, the live check's expectations the run kept (expect-*.json): one real
+probe result set, for profiling the verdicts offline (benchmarks/check_profile.py).
 """
 
 from __future__ import annotations
@@ -20,9 +24,13 @@ short_description: each task's wall time on each host, as JSON (benchmarks only)
 description: Written to the file named by the environment variable WGPF_HOST_TIMES at the end of the run.
 """
 
+import glob
 import json
 import os
+import shutil
 import time
+
+from ansible import constants as C
 
 from ansible.plugins.callback import CallbackBase
 
@@ -57,9 +65,18 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_ok(self, result):
         self._done(result, "changed" if result._result.get("changed") else "ok")
+        self._dump(result)
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         self._done(result, "failed")
+        self._dump(result)
+
+    @staticmethod
+    def _dump(result):
+        folder = os.environ.get("WGPF_DUMP_DIR")
+        if folder and result._task.get_name().endswith(os.environ.get("WGPF_DUMP_TASK") or "\0"):
+            with open(os.path.join(folder, "%s.json" % result._host.get_name()), "w") as handle:
+                json.dump(result._result, handle, default=str)
 
     def v2_runner_on_skipped(self, result):
         self._done(result, "skipped")
@@ -68,6 +85,11 @@ class CallbackModule(CallbackBase):
         self._done(result, "unreachable")
 
     def v2_playbook_on_stats(self, stats):
+        folder = os.environ.get("WGPF_DUMP_DIR")
+        if folder:
+            kept = os.path.join(C.DEFAULT_LOCAL_TMP, "wgforward.portforward", "expect", "*.json")
+            for i, path in enumerate(sorted(glob.glob(kept))):
+                shutil.copy(path, os.path.join(folder, "expect-%d.json" % i))
         path = os.environ.get("WGPF_HOST_TIMES")
         if path:
             with open(path, "w") as handle:

@@ -8,26 +8,43 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_verdict import verdict_lines, verdicts
+from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_verdict import (
+    summary, verdict_lines, verdicts)
 from ansible_collections.wgforward.portforward.plugins.module_utils.check.metrics import metrics_text, write_metrics
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.inventory import plain
+from ansible_collections.wgforward.portforward.plugins.module_utils.model.knobs import CHECK_HOPS, check_hops_problem
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.actions import EngineAction, refusal
-from ansible_collections.wgforward.portforward.plugins.plugin_utils.check_run import expectations_of_run
+from ansible_collections.wgforward.portforward.plugins.plugin_utils.check_run import (
+    collector_paused, expectations_by_key, expectations_of_run)
 
 
 class ActionModule(EngineAction):
-    _VALID_ARGS = frozenset(("probes", "metrics_path"))
+    _VALID_ARGS = frozenset(("probes", "metrics_path", "hops", "expect"))
     _requires_connection = False
 
     def step(self, view, task_vars):
-        expect = expectations_of_run(view.hostvars, view.groups, view.step_id())
+        with collector_paused():
+            return self._step(view, task_vars)
+
+    def _step(self, view, task_vars):
+        hops = self._task.args.get("hops", "failing")
+        if check_hops_problem(hops) is not None:
+            return refusal("%s: %s" % (CHECK_HOPS, check_hops_problem(hops)), view.me, shared=False)
+        key = self._task.args.get("expect")
+        expect = (expectations_of_run(view.hostvars, view.groups, view.step_id()) if key is None
+                  else expectations_by_key(key))
+        if expect is None:
+            return refusal("expect: nothing kept under %r in this run (wgforward.portforward.check_plan returns "
+                           "the key)" % key, view.me, shared=False)
         if expect["problems"]:
             return refusal(expect["message"], view.me)
         name = self._task.args.get("probes", "check__probe")
         # A host that left the play (its read failed) has no probe result: "not probed".
-        results = {host: plain(view.host_vars(host).get(name)) for host in task_vars.get("ansible_play_hosts") or []}
+        results = {host: plain(view.registered(host, name)) for host in task_vars.get("ansible_play_hosts") or []}
         report = verdicts(expect, results)
-        result = {"changed": False, "report": report, "lines": verdict_lines(report),
+        # The report itself is not returned: at 10,000 forwards it is 13 MB that Ansible would copy and carry
+        # for nothing; the lines and the metrics (every forward) are made from it here.
+        result = {"changed": False, "lines": verdict_lines(report, hops), "summary": summary(report),
                   "failures": [fwd["line"] for fwd in report if not fwd["ok"]]}
         path = self._task.args.get("metrics_path")
         if path is not None:

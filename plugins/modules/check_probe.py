@@ -12,7 +12,9 @@ module: check_probe
 short_description: Read what the forwards of the inventory need on this host, for the live check
 version_added: "0.1.0"
 description:
-  - Plans the inventory (once per run) and works out what the live check expects on each hop of each forward
+  - With O(expect) (C(wgforward.portforward.check) passes what M(wgforward.portforward.check_plan) returned), reads
+    what that step kept for this host; else plans the inventory (once per run) and works out what the live check
+    expects on each hop of each forward
     (the WireGuard links of its path, the DNAT map entries, the listening service, where a reply must leave), then
     runs M(wgforward.portforward.forward_probe) on this host with what to read here. Changes nothing.
   - A host with nothing to check is skipped; the inventory's problems fail the task as one list, printed once.
@@ -20,7 +22,11 @@ description:
     the verdicts from every host's registered result.
 author:
   - wgforward.portforward maintainers (@wgforward)
-options: {}
+options:
+  expect:
+    description: The key M(wgforward.portforward.check_plan) returned (only this host's share of the check is read
+      then); unset, the inventory is read from hostvars and planned (once per run).
+    type: str
 attributes:
   action:
     description: Runs on the controller, and runs forward_probe on the host.
@@ -40,6 +46,7 @@ attributes:
 EXAMPLES = r"""
 - name: Read what this host's forwards need
   wgforward.portforward.check_probe:
+    expect: "{{ check__plan.expect }}"
   register: check__probe
 """
 

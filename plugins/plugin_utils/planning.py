@@ -137,8 +137,33 @@ class RawFirstHostVars(Mapping):
     def holds_template(self, value):
         entry = self._checked.get(id(value))
         if entry is None or entry[0] is not value:
-            entry = self._checked[id(value)] = (value, self._templar.is_template(value))
+            entry = self._checked[id(value)] = (value, may_hold_template(value) and self._templar.is_template(value))
         return entry[1]
+
+
+# What a string must hold for Jinja to see a template in it: a start of Ansible's delimiters, or a first line that
+# sets others (`#jinja2:`).
+TEMPLATE_MARKS = ("{{", "{%", "{#")
+
+
+def may_hold_template(value):
+    """False when no string in ``value`` (keys too) could be a template, else True (Templar.is_template decides).
+
+    ansible-core 2.19's is_template runs its template engine over the whole value: 2 s for the 10,000 forwards
+    of one inventory, which every step that reads the inventory paid once (benchmarks/README.md, "Scale");
+    looking for the delimiters takes a few hundredths."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if item.startswith("#jinja2:") or any(mark in item for mark in TEMPLATE_MARKS):
+                return True
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+    return False
 
 
 class _RawFirstHost(Mapping):

@@ -64,6 +64,16 @@ class RunView:
     def host_vars(self, host):
         return self.hostvars[host] if host in self.hostvars else {}
 
+    def registered(self, host, name):
+        """What ``host`` registered as ``name``, as its task returned it, or None: read untemplated, as
+        RawFirstHostVars reads the inventory (planning.py). hostvars template and copy a value on every access,
+        and a registered result holds no template to expand (Ansible marks it untrusted): at 10,000 forwards the
+        probe results took 10 s that way (benchmarks/README.md, "Scale")."""
+        raw_get = getattr(self.hostvars, "raw_get", None)
+        if raw_get is None or host not in self.hostvars:
+            return self.host_vars(host).get(name)
+        return raw_get(host).get(name)
+
     def wireguard_hosts(self):
         """The hosts of the three groups, in group order, each once."""
         out = []

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 """A lab for the live check's unit tests: the expectations of a shipped inventory, and probe results of it as
 planned (its links up with a recent handshake, its services listening, its routes as planned, and the real
-``nft -j`` listing of each public server's rendered table, loaded in an unprivileged network namespace).
+``nft -j`` listing of each public server's rendered table, loaded in an unprivileged network namespace, its map
+elements one string each as forward_probe returns them).
 
 test_check.py breaks one thing at a time in these results; test_metrics.py turns their verdicts into metrics.
 """
@@ -17,6 +18,7 @@ import shipped_inventories as S
 from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_expect import expectations
 from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
 from ansible_collections.wgforward.portforward.plugins.module_utils.render.render import render_files
+from ansible_collections.wgforward.portforward.plugins.modules.forward_probe import compact_maps
 
 _CACHE = {}
 
@@ -53,7 +55,8 @@ def healthy(name, tmp_path):
                 iface["peers"].append({"public_key": "key-%s-%s" % (link["peer"], link["peer_iface"]),
                                        "allowed_ips": link["allowed_ips"], "handshake_age": 7})
             if hop["dnat"] and res["nft"] is None:
-                res["nft"] = {"table": listed_table(inv, hop["host"], tmp_path), "error": None}
+                # As forward_probe returns it: each map element one string.
+                res["nft"] = {"table": compact_maps(listed_table(inv, hop["host"], tmp_path)), "error": None}
             if hop["listen"]:
                 res["listening"] = res["listening"] or {"tcp": [], "udp": [], "error": None}
                 for item in hop["listen"]:

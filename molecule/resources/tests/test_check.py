@@ -39,7 +39,7 @@ from traffic import cases, problems
 
 # The first verify of a test sequence leaves this in Molecule's ephemeral folder (emptied by destroy).
 MARKER = "wgpf-live-check-done"
-VERDICT_TASK = "Show each forward's hops, then one verdict line per forward"
+VERDICT_TASK = "Show the hops of the forwards that are not ok, one verdict line per forward, the counts"
 
 
 @pytest.fixture(scope="module")

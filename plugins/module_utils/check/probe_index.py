@@ -35,12 +35,31 @@ def _covers(atom, port):
     return isinstance(atom, int) and not isinstance(atom, bool) and atom == port
 
 
+def _text_atom(text):
+    """One part of an element as forward_probe writes it: an int, a (low, high) range, or a string."""
+    if text.isdigit():
+        return int(text)
+    low, sep, high = text.partition("-")
+    if sep and low.isdigit() and high.isdigit():
+        return (int(low), int(high))
+    return text
+
+
+def _text_atoms(text):
+    return [_text_atom(part) for part in text.split(" . ")]
+
+
 def _elements(table):
-    """(map name, key atoms, value atoms) of every element of the table's maps."""
+    """(map name, key atoms, value atoms) of every element of the table's maps: a string ``key : value``
+    (forward_probe.compact_maps) or a pair as nft -j prints it."""
     for obj in table or []:
         nft_map = obj.get("map") or {}
         for elem in nft_map.get("elem", []):
-            if isinstance(elem, list) and len(elem) == 2:
+            if isinstance(elem, str):
+                key, sep, value = elem.partition(" : ")
+                if sep:
+                    yield nft_map["name"], _text_atoms(key), _text_atoms(value)
+            elif isinstance(elem, list) and len(elem) == 2:
                 yield nft_map["name"], _atoms(elem[0]), _atoms(elem[1])
 
 

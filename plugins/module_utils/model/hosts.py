@@ -15,7 +15,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.core.origins
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import host_where
 from ansible_collections.wgforward.portforward.plugins.module_utils.model import facts as F
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.knobs import (
-    KNOB_DEFAULTS, METRICS_PATH, parse_knobs)
+    CHECK_HOPS, KNOB_DEFAULTS, METRICS_PATH, parse_knobs)
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.unmanaged import (
     CONTAINER, UNMANAGED_KEYS, check_container, check_never_contacted, contacted, parse_unmanaged)
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.wg_interfaces import addresses, ifname, wg_specs
@@ -25,7 +25,7 @@ MODEL_HOST_KEYS = ("wgpf_address", "wgpf_listen_port", "wgpf_interface", "wgpf_e
                    "wgpf_wan_interface", "wgpf_lan_interface", "wgpf_lan_address", "wgpf_lan_mac",
                    "wgpf_intermediate", "wgpf_attachment", "wgpf_gateway_is_intermediate",
                    "wgpf_local_routes", "wgpf_interfaces", "wgpf_forwards",
-                   "wgpf_render_dir", "wgpf_mtu", METRICS_PATH) + UNMANAGED_KEYS + tuple(KNOB_DEFAULTS)
+                   "wgpf_render_dir", "wgpf_mtu", METRICS_PATH, CHECK_HOPS) + UNMANAGED_KEYS + tuple(KNOB_DEFAULTS)
 ATTACHMENTS = ("wireguard", "lan", "container")
 LOCAL_ROUTE_KEYS = ("to", "via", "dev")
 

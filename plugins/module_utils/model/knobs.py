@@ -27,6 +27,9 @@ INT_KNOBS = ("wgpf_route_table_base", "wgpf_rule_priority_base", "wgpf_mark", "w
 # check.yml's metrics file (check/metrics.py), for node_exporter's textfile collector: it reads only *.prom.
 METRICS_PATH = "wgpf_check_metrics_path"
 METRICS_SUFFIX = ".prom"
+# What check.yml prints of each forward's hops: only the forwards that are not ok, or every forward's.
+CHECK_HOPS = "wgpf_check_hops"
+CHECK_HOPS_CHOICES = ("failing", "all")
 CHOICES = {"wgpf_sav": ("loose", "strict", "off"), "wgpf_state": ("present", "absent")}
 
 
@@ -53,6 +56,8 @@ def parse_knobs(where, hv, problems):
         problem = metrics_path_problem(hv[METRICS_PATH])
         if problem is not None:
             problems.add(where, METRICS_PATH, problem)
+    if hv.get(CHECK_HOPS) is not None and check_hops_problem(hv[CHECK_HOPS]) is not None:
+        problems.add(where, CHECK_HOPS, check_hops_problem(hv[CHECK_HOPS]))
     return {"table_base": knob["wgpf_route_table_base"], "priority_base": knob["wgpf_rule_priority_base"],
             "mark": knob["wgpf_mark"], "mark_mask": knob["wgpf_mark_mask"], "keepalive": knob["wgpf_keepalive"],
             "sav": knob["wgpf_sav"], "state": knob["wgpf_state"], "reserve_ports": knob["wgpf_reserve_ports"],
@@ -76,6 +81,13 @@ def _check_ranges(where, knob, problems):
                      "bits of wgpf_mark_mask)" % (mark, mask))
     if not 0 <= knob["wgpf_keepalive"] <= 65535:
         problems.add(where, "wgpf_keepalive", "must be in 0-65535 seconds, got %d" % knob["wgpf_keepalive"])
+
+
+def check_hops_problem(value):
+    """Why ``value`` is no wgpf_check_hops, or None."""
+    if isinstance(value, str) and value in CHECK_HOPS_CHOICES:
+        return None
+    return "must be one of %s, got %s" % (", ".join(CHECK_HOPS_CHOICES), G.quote(value))
 
 
 def metrics_path_problem(path):

@@ -116,3 +116,11 @@ def test_render_writes_the_golden_files_relative_to_where_it_runs(tmp_path):
     modes = {line.split()[2]: line.split()[0] for line in (golden.GOLDEN / "inventory.example" / "MANIFEST")
              .read_text().splitlines()}
     assert {name: "%04o" % (path.stat().st_mode & 0o7777) for name, path in written.items()} == modes
+
+
+def test_check_refuses_a_bad_wgpf_check_hops_before_any_host_is_contacted(tmp_path):
+    code, output = run("check.yml", "-e", "wgpf_check_hops=every", tmp_path=tmp_path)
+    assert code != 0, output
+    assert 'wgpf_check_hops: must be one of failing, all, got "every"' in output, output
+    # The first task: no host was read (nor ended, nor probed).
+    assert "Learn this host's facts" not in output and "End the hosts" not in output, output

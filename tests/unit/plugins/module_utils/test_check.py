@@ -17,7 +17,7 @@ from check_lab import healthy, scenario
 from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_expect import (
     INTERNET, contacted, route_key)
 from ansible_collections.wgforward.portforward.plugins.module_utils.check.check_verdict import (
-    dnat_map_of, verdict_lines, verdicts)
+    dnat_map_of, summary, verdict_lines, verdicts)
 
 
 def verdict_of(expect, results, forward):
@@ -133,7 +133,8 @@ def test_a_lab_as_planned_is_ok_on_every_forward(name, tmp_path):
     report = verdicts(expect, results)
     assert report and all(v["verdict"] == "ok" for v in report), verdict_lines(report)
     lines = verdict_lines(report)
-    assert lines[-len(report):] == ["%s (%s -> %s): ok" % (v["forward"], v["public"], v["to"]) for v in report]
+    assert lines[:-1] == ["%s (%s -> %s): ok" % (v["forward"], v["public"], v["to"]) for v in report]
+    assert lines[-1].startswith("check: %d forwards, %d ok, 0 wrong, " % (len(report), summary(report)["ok"]))
 
 
 def test_the_real_dnat_map_holds_a_forward_and_the_counters_are_read(tmp_path):
@@ -163,7 +164,7 @@ def test_missing_dnat_entry_names_the_public_server(tmp_path):
     table = results["public1"]["nft"]["table"]
     for obj in table:
         if "map" in obj:
-            obj["map"]["elem"] = [e for e in obj["map"]["elem"] if e[0]["concat"][1] != 2000]
+            obj["map"]["elem"] = [e for e in obj["map"]["elem"] if not e.startswith("tcp . 2000 : ")]
     assert verdict_of(expect, results, "lan") == (
         "public1: no DNAT map of table inet wgpf holds tcp 2000 -> 172.31.17.3:8080")
     assert verdict_of(expect, results, "peer") == "ok"
@@ -262,6 +263,30 @@ def test_a_host_that_is_not_contacted_is_not_checked(tmp_path):
     report = verdicts(expect, results)
     assert report[0]["verdict"] == "ok"
     assert report[0]["hops"][2]["lines"] == ["not checked: Ansible does not contact this host"]
+    assert summary(report) == {"forwards": 2, "ok": 1, "wrong": 0, "not_checked": 1}
+
+
+# ------------------------------------------------------------------ what the check prints (wgpf_check_hops)
+
+
+def test_only_the_hops_of_a_forward_that_is_not_ok_are_printed_unless_all(tmp_path):
+    expect, results = healthy("connmark_private", tmp_path)
+    results["private1"]["listening"]["tcp"] = []
+    report = verdicts(expect, results)
+    lines = verdict_lines(report)
+    headers = [line for line in lines if line.endswith(":") and " -> " in line]
+    assert headers == ["lan (public1 -> intermediate1 -> private1):"], lines
+    assert "  private1: WRONG: nothing listens on tcp 172.31.17.3:8080" in lines
+    assert not [line for line in lines if line.startswith("  private2: ")], lines  # the forward that is ok
+    # One verdict line per forward, whatever is printed of the hops, then the counts.
+    assert lines[-3:] == ["lan (public1 -> private1): private1: nothing listens on tcp 172.31.17.3:8080",
+                          "peer (public1 -> private2): ok",
+                          "check: 2 forwards, 1 ok, 1 wrong, 0 not checked (ok where read; a host on the path is "
+                          "one Ansible does not contact)"]
+    every = verdict_lines(report, "all")
+    assert [line for line in every if line.endswith(":") and " -> " in line] == [
+        "lan (public1 -> intermediate1 -> private1):", "peer (public1 -> private2):"]
+    assert every[-3:] == lines[-3:] and len(every) > len(lines)
 
 
 def test_route_key_matches_the_probe_answer_to_the_expectation():
@@ -344,3 +369,37 @@ def test_a_plan_s_rules_are_parsed_once_for_every_flow_they_route():
         assert check_expect._rule_table(plan, (6, "udp", "fd00::2"), 53, "0x1000000") == 51901
         assert check_expect._rule_table(plan, (4, "udp", "10.0.0.2"), 8080, None) is None
     assert Counted.reads == 1
+
+
+def test_the_model_knows_wgpf_check_hops_and_refuses_a_bad_value():
+    from builders import seed_direct
+    from ansible_collections.wgforward.portforward.plugins.module_utils.core.problems import PlanError
+    from ansible_collections.wgforward.portforward.plugins.module_utils.plan.plan import plan_inventory
+    inv = seed_direct()
+    inv.forward(name="web", public="public1", port=2000, to="private1", to_port=8080)
+    for value in ("failing", "all"):
+        for host in inv.hosts.values():
+            host["wgpf_check_hops"] = value
+        assert plan_inventory(inv.data())  # a known variable: no "unknown key" problem
+    for host in inv.hosts.values():
+        host["wgpf_check_hops"] = "every"
+    with pytest.raises(PlanError) as err:
+        plan_inventory(inv.data())
+    assert "host 'public1': wgpf_check_hops: must be one of failing, all, got 'every'" in str(err.value)
+
+
+def test_each_link_is_judged_once_per_check_not_once_per_forward(tmp_path, monkeypatch):
+    """The same few links are on every forward's path: 80,000 link lookups at 10,000 forwards (0.7 s)."""
+    from ansible_collections.wgforward.portforward.plugins.module_utils.check import check_verdict as V
+    expect, results = healthy("connmark_private", tmp_path)
+    once = verdicts(expect, results)
+    expect["forwards"] = expect["forwards"] * 50
+    judged, read = [], []
+    real_check, real_read = V.check_link, V.link_read
+    monkeypatch.setattr(V, "check_link", lambda *args: judged.append(args[0]) or real_check(*args))
+    monkeypatch.setattr(V, "link_read", lambda *args: read.append(args[0]) or real_read(*args))
+    report = verdicts(expect, results)
+    links = {(hop["host"], link["iface"], link["peer"]) for fwd in expect["forwards"] for hop in fwd["hops"]
+             for link in hop["links"]}
+    assert len(judged) == len(read) == len(links)
+    assert report == once * 50  # the same verdicts, hop lines and links, forward by forward
