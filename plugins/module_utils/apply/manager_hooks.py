@@ -26,8 +26,11 @@ NetworkManager would otherwise pick up a WireGuard interface wg-quick created ("
 interfaces to whatever the host's own configuration leaves unmanaged (``+=`` appends to a
 list set by an earlier file instead of replacing it; NetworkManager.conf(5)).
 
+systemd-networkd 256 and later deletes wg-quick's rules when it (re)starts, with no dispatcher event
+after it: a drop-in of its unit puts them back (networkd_start.py).
+
 Each file is written only where its manager's configuration directory exists (the
-manager is installed); they are owned state: compared on every run (repaired, reported
+manager is installed; networkd's drop-in where networkd_start.needed()); they are owned state: compared on every run (repaired, reported
 as drift when someone changed one), removed when the host no longer needs them.
 """
 
@@ -43,7 +46,8 @@ NM_CONF = NM_DIR + "/conf.d/wgpf.conf"
 NM_UNIT = "NetworkManager.service"
 NETWORKD_DISPATCHER_UNIT = "networkd-dispatcher.service"
 # The package ships routable.d but no configured.d: the collection makes it, and removes it again
-# when its hook was all it held.
+# when its hook was all it held; likewise systemd-networkd.service.d (networkd_start.py), which no
+# package ships.
 MADE_DIRS = (NETWORKD_DISPATCHER_DIR + "/configured.d", networkd_start.DROPIN_DIR)
 HOOK_NAME = "50-wgpf-routes"
 NM_EVENTS = ("up", "reapply", "dhcp4-change", "dhcp6-change", "connectivity-change")
