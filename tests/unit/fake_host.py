@@ -37,6 +37,7 @@ class FakeHost:
         self.sync_out = "changed\n"
         self.nft_seen = []
         self.kernel = FakeKernel()
+        self.networkd_version = None  # what `networkctl --version` prints: "systemd 257 (257.13-1)", say
 
     def read(self, path):
         real = self.root / path.lstrip("/")
@@ -53,6 +54,8 @@ class FakeHost:
             return answer
         if argv[0] == "systemctl":
             return self.systemctl(argv[1:])
+        if argv[:2] == ["networkctl", "--version"]:
+            return (0, self.networkd_version, "") if self.networkd_version else (127, "", "networkctl: not found")
         if argv[:3] == ["nft", "-c", "-f"]:
             with open(argv[3]) as handle:
                 self.nft_seen.append(handle.read())
@@ -121,7 +124,7 @@ class FakeHost:
 
     def changes(self):
         """The commands that change the host, as strings."""
-        reads = (["systemctl", "is-active"], ["systemctl", "is-enabled"])
+        reads = (["systemctl", "is-active"], ["systemctl", "is-enabled"], ["networkctl", "--version"])
         return [" ".join(argv) for argv, dummy in self.calls
                 if argv[:2] not in reads and argv[0] != "nft" and self.kernel.query(argv) is None]
 

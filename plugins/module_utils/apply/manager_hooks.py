@@ -26,13 +26,17 @@ NetworkManager would otherwise pick up a WireGuard interface wg-quick created ("
 interfaces to whatever the host's own configuration leaves unmanaged (``+=`` appends to a
 list set by an earlier file instead of replacing it; NetworkManager.conf(5)).
 
+systemd-networkd 256 and later deletes wg-quick's rules when it (re)starts, with no dispatcher event
+after it: a drop-in of its unit puts them back (networkd_start.py).
+
 Each file is written only where its manager's configuration directory exists (the
-manager is installed); they are owned state: compared on every run (repaired, reported
+manager is installed; networkd's drop-in where networkd_start.needed()); they are owned state: compared on every run (repaired, reported
 as drift when someone changed one), removed when the host no longer needs them.
 """
 
 from __future__ import annotations
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply import networkd_start
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.layout import HEADER, ROUTES_UNIT, WG_DIR
 
 NETWORKD_DISPATCHER_DIR = "/etc/networkd-dispatcher"
@@ -42,8 +46,9 @@ NM_CONF = NM_DIR + "/conf.d/wgpf.conf"
 NM_UNIT = "NetworkManager.service"
 NETWORKD_DISPATCHER_UNIT = "networkd-dispatcher.service"
 # The package ships routable.d but no configured.d: the collection makes it, and removes it again
-# when its hook was all it held.
-MADE_DIRS = (NETWORKD_DISPATCHER_DIR + "/configured.d",)
+# when its hook was all it held; likewise systemd-networkd.service.d (networkd_start.py), which no
+# package ships.
+MADE_DIRS = (NETWORKD_DISPATCHER_DIR + "/configured.d", networkd_start.DROPIN_DIR)
 HOOK_NAME = "50-wgpf-routes"
 NM_EVENTS = ("up", "reapply", "dhcp4-change", "dhcp6-change", "connectivity-change")
 
@@ -100,6 +105,9 @@ exit 0
        "rules": WG_QUICK_RULES.replace("\n", "\n    ")}
 
 
+NETWORKD_STARTED = networkd_start.script(WG_QUICK_RULES, PATH_LINE)
+
+
 def nm_conf(wg_names):
     """The conf.d drop-in that leaves the collection's WireGuard interfaces to wg-quick."""
     return ("%s: local changes are overwritten.\n"
@@ -115,12 +123,18 @@ def networkd_paths():
 NM_HOOK_PATH = "%s/dispatcher.d/%s" % (NM_DIR, HOOK_NAME)
 
 
-def wanted(wg_names, routes, exists):
+def wanted(wg_names, routes, exists, networkd=None):
     """[{path, mode, content, manager}] the host needs: hooks where it has routes.sh or WireGuard
     interfaces, the drop-in where it has WireGuard interfaces, each only where ``exists(manager's
-    directory)``."""
+    directory)``; networkd's start script and unit drop-in where networkd_start.needed(``networkd``, its
+    version where it manages the host)."""
     out = []
     hooks = routes or bool(wg_names)
+    if networkd_start.needed(networkd, wg_names):
+        out += [{"path": networkd_start.SCRIPT, "mode": "0755", "content": NETWORKD_STARTED,
+                 "manager": "systemd-networkd"},
+                {"path": networkd_start.DROPIN, "mode": "0644", "content": networkd_start.DROPIN_TEXT,
+                 "manager": "systemd-networkd"}]
     if hooks and exists(NETWORKD_DISPATCHER_DIR):
         out += [{"path": path, "mode": "0755", "content": NETWORKD_HOOK, "manager": "networkd-dispatcher"}
                 for path in networkd_paths()]
@@ -134,25 +148,37 @@ def wanted(wg_names, routes, exists):
 
 def all_paths():
     """Every path this module may have written: what removal looks at."""
-    return networkd_paths() + [NM_HOOK_PATH, NM_CONF]
+    return networkd_paths() + [NM_HOOK_PATH, NM_CONF, networkd_start.SCRIPT, networkd_start.DROPIN]
 
 
 class ManagerSteps:
     """A mixin of HostApply (apply_host.py): ``fs``, ``cmd``, ``drift``, ``track_change``, ``managed_interfaces``."""
 
+    def networkd_version(self, wg_names):
+        """networkd's version where it manages the host (its unit enabled or active) and it matters, else None."""
+        if not wg_names or not (self.cmd.is_enabled(networkd_start.UNIT) or self.cmd.is_active(networkd_start.UNIT)):
+            return None
+        rc, out, dummy = self.cmd.query(["networkctl", "--version"])
+        return networkd_start.parse_version(out) if rc == 0 else None
+
     def apply_manager_hooks(self, wg_names, routes):
-        """Write the hooks and drop-in the host needs, remove those it no longer needs; NetworkManager
-        reads a changed drop-in at once (a reload: its connections stay up)."""
-        want = wanted(wg_names, routes, self.fs.exists)
+        """Write the hooks and drop-ins the host needs, remove those it no longer needs; NetworkManager
+        reads a changed drop-in at once (a reload: its connections stay up), systemd a changed unit
+        drop-in at a daemon-reload (networkd itself is not restarted: the drop-in acts at its next start)."""
+        want = wanted(wg_names, routes, self.fs.exists, self.networkd_version(wg_names))
         before_names = self.managed_interfaces()
         nm_changed = False
+        unit_changed = False
         for item in want:
             old = self.fs.read(item["path"])
             # What the last run would have written: the same hook, the drop-in of the interfaces it had.
             last = nm_conf(before_names) if item["path"] == NM_CONF else item["content"]
             edited = old is not None and (old not in (last, item["content"]) or self.fs.mode(item["path"]) != item["mode"])
+            if item["path"] == networkd_start.DROPIN:
+                self.track_change(self.fs.ensure_dir(networkd_start.DROPIN_DIR, "0755"))
             if self.track_change(self.fs.write(item["path"], item["content"], item["mode"])):
                 nm_changed = nm_changed or item["path"] == NM_CONF
+                unit_changed = unit_changed or item["path"] == networkd_start.DROPIN
                 if edited:
                     self.drift.lines.append("%s hook %s: changed on the host, written again"
                                             % (item["manager"], item["path"]))
@@ -160,11 +186,14 @@ class ManagerSteps:
         for path in all_paths():
             if path not in keep and self.track_change(self.fs.remove(path)):
                 nm_changed = nm_changed or path == NM_CONF
+                unit_changed = unit_changed or path == networkd_start.DROPIN
         for path in MADE_DIRS:
             if self.fs.exists(path) and not self.fs.listdir(path):
                 self.track_change(self.fs.remove_tree(path))
         if nm_changed and self.cmd.is_active(NM_UNIT):
             self.cmd.systemctl("reload", NM_UNIT)
+        if unit_changed:
+            self.cmd.daemon_reload()
         # Its unit starts only where a script exists (ConditionPathExistsGlob): an enabled dispatcher
         # that had none is started now that it has the collection's.
         if any(item["manager"] == "networkd-dispatcher" for item in want) \
