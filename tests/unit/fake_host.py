@@ -36,6 +36,7 @@ class FakeHost:
         self.fail = {}  # argv prefix (tuple) -> (rc, stderr)
         self.sync_out = "changed\n"
         self.nft_seen = []
+        self.events = []  # (start or wait, argv, how many calls had run) of the queries run beside (start)
         self.kernel = FakeKernel()
 
     def read(self, path):
@@ -70,6 +71,17 @@ class FakeHost:
             self.kernel.wg_sync(argv[1], self.read(layout.wg_config_path(argv[1])))
             return 0, self.sync_out, ""
         return 0, "", ""
+
+    def start(self, argv):
+        """A query started beside the next steps (apply_systemd.Commands.query_beside): answered as of its
+        start, like a process that reads the kernel at once; ``events`` shows when it started and was waited for."""
+        answer = self.run(argv)
+        self.events.append(("start", " ".join(argv), len(self.calls)))
+
+        def wait():
+            self.events.append(("wait", " ".join(argv), len(self.calls)))
+            return answer
+        return wait
 
     def systemctl(self, args):
         verb, unit = args[0], args[-1]
@@ -157,13 +169,14 @@ def new_host(tmp_path):
 
 def apply(host, files, check_mode=False, sysctls=None, state="present"):
     fs = HostFiles(root=str(host.root), check_mode=check_mode, chown=False)
-    cmd = Commands(host.run, check_mode=check_mode)
+    cmd = Commands(host.run, check_mode=check_mode, start=host.start)
     step = HostApply(fs, cmd)
-    host.calls, host.nft_seen = [], []
+    host.calls, host.nft_seen, host.events = [], [], []
     if state == "absent":
         step.absent()
     else:
         step.present(files, {"wg0": KEY_FILE}, SYSCTLS if sysctls is None else sysctls, check_mode=check_mode)
+        step.keep_pending()  # as applied.run does after the step
     return step, fs, cmd
 
 

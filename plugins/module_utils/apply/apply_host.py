@@ -87,6 +87,7 @@ class HostApply(RecordSteps, LiveSteps, ManagerSteps):
         self.install_helpers(kinds)
         # Before any WireGuard interface starts: NetworkManager must never pick one up.
         self.apply_manager_hooks([item["interface"] for item in by_kind["wireguard"]], bool(by_kind["routes"]))
+        # A table loaded next is listed beside the steps that follow it; the caller keeps it (keep_pending).
         self.apply_nftables(by_kind["nftables"])
         self.clear_stale_conntrack(dnat or {})
         self.apply_sysctls(by_kind["sysctl"], sysctls)

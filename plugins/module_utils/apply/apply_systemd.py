@@ -14,13 +14,23 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_
 
 
 class Commands:
-    def __init__(self, run, check_mode=False):
+    def __init__(self, run, check_mode=False, start=None):
         self.run = run
         self.check_mode = check_mode
         self.actions = []
+        # start(argv) -> wait() -> (rc, out, err): a query that runs beside what follows (the module's
+        # subprocess); without it a query started is run at once.
+        self.start = start
 
     def query(self, argv):
         return self.run(argv)
+
+    def query_beside(self, argv):
+        """Start a query that runs while the step goes on; the function returned waits for its answer."""
+        if self.start is None:
+            answer = self.run(argv)
+            return lambda: answer
+        return self.start(argv)
 
     def change(self, argv, what, ok_rcs=(0,)):
         """Run a command that changes the host; fail naming ``what`` (a file or unit)."""
