@@ -85,6 +85,11 @@ class FakeHost:
 
     def systemctl(self, args):
         verb, unit = args[0], args[-1]
+        if verb in ("is-active", "is-enabled") and args[1] != "--quiet":
+            # Several units at once: a state a line (systemctl prints one for each unit named).
+            states = [("active" if name in self.active else "inactive") if verb == "is-active"
+                      else ("enabled" if name in self.enabled else "disabled") for name in args[1:]]
+            return (0 if {"active", "enabled"} & set(states) else 3), "".join(x + "\n" for x in states), ""
         if verb == "is-active":
             return (0 if unit in self.active else 3), "", ""
         if verb == "is-enabled":

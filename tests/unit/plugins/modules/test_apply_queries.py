@@ -3,7 +3,8 @@
 """What the apply step asks the host, and when (issue 20: one added forward at 10,000 forwards).
 
 The table's listing kept after a load (the next run's reference for drift) runs beside the steps that
-follow the load and is kept at the end, also when a later step fails.
+follow the load and is kept at the end, also when a later step fails; the units' states are asked in one
+`systemctl is-active` and one `is-enabled` for all, read as each unit's own exit status would be.
 """
 
 from __future__ import annotations
@@ -93,3 +94,66 @@ def test_the_module_runs_a_query_beside_with_its_output_in_files():
     assert (rc, len(out), err) == (3, 1000001, "e")
     rc, out, err = apply_plan.start_query(["/nonexistent/wgpf-nft"])()
     assert rc == 127 and "wgpf-nft" in err and out == ""
+
+
+# ------------------------------------------------------------ units asked at once
+
+
+class Systemd:
+    """A runner that answers systemctl's questions about several units as systemd does: a state a line."""
+
+    def __init__(self, active=(), enabled=(), missing=()):
+        self.active, self.enabled, self.missing = dict(active), dict(enabled), set(missing)
+        self.calls = []
+
+    def __call__(self, argv):
+        self.calls.append(list(argv))
+        verb, names = argv[1], [a for a in argv[2:] if a != "--quiet"]
+        if verb == "is-active":
+            states = [self.active.get(name, "inactive") for name in names]
+            return (0 if "active" in states else 3), "".join(s + "\n" for s in states), ""
+        lines = []
+        for name in names:
+            if name in self.missing:  # systemd before 254 stops at a unit without a file
+                return 1, "".join(lines), "Failed to get unit file state for %s: No such file" % name
+            lines.append(self.enabled.get(name, "disabled") + "\n")
+        return 0, "".join(lines), ""
+
+
+def test_units_are_asked_at_once_and_read_as_their_own_exit_status():
+    run = Systemd(active={"a": "active", "b": "reloading", "c": "activating", "d": "failed"},
+                  enabled={"a": "enabled", "b": "static", "c": "masked", "d": "enabled-runtime"})
+    cmd = Commands(run)
+    cmd.ask_units(active=["a", "b", "c", "d"], enabled=["a", "b", "c", "d"])
+    assert run.calls == [["systemctl", "is-active", "a", "b", "c", "d"], ["systemctl", "is-enabled", "a", "b", "c", "d"]]
+    assert [cmd.is_active(u) for u in "abcd"] == [True, True, False, False]
+    assert [cmd.is_enabled(u) for u in "abcd"] == [True, True, False, True]
+    assert len(run.calls) == 2
+    # A unit not asked is asked alone.
+    assert not cmd.is_active("e") and run.calls[-1] == ["systemctl", "is-active", "--quiet", "e"]
+
+
+def test_a_command_that_changes_the_host_drops_the_answers():
+    run = Systemd(active={"a": "active"})
+    cmd = Commands(run)
+    cmd.ask_units(active=["a"])
+    cmd.change(["systemctl", "stop", "a"], "a")
+    run.active["a"] = "inactive"
+    assert not cmd.is_active("a") and run.calls[-1] == ["systemctl", "is-active", "--quiet", "a"]
+
+
+def test_an_answer_without_a_line_for_each_unit_is_not_used():
+    run = Systemd(enabled={"a": "enabled", "c": "enabled"}, missing={"b"})
+    cmd = Commands(run)
+    cmd.ask_units(enabled=["a", "b", "c"])
+    assert [cmd.is_enabled(u) for u in "abc"] == [True, False, True]
+    assert run.calls[1:] == [["systemctl", "is-enabled", "--quiet", u] for u in "abc"]
+
+
+def test_a_run_with_nothing_to_change_asks_systemd_two_questions(host):
+    converged(host, files())
+    step, dummy, cmd = apply(host, files())
+    assert not step.changed and cmd.actions == []
+    asked = [c for c in commands(host) if c.startswith("systemctl ")]
+    units = [layout.NFT_UNIT, layout.ROUTES_UNIT, "wg-quick@wg0"]
+    assert asked == ["systemctl is-active " + " ".join(units), "systemctl is-enabled " + " ".join(units)]
