@@ -177,16 +177,12 @@ files:
   sample: [/etc/wgpf/wgpf.nft]
 """
 
-import os
-import subprocess
-import tempfile
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply import applied
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError, HostFiles
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands, start_query
 
 
 def invocation(params):
@@ -199,31 +195,6 @@ def invocation(params):
     return {"module_args": {"state": params["state"], "files": files, "key_files": params["key_files"],
                             "sysctls": sorted(params["sysctls"]), "dnat": "%d rows" % rows,
                             "preshared_keys": [{"path": item["path"]} for item in params["preshared_keys"]]}}
-
-
-def start_query(argv):
-    """Start a query that runs while the module goes on (apply_systemd.Commands.query_beside): its output
-    goes to temporary files, not pipes, so it never waits for the module to read (a table's listing
-    is 700 KB at 10,000 forwards). The function returned waits for it: (rc, stdout, stderr)."""
-    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-    try:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,  # pylint: disable=consider-using-with
-                                env=dict(os.environ, LANG="C", LC_ALL="C", LC_MESSAGES="C"))
-    except OSError as exc:
-        out.close()
-        err.close()
-        failed = (127, "", "%s: %s" % (argv[0], exc))
-        return lambda: failed
-
-    def wait():
-        rc = proc.wait()
-        texts = []
-        for handle in (out, err):
-            handle.seek(0)
-            texts.append(handle.read().decode("utf-8", "replace"))
-            handle.close()
-        return rc, texts[0], texts[1]
-    return wait
 
 
 def run_module(module, root="/"):

@@ -5,10 +5,15 @@
 
 ``run(argv)`` returns ``(rc, stdout, stderr)``: the module's run_command on a
 host, a fake in the unit tests. Queries always run; in check mode a command
-that would change the host is only recorded.
+that would change the host is only recorded. ``start_query`` runs a query beside
+the module (the table's listing after a load: Commands.query_beside).
 """
 
 from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError
 
@@ -127,3 +132,29 @@ class Commands:
         rc, out, err = self.query(["nft", "-c", "-f", path])
         if rc != 0:
             raise ApplyError("%s: nft -c rejected the table, nothing was replaced: %s" % (shown_as, (err or out).strip()))
+
+
+def start_query(argv):
+    """Start a query that runs while the module goes on (Commands.query_beside): its output
+    goes to temporary files, not pipes, so it never waits for the module to read (a table's listing
+    is 700 KB at 10,000 forwards). The function returned waits for it: (rc, stdout, stderr)."""
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    env = dict(os.environ, LANG="C", LC_ALL="C", LC_MESSAGES="C")  # as the module's run_command runs commands
+    try:
+        # Waited for by wait() below, not in a with block: it runs while the caller goes on.
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)  # pylint: disable=R1732
+    except OSError as exc:
+        out.close()
+        err.close()
+        failed = (127, "", "%s: %s" % (argv[0], exc))
+        return lambda: failed
+
+    def wait():
+        rc = proc.wait()
+        texts = []
+        for handle in (out, err):
+            handle.seek(0)
+            texts.append(handle.read().decode("utf-8", "replace"))
+            handle.close()
+        return rc, texts[0], texts[1]
+    return wait

@@ -14,9 +14,8 @@ import pytest
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply import applied, live_nft
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError, HostFiles
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands, start_query
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
-from ansible_collections.wgforward.portforward.plugins.modules import apply_plan
 from fake_host import KEY_FILE, SYSCTLS, apply, converged, nft_file, routes_file, sysctl_file, wg_file
 
 LIST = " ".join(live_nft.LIST_ARGV)
@@ -89,10 +88,10 @@ def test_check_mode_starts_no_listing(host):
 
 def test_the_module_runs_a_query_beside_with_its_output_in_files():
     # A listing of 700 KB (10,000 forwards) never waits for the module to read a pipe.
-    wait = apply_plan.start_query(["python3", "-c", "import sys; print('x' * 1000000); sys.stderr.write('e'); sys.exit(3)"])
+    wait = start_query(["python3", "-c", "import sys; print('x' * 1000000); sys.stderr.write('e'); sys.exit(3)"])
     rc, out, err = wait()
     assert (rc, len(out), err) == (3, 1000001, "e")
-    rc, out, err = apply_plan.start_query(["/nonexistent/wgpf-nft"])()
+    rc, out, err = start_query(["/nonexistent/wgpf-nft"])()
     assert rc == 127 and "wgpf-nft" in err and out == ""
 
 
