@@ -202,18 +202,27 @@ def spoke_forwards(size):
 
 
 SERVICES = (8080, 8443, 5432, 6379, 9000)
+# The client networks of the forwards with `sources` (RFC 6598, nothing in the lab): few, so the spoke's
+# AllowedIPs and static routes stay a handful whatever ``count`` is.
+SOURCE_POOL = ["100.64.%d.0/24" % i for i in range(8)]
 
 
 def many_forwards(count, public="public1", to="private1"):
     """``count`` forwards from ``public`` to ``to`` shaped like users' (wire_inventory.py's mix, on one
     private server): scattered ports never adjacent across forwards, tcp, udp or both, every tenth a
-    3-port range, a few service ports behind them (so the public server's table grows with ``count``
-    and the spoke's replies stay one rule)."""
+    3-port range, every tenth another with `sources` (one or two of a few client networks), every fifth
+    masqueraded (`preserve_source: false`), a few service ports behind them (so the public server's
+    table grows with ``count`` and the spoke's replies stay one rule). IPv4 only: the lab's
+    networks have no IPv6 addresses of ours."""
     out = []
     for i in range(count):
         port = 1100 + 6 * i
         protocols = [["tcp"], ["tcp"], ["udp"], ["tcp", "udp"]][i % 4]
         fwd = {"name": "f%d" % i, "public": public, "protocols": protocols, "to": to}
+        if i % 10 == 4:
+            fwd["sources"] = SOURCE_POOL[(i // 10) % len(SOURCE_POOL):][:1 + (i // 10) % 2]
+        if i % 5 == 2:
+            fwd["preserve_source"] = False
         if i % 10 == 9:
             base = 9100 + (i // 10) % 20 * 3
             fwd.update(port="%d-%d" % (port, port + 2), to_port="%d-%d" % (base, base + 2))

@@ -182,7 +182,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply import applied
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError, HostFiles
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_host import HostApply
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_systemd import Commands, start_query
 
 
 def invocation(params):
@@ -199,7 +199,7 @@ def invocation(params):
 
 def run_module(module, root="/"):
     fs = HostFiles(root=root, check_mode=module.check_mode)
-    cmd = Commands(module.run_command, check_mode=module.check_mode)
+    cmd = Commands(module.run_command, check_mode=module.check_mode, start=start_query)
     host = HostApply(fs, cmd)
     try:
         # The same run the read makes in check mode against the arguments kept here (applied.py).

@@ -36,6 +36,7 @@ class FakeHost:
         self.fail = {}  # argv prefix (tuple) -> (rc, stderr)
         self.sync_out = "changed\n"
         self.nft_seen = []
+        self.events = []  # (start or wait, argv, how many calls had run) of the queries run beside (start)
         self.kernel = FakeKernel()
         self.networkd_version = None  # what `networkctl --version` prints: "systemd 257 (257.13-1)", say
 
@@ -74,8 +75,24 @@ class FakeHost:
             return 0, self.sync_out, ""
         return 0, "", ""
 
+    def start(self, argv):
+        """A query started beside the next steps (apply_systemd.Commands.query_beside): answered as of its
+        start, like a process that reads the kernel at once; ``events`` shows when it started and was waited for."""
+        answer = self.run(argv)
+        self.events.append(("start", " ".join(argv), len(self.calls)))
+
+        def wait():
+            self.events.append(("wait", " ".join(argv), len(self.calls)))
+            return answer
+        return wait
+
     def systemctl(self, args):
         verb, unit = args[0], args[-1]
+        if verb in ("is-active", "is-enabled") and args[1] != "--quiet":
+            # Several units at once: a state a line (systemctl prints one for each unit named).
+            states = [("active" if name in self.active else "inactive") if verb == "is-active"
+                      else ("enabled" if name in self.enabled else "disabled") for name in args[1:]]
+            return (0 if {"active", "enabled"} & set(states) else 3), "".join(x + "\n" for x in states), ""
         if verb == "is-active":
             return (0 if unit in self.active else 3), "", ""
         if verb == "is-enabled":
@@ -160,13 +177,14 @@ def new_host(tmp_path):
 
 def apply(host, files, check_mode=False, sysctls=None, state="present"):
     fs = HostFiles(root=str(host.root), check_mode=check_mode, chown=False)
-    cmd = Commands(host.run, check_mode=check_mode)
+    cmd = Commands(host.run, check_mode=check_mode, start=host.start)
     step = HostApply(fs, cmd)
-    host.calls, host.nft_seen = [], []
+    host.calls, host.nft_seen, host.events = [], [], []
     if state == "absent":
         step.absent()
     else:
         step.present(files, {"wg0": KEY_FILE}, SYSCTLS if sysctls is None else sysctls, check_mode=check_mode)
+        step.keep_pending()  # as applied.run does after the step
     return step, fs, cmd
 
 

@@ -81,11 +81,18 @@ def run(host, fs, params, check_mode):
         host.absent()
         return
     host.track_change(preshared.receive(fs, params["preshared_keys"]))
-    host.present(params["files"], params["key_files"], params["sysctls"], check_mode=check_mode, dnat=params["dnat"])
-    if not check_mode:
-        # The module's own bookkeeping, like the nftables listing: written when it differs, not a change.
-        fs.ensure_dir(layout.RECORD_DIR, "0700")
-        fs.write(layout.APPLIED_PATH, dump(params), "0600", show=False)
+    try:
+        host.present(params["files"], params["key_files"], params["sysctls"], check_mode=check_mode,
+                     dnat=params["dnat"])
+        if not check_mode:
+            # The module's own bookkeeping, like the nftables listing: written when it differs, not a change.
+            fs.ensure_dir(layout.RECORD_DIR, "0700")
+            fs.write(layout.APPLIED_PATH, dump(params), "0600", show=False)
+    finally:
+        # The listing of a table loaded above ran beside the steps since, this file's JSON too; kept after
+        # a later step failed as well (the table was loaded). Kept last, it is safe: without it the next
+        # read finds no listing for the file and the run loads the table again (apply_live.nft_drift).
+        host.keep_pending()
 
 
 def in_sync(fs, cmd, settled_keys):

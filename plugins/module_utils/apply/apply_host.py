@@ -29,7 +29,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.apply.drift 
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewall_hooks import Firewall, load_spec
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewalld import Firewalld
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.manager_hooks import ManagerSteps
-from ansible_collections.wgforward.portforward.plugins.module_utils.apply.units import helpers
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.units import helpers, unit_questions
 from ansible_collections.wgforward.portforward.plugins.module_utils.core import layout
 
 KINDS = ("wireguard", "nftables", "sysctl", "routes", "firewall")
@@ -87,6 +87,8 @@ class HostApply(RecordSteps, LiveSteps, ManagerSteps):
         self.install_helpers(kinds)
         # Before any WireGuard interface starts: NetworkManager must never pick one up.
         self.apply_manager_hooks([item["interface"] for item in by_kind["wireguard"]], bool(by_kind["routes"]))
+        # One question of each kind for the units below; a table loaded next is listed beside them (keep_pending).
+        self.cmd.ask_units(*unit_questions(by_kind, self.firewalld.which("firewall-cmd")))
         self.apply_nftables(by_kind["nftables"])
         self.clear_stale_conntrack(dnat or {})
         self.apply_sysctls(by_kind["sysctl"], sysctls)

@@ -40,6 +40,7 @@ def controller_args(**changes):
 def run_module(monkeypatch, capsys, host, args, check_mode=False):
     monkeypatch.setattr(apply_plan, "HostFiles", lambda root, check_mode: HostFiles(str(host.root), check_mode, False))
     monkeypatch.setattr(apply_plan.AnsibleModule, "run_command", lambda self, argv: host.run(argv))
+    monkeypatch.setattr(apply_plan, "start_query", host.start)
     with patch_module_args(dict(args, _ansible_check_mode=check_mode)), pytest.raises(SystemExit):
         apply_plan.main()
     result = json.loads(capsys.readouterr().out)

@@ -283,6 +283,7 @@ def test_the_module_returns_the_drift_and_its_diff(monkeypatch, capsys, host):
     host.kernel.rules[4].remove(rule(host, REPLY_RULE.split()[1:]))
     monkeypatch.setattr(apply_plan, "HostFiles", lambda root, check_mode: HostFiles(str(host.root), check_mode, False))
     monkeypatch.setattr(apply_plan.AnsibleModule, "run_command", lambda self, argv: host.run(argv))
+    monkeypatch.setattr(apply_plan, "start_query", host.start)
     args = {"files": files, "key_files": {"wg0": KEY_FILE}, "sysctls": {"net.ipv4.ip_forward": "1"},
             "_ansible_check_mode": True, "_ansible_diff": True}
     with patch_module_args(args), pytest.raises(SystemExit):

@@ -257,6 +257,7 @@ def test_malformed_files_fail_before_anything_is_touched(host):
 def run_module(monkeypatch, host, args, check_mode=False, diff=True):
     monkeypatch.setattr(apply_plan, "HostFiles", lambda root, check_mode: HostFiles(str(host.root), check_mode, False))
     monkeypatch.setattr(apply_plan.AnsibleModule, "run_command", lambda self, argv: host.run(argv))
+    monkeypatch.setattr(apply_plan, "start_query", host.start)
     args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
     with patch_module_args(args), pytest.raises(SystemExit):
         apply_plan.main()
