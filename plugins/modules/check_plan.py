@@ -15,8 +15,8 @@ description:
   - Plans the inventory as C(wgforward.portforward.site) does and works out what the live check expects on each
     hop of each forward (the WireGuard links of its path, the DNAT map entries, the listening service, where a
     reply must leave). Keeps it on the controller for the rest of the run, and returns the key
-    M(wgforward.portforward.check_probe) and M(wgforward.portforward.check_verdicts) find it by (their O(expect)),
-    so neither reads the inventory again.
+    M(wgforward.portforward.check_probe) and M(wgforward.portforward.check_verdicts) find it by
+    (O(wgforward.portforward.check_probe#module:expect)), so neither reads the inventory again.
   - The inventory's problems fail the task as one list. Changes nothing and contacts no host; meant for
     C(run_once), after every host's facts are read.
   - Used by C(wgforward.portforward.check) (C(playbooks/check.yml)).
