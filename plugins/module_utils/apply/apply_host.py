@@ -85,11 +85,11 @@ class HostApply(RecordSteps, LiveSteps, ManagerSteps):
         self.track_change(self.fs.ensure_dir(layout.ETC_DIR, "0755"))
         kinds = [kind for kind in KINDS if by_kind[kind]]
         self.install_helpers(kinds)
+        # One question of each kind for the units the steps below ask about (a change drops the answers).
+        self.cmd.ask_units(*unit_questions(by_kind, self.firewalld.which("firewall-cmd")))
         # Before any WireGuard interface starts: NetworkManager must never pick one up.
         self.apply_manager_hooks([item["interface"] for item in by_kind["wireguard"]], bool(by_kind["routes"]))
-        # One question of each kind for the units below; a table loaded next is listed beside them (keep_pending).
-        self.cmd.ask_units(*unit_questions(by_kind, self.firewalld.which("firewall-cmd")))
-        self.apply_nftables(by_kind["nftables"])
+        self.apply_nftables(by_kind["nftables"])  # listed beside the steps below (keep_pending)
         self.clear_stale_conntrack(dnat or {})
         self.apply_sysctls(by_kind["sysctl"], sysctls)
         self.apply_routes(by_kind["routes"], [item["interface"] for item in by_kind["wireguard"]])

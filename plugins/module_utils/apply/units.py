@@ -14,6 +14,7 @@ import inspect
 
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply import firewall_hooks
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewalld import UNIT as FIREWALLD_UNIT
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.networkd_start import UNIT as NETWORKD_UNIT
 from ansible_collections.wgforward.portforward.plugins.module_utils.core.layout import (
     FIREWALL_PATH, FIREWALL_SCRIPT, FIREWALL_UNIT, HEADER, KEY_DIR, NFT_PATH, NFT_TABLE, NFT_UNIT, ROUTES_PATH,
     ROUTES_UNIT, SYNC_SCRIPT, WG_DIR)
@@ -262,10 +263,13 @@ def helpers():
 def unit_questions(by_kind, firewalld_installed):
     """(units to ask is-active, units to ask is-enabled) of a run whose planned files are ``by_kind``: each
     kind's unit, each interface's wg-quick@, and firewalld where it is installed (the firewall step asks it
-    whether it runs). apply_systemd.Commands.ask_units asks them at once."""
+    whether it runs), and systemd-networkd where there are interfaces (the manager hooks ask whether it runs:
+    networkd_start). apply_systemd.Commands.ask_units asks them at once."""
     units = [unit for kind, unit in (("nftables", NFT_UNIT), ("routes", ROUTES_UNIT), ("firewall", FIREWALL_UNIT))
              if by_kind.get(kind)]
     units += ["wg-quick@%s" % item["interface"] for item in by_kind.get("wireguard", [])]
     if by_kind.get("firewall") and firewalld_installed:
         units.append(FIREWALLD_UNIT)
+    if by_kind.get("wireguard"):
+        units.append(NETWORKD_UNIT)
     return units, units

@@ -154,5 +154,5 @@ def test_a_run_with_nothing_to_change_asks_systemd_two_questions(host):
     step, dummy, cmd = apply(host, files())
     assert not step.changed and cmd.actions == []
     asked = [c for c in commands(host) if c.startswith("systemctl ")]
-    units = [layout.NFT_UNIT, layout.ROUTES_UNIT, "wg-quick@wg0"]
+    units = [layout.NFT_UNIT, layout.ROUTES_UNIT, "wg-quick@wg0", "systemd-networkd.service"]
     assert asked == ["systemctl is-active " + " ".join(units), "systemctl is-enabled " + " ".join(units)]
