@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.actions import EngineAction, refusal
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.check_run import (
-    expectations_of_run, kept, probe_args_by_key)
+    expectations_of_run, kept, not_kept, probe_args_by_key)
 
 PROBE_MODULE = "wgforward.portforward.forward_probe"
 
@@ -27,8 +27,7 @@ class ActionModule(EngineAction):
             # check_plan's key: only this host's arguments are read, not the whole of every forward's hops.
             args = probe_args_by_key(key, view.me)
             if args is None and not kept(key):
-                return refusal("expect: nothing kept under %r in this run (wgforward.portforward.check_plan "
-                               "returns the key)" % key, view.me, shared=False)
+                return refusal(not_kept(key), view.me, shared=False)
         if args is None:
             return {"changed": False, "skipped": True, "skip_reason": "%s has nothing to check" % view.me}
         return self.module(PROBE_MODULE, args, task_vars)

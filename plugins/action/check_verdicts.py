@@ -15,7 +15,7 @@ from ansible_collections.wgforward.portforward.plugins.module_utils.model.invent
 from ansible_collections.wgforward.portforward.plugins.module_utils.model.knobs import CHECK_HOPS, check_hops_problem
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.actions import EngineAction, refusal
 from ansible_collections.wgforward.portforward.plugins.plugin_utils.check_run import (
-    collector_paused, expectations_by_key, expectations_of_run)
+    collector_paused, expectations_by_key, expectations_of_run, not_kept)
 
 
 class ActionModule(EngineAction):
@@ -28,14 +28,14 @@ class ActionModule(EngineAction):
 
     def _step(self, view, task_vars):
         hops = self._task.args.get("hops", "failing")
-        if check_hops_problem(hops) is not None:
-            return refusal("%s: %s" % (CHECK_HOPS, check_hops_problem(hops)), view.me, shared=False)
+        problem = check_hops_problem(hops)
+        if problem is not None:
+            return refusal("%s: %s" % (CHECK_HOPS, problem), view.me, shared=False)
         key = self._task.args.get("expect")
         expect = (expectations_of_run(view.hostvars, view.groups, view.step_id()) if key is None
                   else expectations_by_key(key))
         if expect is None:
-            return refusal("expect: nothing kept under %r in this run (wgforward.portforward.check_plan returns "
-                           "the key)" % key, view.me, shared=False)
+            return refusal(not_kept(key), view.me, shared=False)
         if expect["problems"]:
             return refusal(expect["message"], view.me)
         name = self._task.args.get("probes", "check__probe")

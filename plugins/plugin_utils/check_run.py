@@ -72,13 +72,14 @@ def expect_of_step(hostvars, groups, step):
     return run_cache.once("expect-steps", step, lambda: _expect_key(hostvars, groups))[0]
 
 
-def expect_key(hostvars, groups, step):
-    return expect_of_step(hostvars, groups, step)["key"]
-
-
 def kept(key):
     """True when this run keeps expectations under ``key``."""
     return os.path.exists(run_cache.path_of("expect", key))
+
+
+def not_kept(key):
+    """The refusal of a step given a key nothing is kept under in this run."""
+    return "expect: nothing kept under %r in this run (wgforward.portforward.check_plan returns the key)" % key
 
 
 def expectations_by_key(key):
@@ -96,4 +97,4 @@ def probe_args_by_key(key, host):
 def expectations_of_run(hostvars, groups, step):
     """check_expect.expectations of the inventory as hostvars show it, once per run: {forwards, hosts,
     problems, message}."""
-    return expectations_by_key(expect_key(hostvars, groups, step))
+    return expectations_by_key(expect_of_step(hostvars, groups, step)["key"])

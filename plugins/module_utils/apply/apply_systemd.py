@@ -32,6 +32,8 @@ class Commands:
         # start(argv) -> wait() -> (rc, out, err): a query that runs beside what follows (the module's
         # subprocess); without it a query started is run at once.
         self.start = start
+        # (verb, unit) -> bool: ask_units' answers, until a command changes the host.
+        self._units = {}
 
     def query(self, argv):
         """Run a query; a unit's `systemctl is-active|is-enabled --quiet` asked already (``ask_units``) is
@@ -41,8 +43,6 @@ class Commands:
             if known is not None:
                 return (0 if known else 3), "", ""
         return self.run(argv)
-
-    _units = {}
 
     def ask_units(self, active=(), enabled=()):
         """Ask systemd once for the state of several units (one `systemctl is-active` and one `is-enabled`
