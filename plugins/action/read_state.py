@@ -12,7 +12,7 @@ from ansible_collections.wgforward.portforward.plugins.plugin_utils.run_view imp
 
 
 class ActionModule(EngineAction):
-    _VALID_ARGS = frozenset()
+    _VALID_ARGS = frozenset(["compare_applied"])
 
     def step(self, view, task_vars):
         result = {"changed": False}
@@ -24,7 +24,8 @@ class ActionModule(EngineAction):
         if view.fact(view.target) is not None:
             result["msg"] = "%s was read earlier in this run" % view.target
             return result
-        state = self.module("wgforward.portforward.host_state", {}, task_vars)
+        compare = self._task.args.get("compare_applied", True)
+        state = self.module("wgforward.portforward.host_state", {"compare_applied": compare}, task_vars)
         if state.get("failed") or state.get("unreachable"):
             return state
         facts = dict(state.get("ansible_facts") or {})

@@ -22,11 +22,19 @@ description:
     M(wgforward.portforward.apply_plan)), the same read compares the host with them by apply_plan's own run in check
     mode, and the fact says whether nothing would change (C(in_sync)) and their digest (C(applied_digest));
     M(wgforward.portforward.apply) then calls no module when this run's arguments have that digest, so a host that
-    changes nothing costs this one round trip.
+    changes nothing costs this one round trip. O(compare_applied=false) leaves the comparison out.
   - The first step of the collection's roles (C(wgforward.portforward.engine) and the three roles that import it).
 author:
   - wgforward.portforward maintainers (@wgforward)
-options: {}
+options:
+  compare_applied:
+    description:
+      - Whether the read compares the host with the arguments its last apply kept (C(in_sync), C(applied_digest) in
+        the fact). False for a read that only plans (C(playbooks/check.yml)): the fact then says C(in_sync) false,
+        so an apply later in the same run calls its module. At 10,000 forwards the comparison is two thirds of the
+        read.
+    type: bool
+    default: true
 attributes:
   action:
     description: Runs on the controller, and runs modules on the host through its connection.
