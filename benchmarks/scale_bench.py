@@ -229,6 +229,8 @@ def measure_lab(workdir, settings, size, forwards, repeat, check=None, githubixx
     inv_json = inv.replace(".yml", ".json")
     with open(inv_json, "w") as handle:
         json.dump(lab.inventory(size, forwards), handle)
+    # And as README.md recommends for thousands of forwards: the forwards in group_vars/all.json.
+    inv_vars = lab.write_group_vars(inv.replace(".yml", "-vars"), lab.inventory(size, forwards))
     try:
         lab.create(size)
         if check:
@@ -258,24 +260,29 @@ def measure_lab(workdir, settings, size, forwards, repeat, check=None, githubixx
             minus.append(site(runner, inv))
         out["+forward"], out["-forward"] = plus, minus
         if check:
-            measure_check(runner, out, {"yml": inv, "json": inv_json}, repeat if check_only else 1, check,
-                          check_base, checkpoint)
+            measure_check(runner, out, {"yml": inv, "json": inv_json, "vars": inv_vars}, repeat if check_only else 1,
+                          check, check_base, checkpoint)
     finally:
         lab.destroy()
     return out
 
 
+# check.yml's arms by inventory layout: the forwards in group_vars/all.json (README.md's advice for thousands),
+# in the inventory file as JSON, in the inventory file as YAML.
+CHECK_ARMS = {"vars": "check group_vars", "json": "check json", "yml": "check"}
+
+
 def measure_check(runner, out, inventories, repeat, timeout, base=None, checkpoint=None):
-    """check.yml, each run bounded by ``timeout`` seconds (at 10,000 forwards it once ran for minutes): the JSON
-    inventory ``repeat`` times, then the YAML one once; with ``base`` (another checkout), its run of each goes
-    first in every pair, then ours (so neither arm always runs on the warmer machine: the order alternates)."""
+    """check.yml, each run bounded by ``timeout`` seconds (at 10,000 forwards it once ran for minutes): the
+    group_vars layout ``repeat`` times, then the JSON and the YAML inventory once each; with ``base`` (another
+    checkout), the arms alternate which goes first pair by pair (neither always runs on the warmer machine)."""
     arms = [("", ROOT)] + ([(" base", os.path.abspath(base))] if base else [])
-    order = [(kind, arm) for i, kind in enumerate(["json"] * repeat + ["yml"])
+    order = [(kind, arm) for i, kind in enumerate(["vars"] * repeat + ["json", "yml"])
              for arm in (arms if i % 2 else arms[::-1])]
     for kind, (suffix, root) in order:
         if checkpoint:
             checkpoint(out)
-        name = ("check json" if kind == "json" else "check") + suffix
+        name = CHECK_ARMS[kind] + suffix
         out.setdefault(name, []).append(runner.run(os.path.join(root, "playbooks", "check.yml"), inventories[kind],
                                                    allowed=(0, 2), timeout=timeout, root=root))
 
@@ -299,7 +306,8 @@ def verdicts(results):
                 got = median(applied)
                 out.append(("%s +forward: public1's apply" % label(res), got, TARGETS["added_apply_s"],
                             got < TARGETS["added_apply_s"]))
-            for kind, what in (("check", "check.yml wall"), ("check json", "check.yml wall, JSON inventory")):
+            for kind, what in (("check group_vars", "check.yml wall, group_vars/all.json"),
+                               ("check json", "check.yml wall, JSON inventory"), ("check", "check.yml wall, YAML")):
                 if not res.get(kind):
                     continue
                 got = median([r["wall_s"] for r in res[kind]])
@@ -331,8 +339,8 @@ def table(results):
         "settings", "hosts", "fwd", "run", "wall s med min-max", "startup", "read max", "apply max", "cpu s",
         "busy", "apply public1 (med)")]
     for res in results:
-        for kind in ("first", "no-change", "+forward", "-forward", "check", "check json", "check base",
-                     "check json base", "githubixx_first", "githubixx_no-change"):
+        checks = [name + suffix for name in CHECK_ARMS.values() for suffix in ("", " base")]
+        for kind in ["first", "no-change", "+forward", "-forward"] + checks + ["githubixx_first", "githubixx_no-change"]:
             runs = res.get(kind)
             if not runs:
                 continue
@@ -357,7 +365,7 @@ def table(results):
             g = res["githubixx_ratio"]
             lines.append("%-12s %5d %6d ours/githubixx no-change, pair by pair: median %.3f (min %.3f, max %.3f)"
                          % (res["settings"], res["hosts"], res["forwards"], g["median"], g["min"], g["max"]))
-        for kind in ("check", "check json", "check base", "check json base"):
+        for kind in checks:
             for run in res.get(kind) or []:
                 lines.append("%-12s %5d %6d %s: exit status %s; slowest host per task: %s" % (
                     res["settings"], res["hosts"], res["forwards"], kind, run["rc"],

@@ -26,6 +26,7 @@ raises the limit for the labs' lifetime and restores it, saying so.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import time
@@ -192,6 +193,19 @@ def inventory(size, forwards, extra=None):
               "wireguard_intermediate": {"hosts": {hub: hostvars[hub]}},
               "wireguard_private": {"hosts": {n: hostvars[n] for n in spokes}}}
     return {"all": {"children": groups, "vars": dict({"wgpf_forwards": forwards}, **(extra or {}))}}
+
+
+def write_group_vars(folder, inventory):
+    """``inventory`` as README.md advises for thousands of forwards: its groups and hosts in ``folder``/hosts.json,
+    its ``all`` vars in ``folder``/group_vars/all.json (ansible-core reads that file without the deep copy its
+    inventory plugins make). Returns the inventory's path."""
+    os.makedirs(os.path.join(folder, "group_vars"), exist_ok=True)
+    hosts = {"all": {key: value for key, value in inventory["all"].items() if key != "vars"}}
+    with open(os.path.join(folder, "hosts.json"), "w") as handle:
+        json.dump(hosts, handle)
+    with open(os.path.join(folder, "group_vars", "all.json"), "w") as handle:
+        json.dump(inventory["all"].get("vars", {}), handle)
+    return os.path.join(folder, "hosts.json")
 
 
 def spoke_forwards(size):
