@@ -40,8 +40,8 @@ options:
   compare_applied:
     description:
       - Whether to compare the host with the arguments its last apply kept (RV(in_sync), RV(applied_digest)).
-      - False for a read that only plans, such as C(playbooks/check.yml)'s: at 10,000 forwards the comparison is two
-        thirds of the read (0.7 of 1.1 s on the public server).
+      - False for a read that only plans, such as the one of C(playbooks/check.yml); at 10,000 forwards the comparison
+        is two thirds of the read (0.7 of 1.1 s on the public server).
     type: bool
     default: true
 attributes:

@@ -30,7 +30,7 @@ options:
   compare_applied:
     description:
       - Whether the read compares the host with the arguments its last apply kept (C(in_sync), C(applied_digest) in
-        the fact). False for a read that only plans (C(playbooks/check.yml)): the fact then says C(in_sync) false,
+        the fact). False for a read that only plans (C(playbooks/check.yml)); the fact then says C(in_sync) false,
         so an apply later in the same run calls its module. At 10,000 forwards the comparison is two thirds of the
         read.
     type: bool
