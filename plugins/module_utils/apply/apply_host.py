@@ -87,16 +87,17 @@ class HostApply(RecordSteps, LiveSteps, ManagerSteps):
         self.install_helpers(kinds)
         # One question of each kind for the units the steps below ask about (a change drops the answers).
         self.cmd.ask_units(*unit_questions(by_kind, self.firewalld.which("firewall-cmd")))
+        names = [item["interface"] for item in by_kind["wireguard"]]
         # Before any WireGuard interface starts: NetworkManager must never pick one up.
-        self.apply_manager_hooks([item["interface"] for item in by_kind["wireguard"]], bool(by_kind["routes"]))
+        self.apply_manager_hooks(names, bool(by_kind["routes"]))
         self.apply_nftables(by_kind["nftables"])  # listed beside the steps below (keep_pending)
         self.clear_stale_conntrack(dnat or {})
         self.apply_sysctls(by_kind["sysctl"], sysctls)
-        self.apply_routes(by_kind["routes"], [item["interface"] for item in by_kind["wireguard"]])
-        self.apply_firewall(by_kind["firewall"])
+        self.apply_routes(by_kind["routes"], names)
+        self.apply_firewall(by_kind["firewall"], names)
         for item in by_kind["wireguard"]:
             self.apply_interface(item, key_files[item["interface"]])
-        self.remove_stale([item["interface"] for item in by_kind["wireguard"]], kinds)
+        self.remove_stale(names, kinds)
 
     def fill_preshared_keys(self, files, check_mode):
         """The files with each config's preshared key references filled in from the key files here."""
@@ -187,10 +188,9 @@ class HostApply(RecordSteps, LiveSteps, ManagerSteps):
                 or extra:
             self.forget_live()
 
-    def apply_firewall(self, items):
-        """The accepts the host's firewall needs now; the unit applies them again after it (re)starts.
-        Where firewalld runs (or is enabled), its policies of the collection's own (firewalld.py): permanent,
-        so firewalld itself loads them again at every reload and restart."""
+    def apply_firewall(self, items, interfaces):
+        """The accepts the host's firewall needs now (its unit applies them again after it restarts); where firewalld
+        runs or is enabled, its own policies and the WireGuard ``interfaces`` in a zone, permanent (firewalld.py)."""
         if not items:
             return
         item = items[0]
@@ -201,7 +201,7 @@ class HostApply(RecordSteps, LiveSteps, ManagerSteps):
         if done and unchanged:
             self.report_firewall(done)
         self.track_change(done)
-        self.track_change(self.firewalld.apply(spec, self.drift.add if unchanged else None))
+        self.track_change(self.firewalld.apply(spec, self.drift.add if unchanged else None, interfaces))
         self.track_change(self.cmd.ensure_started(layout.FIREWALL_UNIT))
 
     def apply_interface(self, item, key_file):

@@ -26,14 +26,21 @@ of the collection follows firewalld. The apply step writes the files, then
 compares the rich rules firewalld runs in each policy with the plan and adds or
 removes exactly the differences at runtime (no reload: connections in flight and
 other tools' runtime rules stay); only a policy to create or delete takes
-``firewall-cmd --reload``. What differed is reported as drift. Nothing else of
-firewalld's (zones, default zone, other policies, firewalld.conf) is written.
+``firewall-cmd --reload``. What differed is reported as drift.
+
+firewalld 2.x applies a policy only to interfaces bound to a zone (1.x also to
+an interface in none, by the default zone's fallback): there each WireGuard
+interface of the plan that firewalld has in no zone is bound to the default zone
+(firewalld_zones.py, which records the bindings it made). Nothing else of
+firewalld's (zones' rules, default zone, other policies, firewalld.conf) is written.
 """
 
 from __future__ import annotations
 
 import shutil
 import xml.etree.ElementTree as ET
+
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewalld_zones import ZONES_PATH, Zones
 
 POLICY_DIR = "/etc/firewalld/policies"
 INPUT, FORWARD = "wgpf-input", "wgpf-forward"
@@ -122,6 +129,7 @@ class Firewalld:
 
     def __init__(self, query, change, fs, which=shutil.which):
         self.query, self.change, self.fs, self.which = query, change, fs, which
+        self.zones = Zones(query, change, fs, which)
 
     def state(self):
         """'running', 'enabled' (stopped, starts at boot: the files are enough), or None (nothing to do)."""
@@ -140,13 +148,18 @@ class Firewalld:
         rc, out, dummy = self.query(["firewall-cmd", "--policy=%s" % name, "--list-rich-rules"])
         return [line.strip() for line in out.splitlines() if line.strip()] if rc == 0 else None
 
-    def apply(self, spec, report=None):
-        """Make firewalld hold exactly the policies ``spec`` needs, in its files and running. ``report(what,
-        live, wanted)`` gets each file and running policy to compare (drift: the caller passes it when the plan
-        did not change). Returns what was done: files written or removed, firewall-cmd commands run."""
+    def apply(self, spec, report=None, interfaces=()):
+        """Make firewalld hold exactly the policies ``spec`` needs, in its files and running, and the WireGuard
+        ``interfaces`` in a zone (firewalld_zones.py). ``report(what, live, wanted)`` gets each file, running
+        policy and binding to compare (drift: the caller passes it when the plan did not change). Returns what
+        was done: files written or removed, firewall-cmd commands run."""
         state = self.state()
         if state is None:
             return []
+        # After the policies and their reload, if any: the bindings are then asked as firewalld runs them.
+        return self.apply_policies(state, spec, report) + self.zones.apply(state, interfaces, report)
+
+    def apply_policies(self, state, spec, report):
         texts, wanted = policy_texts(spec), rich_rules(spec)
         done = []
         for name in NAMES:
@@ -186,9 +199,11 @@ class Firewalld:
 
     def remove(self):
         """``wgpf_state: absent`` (or no firewall file in the plan): the two policies' files, then a reload
-        where firewalld runs. Nothing else of firewalld's is touched."""
+        where firewalld runs, and the bindings of firewalld_zones.py's record. Nothing else of firewalld's is
+        touched."""
         done = ["rm %s" % policy_path(name) for name in NAMES if self.fs.remove(policy_path(name))]
-        if done and self.state() == "running":
+        state = self.state() if done or self.fs.exists(ZONES_PATH) else None
+        if done and state == "running":
             self.change(["firewall-cmd", "--reload"])
             done.append("firewall-cmd --reload")
-        return done
+        return done + self.zones.remove(state)

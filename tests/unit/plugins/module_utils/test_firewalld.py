@@ -4,10 +4,16 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from fake_firewalld import FakeFirewalld
 
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.apply_fs import ApplyError
 from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewalld import (
-    FORWARD, INPUT, POLICY_DIR, policy_path, policy_texts, rich_rules)
+    FORWARD, INPUT, POLICY_DIR, Firewalld, policy_path, policy_texts, rich_rules)
+from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewalld_zones import ZONES_PATH
 
 SPEC = {"forward": {"4": [{"addr": "10.0.0.3", "proto": "tcp", "port": {"from": 8080, "to": 8080},
                            "iifs": ["eth0"], "dnat": True},
@@ -125,3 +131,129 @@ def test_remove_takes_exactly_the_two_policies_and_nothing_else(tmp_path):
     assert host.runtime == {"other": []}
     host.changes = []
     assert host.firewalld().remove() == [] and host.changes == []  # a second removal runs nothing
+
+
+# ------------------------------------------------------------ the WireGuard interfaces' zone (firewalld_zones.py)
+
+BIND = ["firewall-cmd --zone=%(z)s --add-interface=%(i)s", "firewall-cmd --permanent --zone=%(z)s --add-interface=%(i)s"]
+UNBIND = ["firewall-cmd --zone=%(z)s --remove-interface=%(i)s",
+          "firewall-cmd --permanent --zone=%(z)s --remove-interface=%(i)s"]
+
+
+def both(commands, zone, name):
+    return [command % {"z": zone, "i": name} for command in commands]
+
+
+def test_an_interface_in_no_zone_is_bound_to_the_default_zone_once_running_and_permanent(tmp_path):
+    host = FakeFirewalld(tmp_path)
+    host.default_zone = "internal"  # the default zone, whichever it is
+    done = host.firewalld().apply(SPEC, interfaces=["wg0"])
+    assert done[-3:] == ["write %s" % ZONES_PATH] + both(BIND, "internal", "wg0")
+    assert host.bound == {"running": {"wg0": "internal"}, "permanent": {"wg0": "internal"}}
+    assert json.loads(host.fs.read(ZONES_PATH)) == {"wg0": "internal"}
+    host.changes = []
+    assert host.firewalld().apply(SPEC, interfaces=["wg0"]) == [] and host.changes == []
+    host.reload()  # firewalld loads it from its permanent configuration
+    host.default_zone = "drop"  # a changed default zone moves no bound interface: nothing to do
+    assert host.firewalld().apply(SPEC, interfaces=["wg0"]) == [] and host.bound["running"] == {"wg0": "internal"}
+
+
+def test_an_interface_bound_by_anyone_else_is_left_where_it_is(tmp_path):
+    host = FakeFirewalld(tmp_path)
+    host.firewalld().apply(SPEC)
+    host.bound["running"]["wg0"] = "trusted"  # NetworkManager's connection.zone: runtime only
+    host.bound["permanent"]["wg1"] = "internal"  # the user's, permanent (not loaded yet)
+    host.changes = []
+    assert host.firewalld().apply(SPEC, interfaces=["wg0", "wg1"]) == [] and host.changes == []
+    assert host.bound == {"running": {"wg0": "trusted"}, "permanent": {"wg1": "internal"}}
+    assert not host.fs.exists(ZONES_PATH)
+    # Ours, then moved by hand at runtime: left there; the record keeps the permanent binding, still ours.
+    host.bound = {"running": {}, "permanent": {}}
+    host.firewalld().apply(SPEC, interfaces=["wg0"])
+    host.bound["running"]["wg0"] = "trusted"
+    host.changes = []
+    assert host.firewalld().apply(SPEC, interfaces=["wg0"]) == [] and host.changes == []
+    assert host.firewalld().apply(SPEC) == ["firewall-cmd --permanent --zone=public --remove-interface=wg0",
+                                            "rm %s" % ZONES_PATH]
+    assert host.bound == {"running": {"wg0": "trusted"}, "permanent": {}}
+
+
+def test_a_binding_of_ours_removed_by_hand_is_put_back_and_reported_as_drift(tmp_path):
+    host = FakeFirewalld(tmp_path)
+    host.firewalld().apply(SPEC, interfaces=["wg0"])
+    del host.bound["running"]["wg0"]  # firewall-cmd --zone=public --remove-interface=wg0
+    found = []
+    done = host.firewalld().apply(SPEC, lambda what, live, wanted: found.append((what, live, wanted)), ["wg0"])
+    assert done == both(BIND, "public", "wg0")[:1] and host.bound["running"] == {"wg0": "public"}
+    assert [item for item in found if item[1] != item[2]] == [("firewalld zone public (running)", [],
+                                                               ["interface wg0"])]
+    # Both removed (--permanent too, then --reload): both back, both reported.
+    host.bound = {"running": {}, "permanent": {}}
+    found = []
+    done = host.firewalld().apply(SPEC, lambda what, live, wanted: found.append((what, live, wanted)), ["wg0"])
+    assert done == both(BIND, "public", "wg0")
+    assert [what for what, live, wanted in found if live != wanted] == ["firewalld zone public (running)",
+                                                                        "firewalld zone public (permanent)"]
+
+
+def test_an_interface_the_plan_drops_and_remove_unbind_only_the_collections_bindings(tmp_path):
+    host = FakeFirewalld(tmp_path)
+    for scope in ("running", "permanent"):
+        host.bound[scope].update(eth0="public", wg2="trusted")  # the user's
+    host.firewalld().apply(SPEC, interfaces=["wg0", "wg1", "wg2"])
+    assert json.loads(host.fs.read(ZONES_PATH)) == {"wg0": "public", "wg1": "public"}
+    done = host.firewalld().apply(SPEC, interfaces=["wg0"])
+    assert done == both(UNBIND, "public", "wg1") + ["write %s" % ZONES_PATH]
+    assert host.bound["running"] == host.bound["permanent"] == {"eth0": "public", "wg0": "public", "wg2": "trusted"}
+    done = host.firewalld().remove()
+    assert done[-3:] == both(UNBIND, "public", "wg0") + ["rm %s" % ZONES_PATH]
+    assert host.bound["running"] == host.bound["permanent"] == {"eth0": "public", "wg2": "trusted"}
+    host.changes = []
+    assert host.firewalld().remove() == [] and host.changes == []
+
+
+def test_no_firewalld_no_binding_and_a_stopped_enabled_one_gets_the_permanent_binding_offline(tmp_path):
+    for name, host in (("a", FakeFirewalld(tmp_path / "a", installed=False)),
+                       ("d", FakeFirewalld(tmp_path / "d", state="stopped"))):
+        assert host.firewalld().apply(SPEC, interfaces=["wg0"]) == [], name
+        assert host.changes == [] and not host.fs.exists(ZONES_PATH), name
+    host = FakeFirewalld(tmp_path / "e", state="enabled")
+    done = host.firewalld().apply(SPEC, interfaces=["wg0"])
+    assert done[-1] == "firewall-offline-cmd --zone=public --add-interface=wg0"
+    assert host.bound == {"running": {}, "permanent": {"wg0": "public"}}
+    host.state = "running"
+    host.reload()  # firewalld starts: its permanent configuration is loaded
+    host.changes = []
+    assert host.firewalld().apply(SPEC, interfaces=["wg0"]) == [] and host.changes == []
+    assert host.bound["running"] == {"wg0": "public"}
+
+
+def test_a_binding_is_recorded_before_it_is_made_so_a_run_stopped_halfway_leaves_none_unrecorded(tmp_path):
+    host = FakeFirewalld(tmp_path)
+
+    def change(argv):
+        if "--permanent" in argv:
+            raise ApplyError("firewalld: `%s` failed" % " ".join(argv))
+        return host.run(argv)
+    with pytest.raises(ApplyError):
+        Firewalld(host.run, change, host.fs, host.which).apply(SPEC, interfaces=["wg0"])
+    assert host.bound["running"] == {"wg0": "public"} and json.loads(host.fs.read(ZONES_PATH)) == {"wg0": "public"}
+    host.firewalld().remove()
+    assert host.bound["running"] == {} and not host.fs.exists(ZONES_PATH)
+
+
+def test_firewalld_1_binds_nothing_and_asks_its_version_once_a_run(tmp_path):
+    """firewalld 1.x applies the policies to an interface in no zone; a binding would only add its zone's
+    intra-zone forwarding (measured on Debian 12: the hub forwarded wg0 to wg0 without wgpf-forward)."""
+    host = FakeFirewalld(tmp_path)
+    host.version = "1.3.0"
+    host.firewalld().apply(SPEC)
+    asked = []
+    run = host.run
+    host.run = lambda argv: asked.append(" ".join(argv)) or run(argv)
+    assert host.firewalld().apply(SPEC, interfaces=["wg0"]) == [] and host.bound["running"] == {}
+    assert [line for line in asked if "--policy" not in line and "systemctl" not in line] == ["firewall-cmd --version"]
+    assert not host.fs.exists(ZONES_PATH)
+    # A binding of the record (made under 2.x, firewalld since downgraded) is still the collection's.
+    host.fs.write(ZONES_PATH, '{"wg0": "public"}\n', "0644")
+    assert host.firewalld().apply(SPEC, interfaces=["wg0"]) == both(BIND, "public", "wg0")

@@ -343,31 +343,42 @@ def test_firewall_hooks_are_applied_enabled_kept_once_and_removed_by_absent(host
     assert host.read(layout.FIREWALL_PATH) is None and layout.FIREWALL_UNIT not in host.enabled
 
 
-def test_firewalld_gets_the_policies_by_the_apply_step_drift_repaired_and_absent_takes_only_them(host):
-    """firewalld running (module_utils/apply/firewalld.py): its policies beside the iptables hooks."""
+def test_firewalld_gets_the_policies_and_wg0_bound_by_the_apply_step_drift_repaired_and_absent_takes_only_them(host):
+    """firewalld running (module_utils/apply/firewalld.py, firewalld_zones.py): its policies beside the iptables
+    hooks, and the WireGuard interface in the default zone."""
     from fake_firewalld import FakeFirewalld
     from fake_iptables import CLEAN
     from ansible_collections.wgforward.portforward.plugins.module_utils.apply.firewalld import (
         FORWARD, INPUT, policy_path)
     ipt = with_iptables(host, CLEAN)
     fwd = FakeFirewalld(host.root)
+    fwd.bound["permanent"]["eth0"] = "public"  # the user's
+    fwd.reload()
+    host.active.add("firewalld.service")  # systemd's answer, asked with the other units'
+    host.enabled.add("firewalld.service")
     run = host.run
-    host.run = lambda argv: fwd.run(argv) if argv[0] == "firewall-cmd" or argv[-1] == "firewalld.service" \
-        else run(argv)
+    host.run = lambda argv: fwd.run(argv) if argv[0].startswith("firewall-") else run(argv)
     ipt.which = lambda name, old=ipt.which: fwd.which(name) or old(name)
-    step = apply_fw(host, ipt, [firewall_file()])
-    assert step.changed and sorted(fwd.runtime) == [FORWARD, INPUT] and fwd.changes == ["firewall-cmd --reload"]
+    files = [wg_file(), firewall_file()]
+    step = apply_fw(host, ipt, files)
+    assert step.changed and sorted(fwd.runtime) == [FORWARD, INPUT]
+    assert fwd.changes == ["firewall-cmd --reload", "firewall-cmd --zone=public --add-interface=wg0",
+                           "firewall-cmd --permanent --zone=public --add-interface=wg0"]
     assert fwd.runtime[FORWARD] == ['rule family="ipv4" destination address="10.0.0.3" port port="8080" '
                                     'protocol="tcp" accept']
-    step = apply_fw(host, ipt, [firewall_file()])
+    step = apply_fw(host, ipt, files)
     assert not step.changed and not step.drift.lines
-    # The rule removed at runtime by hand: repaired, reported.
+    # The rule and the binding removed at runtime by hand: repaired, reported.
     fwd.runtime[FORWARD] = []
-    step = apply_fw(host, ipt, [firewall_file()])
+    del fwd.bound["running"]["wg0"]
+    step = apply_fw(host, ipt, files)
     assert step.changed and fwd.runtime[FORWARD] and any("wgpf-forward (running): missing" in line
                                                          for line in step.drift.lines)
+    assert fwd.bound["running"] == {"eth0": "public", "wg0": "public"}
+    assert "firewalld zone public (running): missing interface wg0" in step.drift.lines
     apply_fw(host, ipt, [], state="absent")
     assert host.read(policy_path(FORWARD)) is None and host.read(policy_path(INPUT)) is None and fwd.runtime == {}
+    assert fwd.bound == {"running": {"eth0": "public"}, "permanent": {"eth0": "public"}}
 
 
 # ------------------------------------------------------------ a hub's plan changes (rendered, not hand-written)
