@@ -85,8 +85,8 @@ class FakeFirewalld:
             return (0 if self.state == "running" else 3), "", ""
         if argv[:2] == ["systemctl", "is-enabled"]:
             return (0 if self.state in ("running", "enabled") else 1), "", ""
-        if argv[0] == "firewall-offline-cmd" or "-interface" in argv[-1] or argv[-1] in ("--get-default-zone",
-                                                                                           "--version"):
+        zones = ("--get-default-zone", "--version")
+        if argv[0] == "firewall-offline-cmd" or "-interface" in argv[-1] or argv[-1] in zones:
             return self.zones(argv)
         self.changes += [" ".join(argv)] if "--list-rich-rules" not in argv else []
         if argv == ["firewall-cmd", "--reload"]:

@@ -210,8 +210,8 @@ def site_drift(inventory):
     return found
 
 
-def test_site_repairs_and_reports_the_forward_policy_and_the_binding_removed_by_hand(pytestconfig, client,
-                                                                                    container, scenario, fwd):
+def test_site_repairs_and_reports_the_forward_policy_and_the_binding_removed_by_hand(
+        pytestconfig, client, container, scenario, fwd):
     """Without wgpf-forward the hub rejects the forwards: zone public's intra-zone forwarding taken away first
     (permanent, until the end), which a bound wg0 (2.x) gets from it, so that the policy alone is tested. 2.x:
     wg0 also taken out of its zone on public1 (running: its permanent binding would come back with the
